@@ -1,0 +1,23 @@
+"""dclib: a thin PyTorch library for five deep-clustering papers (DCSS, DSSL, DML,
+DynAE, R-DC) and the companion Jupyter Book that reproduces them."""
+
+from __future__ import annotations
+
+from dclib.data import Dataset, load
+from dclib.metrics import acc, ari, f1, nmi
+from dclib.profiles import start_run
+from dclib.repro import pick_device, seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "acc",
+    "ari",
+    "f1",
+    "load",
+    "nmi",
+    "pick_device",
+    "seed_everything",
+    "start_run",
+]

@@ -1,0 +1,52 @@
+"""Plotting helpers every notebook shares (matplotlib/seaborn); each returns a Figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from dclib.data import Dataset
+
+
+def image_grid(ds: Dataset, per_class: int = 10, seed: int = 0) -> Figure:
+    """One row per class, ``per_class`` random images of it (a dataset's first look)."""
+    if ds.image_shape is None:
+        raise ValueError(f"{ds.name} holds feature vectors, not images")
+    rng = np.random.default_rng(seed)
+    classes = np.unique(ds.y)
+    fig, axes = plt.subplots(
+        len(classes), per_class, figsize=(per_class * 0.6, len(classes) * 0.6),
+        squeeze=False,
+    )
+    for row, c in zip(axes, classes, strict=True):
+        members = np.flatnonzero(ds.y == c)
+        picks = rng.choice(members, size=min(per_class, len(members)), replace=False)
+        for ax, i in zip(row, picks, strict=False):
+            img = ds.X[i].transpose(1, 2, 0)  # (H, W, C)
+            ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img,
+                      cmap="gray_r", vmin=0, vmax=1)
+        for ax in row:
+            ax.set_axis_off()
+        row[0].set_title(str(c), x=-0.3, y=0.2, fontsize=8)
+    fig.suptitle(f"{ds.name}: {len(ds):,} images, {ds.n_clusters} classes", y=1.0)
+    fig.tight_layout(pad=0.1)
+    return fig
+
+
+def class_balance(datasets: Sequence[Dataset]) -> Figure:
+    """Share of each class in each dataset, side by side."""
+    rows = [
+        {"dataset": ds.name, "class": int(c), "share": n / len(ds)}
+        for ds in datasets
+        for c, n in zip(*np.unique(ds.y, return_counts=True), strict=True)
+    ]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    sns.barplot(pd.DataFrame(rows), x="class", y="share", hue="dataset", ax=ax)
+    ax.set_ylabel("fraction of samples")
+    fig.tight_layout()
+    return fig
