@@ -1,0 +1,247 @@
+"""Generic training loops that know no paper.
+
+- ``fit_epochs``: the mini-batch loop every method plugs a step function into, with
+  per-epoch history, a progress bar, and a checkpoint after each epoch from which an
+  interrupted run resumes in exactly the state it would have reached.
+- ``pretrain_autoencoder``: MSE reconstruction with Adam, optionally on augmented
+  images and with the ACAI critic game (DynAE eq. 6-7, R-DC eq. 1-2).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from dclib.augment import random_affine
+from dclib.models import Autoencoder, Critic
+
+
+class Stateful(Protocol):
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@dataclass
+class History:
+    """One record of logged values per epoch."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+
+    def append(self, **logs: float) -> None:
+        self.records.append({k: float(v) for k, v in logs.items()})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.records)
+
+    def to_jsonl(self, path: str | os.PathLike) -> None:
+        text = "".join(json.dumps(r) + "\n" for r in self.records)
+        atomic_write(path, lambda p: p.write_text(text))
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """``torch.save`` atomically (tensors, numbers, strings, dicts and lists only)."""
+    atomic_write(path, lambda p: torch.save(payload, p))
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by ``save_checkpoint`` (``weights_only=True``)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def fit_epochs(
+    step: Callable[[Tensor, Tensor], dict[str, float]],
+    X: Tensor,
+    *,
+    n_epochs: int,
+    batch_size: int,
+    seed: int,
+    state: dict[str, Stateful] | None = None,
+    on_epoch: Callable[[int], dict[str, float]] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    config: dict[str, Any] | None = None,
+    desc: str = "train",
+) -> History:
+    """Run ``n_epochs`` passes of shuffled mini-batches of ``X`` through ``step``.
+
+    ``step(x, idx)`` gets a batch and its row indices into ``X`` and returns the batch's
+    logs (losses); the epoch's record is their batch-size-weighted mean, plus whatever
+    ``on_epoch(epoch)`` returns (e.g. a centre update or monitoring scores). The order
+    of the batches comes from a generator seeded by ``seed``.
+
+    With ``checkpoint``, the objects in ``state`` (models, optimisers, centres holders),
+    the random generators and the history are saved after every epoch; a later call
+    with the same ``config`` resumes from there and ends in the same state as an
+    uninterrupted run.
+    """
+    if n_epochs < 0 or batch_size < 1:
+        raise ValueError(f"need n_epochs >= 0 and batch_size >= 1, got {n_epochs}, {batch_size}")
+    state = state or {}
+    config = config or {}
+    gen = torch.Generator().manual_seed(seed)
+    history, start = History(), 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        saved = load_checkpoint(checkpoint)
+        if saved["config"] != json.loads(json.dumps(config)):
+            raise ValueError(
+                f"checkpoint {checkpoint} was written by another configuration; "
+                "delete it to start afresh"
+            )
+        for name, obj in state.items():
+            obj.load_state_dict(saved["state"][name])
+        gen.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        if torch.cuda.is_available() and "cuda_rng" in saved:
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        history, start = History(saved["history"]), saved["epoch"] + 1
+
+    n = X.shape[0]
+    bar = tqdm(range(start, n_epochs), desc=desc, initial=start, total=n_epochs,
+               disable=None, leave=False)
+    for epoch in bar:
+        perm = torch.randperm(n, generator=gen).to(X.device)
+        sums: dict[str, float] = {}
+        for lo in range(0, n, batch_size):
+            idx = perm[lo : lo + batch_size]
+            for k, v in step(X[idx], idx).items():
+                sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+        logs = {k: v / n for k, v in sums.items()}
+        logs |= on_epoch(epoch) if on_epoch else {}
+        history.append(epoch=epoch, **logs)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+        if checkpoint is not None:
+            payload = {
+                "config": config,
+                "epoch": epoch,
+                "state": {name: obj.state_dict() for name, obj in state.items()},
+                "generator": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "history": history.records,
+            }
+            if torch.cuda.is_available():
+                payload["cuda_rng"] = torch.cuda.get_rng_state_all()
+            save_checkpoint(checkpoint, payload)
+    return history
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Autoencoder pretraining: MSE reconstruction with Adam."""
+
+    n_epochs: int = 50
+    """passes over the data (the papers count iterations; see each method's page)"""
+    batch_size: int = 256
+    lr: float = 1e-3
+    """Adam's learning rate (1e-3: Adam's default, the DCSS/DSSL code's choice)"""
+    augment: bool = False
+    """random ±10 % shifts and ±10° rotations per image (DynAE §4.2, R-DC §4)"""
+    acai_lambda: float | None = None
+    """weight λ of the ACAI critic term (DynAE eq. 6; 0.5 in its code); None: no critic"""
+    critic_trainable: bool = True
+    """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
+
+
+def _fresh_copy(module: nn.Module) -> nn.Module:
+    clone = copy.deepcopy(module)
+    for m in clone.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    return clone
+
+
+def acai_losses(
+    model: Autoencoder, critic: Critic, x: Tensor, z: Tensor, x_hat: Tensor,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The ACAI game of DynAE eq. 6-7 (R-DC eq. 1-2) for one batch.
+
+    Each code is mixed with the code of the batch read backwards,
+    ``z_a = a z + (1 - a) z[::-1]`` with ``a ~ U(0, 0.5)`` per image, and decoded to
+    ``x_a``. Returns ``(regulariser, critic_loss)``: the autoencoder minimises
+    ``||c(x_a)||^2`` (the regulariser λ multiplies); the critic minimises
+    ``||c(x_a) - a||^2 + ||c(g x + (1 - g) x_hat)||^2`` with one ``g ~ U(0, 1)``.
+    """
+    b = x.shape[0]
+    a = 0.5 * torch.rand(b, 1, generator=generator, device=x.device)  # (B, 1)
+    x_a = model.decode(a * z + (1 - a) * z.flip(0)).reshape(x.shape)
+    regulariser = critic(x_a).pow(2).mean()
+    g = torch.rand((), generator=generator, device=x.device)
+    critic_loss = (critic(x_a.detach()) - a.squeeze(1)).pow(2).mean() + critic(
+        g * x + (1 - g) * x_hat.detach()
+    ).pow(2).mean()
+    return regulariser, critic_loss
+
+
+def pretrain_autoencoder(
+    model: Autoencoder,
+    X: Tensor,
+    cfg: PretrainConfig = PretrainConfig(),
+    *,
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+) -> History:
+    """Train ``model`` to reconstruct ``X`` (already on the model's device).
+
+    Loss: mean squared error between the (augmented) batch and its reconstruction,
+    plus ``acai_lambda`` times the ACAI regulariser when a critic is used; the critic
+    is trained by its own Adam on every batch. Logs ``loss`` (and ``critic``) per
+    epoch; resumes from ``checkpoint`` when given.
+    """
+    torch.manual_seed(seed)  # dropout-free nets: this seeds augmentation and ACAI draws
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    state: dict[str, Stateful] = {"model": model, "opt": opt}
+    critic = critic_opt = None
+    if cfg.acai_lambda is not None:
+        critic = Critic(_fresh_copy(model.encoder)).to(X.device)
+        critic.requires_grad_(cfg.critic_trainable)
+        critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.lr)
+        state |= {"critic": critic, "critic_opt": critic_opt}
+
+    def step(x: Tensor, idx: Tensor) -> dict[str, float]:
+        model.train()
+        if cfg.augment:
+            x = random_affine(x)
+        z, x_hat = model(x)
+        loss = F.mse_loss(x_hat, x)
+        logs = {"loss": loss.item()}
+        if critic is not None:
+            regulariser, critic_loss = acai_losses(model, critic, x, z, x_hat)
+            loss = loss + cfg.acai_lambda * regulariser
+            logs["critic"] = critic_loss.item()
+        opt.zero_grad()
+        loss.backward(inputs=list(model.parameters()))
+        opt.step()
+        if critic is not None and cfg.critic_trainable:
+            critic_opt.zero_grad()
+            critic_loss.backward()  # its inputs are detached: only the critic learns
+            critic_opt.step()
+        return logs
+
+    return fit_epochs(
+        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        state=state, checkpoint=checkpoint, config=asdict(cfg), desc="pretrain",
+    )

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from dclib.models import MLPAutoencoder
+from dclib.train import (
+    History,
+    PretrainConfig,
+    fit_epochs,
+    load_checkpoint,
+    pretrain_autoencoder,
+)
+
+
+def _data(n=64, d=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 2, generator=g) @ torch.randn(2, d, generator=g)
+
+
+def _small_ae(seed=0):
+    torch.manual_seed(seed)
+    return MLPAutoencoder(12, latent_dim=2, hidden=(16,))
+
+
+def test_fit_epochs_visits_every_sample_once_per_epoch():
+    seen = []
+    X = torch.arange(10.0)[:, None]
+    hist = fit_epochs(
+        lambda x, idx: seen.append(idx) or {"n": len(idx)},
+        X, n_epochs=2, batch_size=4, seed=0,
+    )
+    assert [len(i) for i in seen] == [4, 4, 2] * 2
+    assert sorted(torch.cat(seen[:3]).tolist()) == list(range(10))
+    assert [r["epoch"] for r in hist.records] == [0, 1]
+    assert hist.records[0]["n"] == pytest.approx((16 + 16 + 4) / 10)  # weighted mean
+
+
+def test_pretraining_reduces_the_reconstruction_error():
+    X = _data()
+    hist = pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=30, batch_size=16))
+    losses = hist.frame()["loss"]
+    assert losses.iloc[-1] < 0.5 * losses.iloc[0]
+
+
+def test_same_seed_same_weights():
+    X = _data()
+    cfg = PretrainConfig(n_epochs=3, batch_size=16, acai_lambda=0.5)
+    a, b = _small_ae(), _small_ae()
+    pretrain_autoencoder(a, X, cfg, seed=1)
+    pretrain_autoencoder(b, X, cfg, seed=1)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("acai", [None, 0.5])
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, acai):
+    X = _data()
+    full = PretrainConfig(n_epochs=4, batch_size=16, acai_lambda=acai)
+    ref = _small_ae()
+    ref_hist = pretrain_autoencoder(ref, X, full, seed=3)
+
+    ckpt = tmp_path / "ckpt.pt"
+    model = _small_ae()
+
+    # run two epochs and "crash"; then restart in a fresh state from the checkpoint
+    head = PretrainConfig(n_epochs=2, batch_size=16, acai_lambda=acai)
+    pretrain_autoencoder(model, X, head, seed=3, checkpoint=ckpt)
+    saved = load_checkpoint(ckpt)
+    assert saved["epoch"] == 1
+    saved["config"]["n_epochs"] = 4  # pretend the crash happened in the 4-epoch run
+    torch.save(saved, ckpt)
+    torch.manual_seed(12345)  # a fresh process would have another RNG state
+    resumed = _small_ae(seed=99)  # and fresh weights: the checkpoint must restore them
+    hist = pretrain_autoencoder(resumed, X, full, seed=3, checkpoint=ckpt)
+    assert [r["epoch"] for r in hist.records] == [0, 1, 2, 3]
+    assert hist.records == ref_hist.records
+    for p, q in zip(ref.parameters(), resumed.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path):
+    X, ckpt = _data(), tmp_path / "c.pt"
+    pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=1), checkpoint=ckpt)
+    with pytest.raises(ValueError, match="another configuration"):
+        pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=1, lr=1e-4),
+                             checkpoint=ckpt)
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_critic_learns_unless_frozen(tmp_path, trainable):
+    X, critics = _data(), []
+    for n_epochs in (1, 2):
+        cfg = PretrainConfig(n_epochs=n_epochs, batch_size=16, acai_lambda=0.5,
+                             critic_trainable=trainable)
+        pretrain_autoencoder(_small_ae(), X, cfg, checkpoint=tmp_path / f"{n_epochs}.pt")
+        critics.append(load_checkpoint(tmp_path / f"{n_epochs}.pt")["state"]["critic"])
+    same = all(torch.equal(critics[0][k], critics[1][k]) for k in critics[0])
+    assert same != trainable
+
+
+def test_history_jsonl_roundtrip(tmp_path):
+    h = History()
+    h.append(epoch=0, loss=1.5)
+    h.append(epoch=1, loss=0.5)
+    h.to_jsonl(tmp_path / "h.jsonl")
+    lines = (tmp_path / "h.jsonl").read_text().splitlines()
+    assert [json.loads(s) for s in lines] == h.records
+    assert list(tmp_path.iterdir()) == [tmp_path / "h.jsonl"]  # no temporary left
+
+
+def test_bad_loop_arguments_raise():
+    with pytest.raises(ValueError, match="batch_size"):
+        fit_epochs(lambda x, i: {}, torch.zeros(3, 1), n_epochs=1, batch_size=0, seed=0)
