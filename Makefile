@@ -28,7 +28,7 @@ book: notebooks
 
 test: setup
 	$(BIN)/ruff check dclib tests notebooks
-	$(BIN)/ruff format --check dclib tests notebooks
+	$(BIN)/ruff format --check dclib tests
 	$(BIN)/python -m pytest
 
 clean:

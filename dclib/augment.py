@@ -30,9 +30,13 @@ def random_affine(
     draws reproducible. Returns a tensor shaped like ``x``.
     """
     if x.ndim != 4:
-        raise ValueError(f"random_affine takes images (B, C, H, W), got {tuple(x.shape)}")
+        raise ValueError(
+            f"random_affine takes images (B, C, H, W), got {tuple(x.shape)}"
+        )
     if not 0 <= shift < 1 or not 0 <= degrees <= 180:
-        raise ValueError(f"need 0 <= shift < 1 and 0 <= degrees <= 180, got {shift}, {degrees}")
+        raise ValueError(
+            f"need 0 <= shift < 1 and 0 <= degrees <= 180, got {shift}, {degrees}"
+        )
     b = x.shape[0]
     u = torch.rand(b, 3, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
     angle = u[:, 0] * math.radians(degrees)  # (B,)

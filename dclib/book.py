@@ -1,9 +1,9 @@
-"""Execute the book's notebooks with papermill, skipping those whose inputs are unchanged.
+"""Execute the book's notebooks with papermill, skipping unchanged ones.
 
-Each notebook of ``_toc.yml`` is listed there as ``book/_executed/<stem>``; its source is
-the jupytext file ``notebooks/<stem>.py``. An executed notebook records a key hashed from
-its source, its parameters, the dclib source tree and the CSV files under ``results/``;
-when the key still matches, the notebook is not run again (a warm run cache).
+Each notebook of ``_toc.yml`` is listed there as ``book/_executed/<stem>``; its source
+is the jupytext file ``notebooks/<stem>.py``. An executed notebook records a key hashed
+from its source, its parameters, the dclib source tree and the CSV files under
+``results/``; while the key matches, the notebook is not run again (a warm cache).
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def _tree_hash(root: Path) -> str:
 
 def cache_key(source: str, parameters: dict[str, Any], tree: str) -> str:
     """Hash of everything an executed notebook depends on."""
-    blob = json.dumps({"source": source, "parameters": parameters, "tree": tree},
-                      sort_keys=True)
+    blob = json.dumps(
+        {"source": source, "parameters": parameters, "tree": tree}, sort_keys=True
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -96,6 +97,7 @@ def execute(
             tmp,
             parameters=parameters,
             kernel_name="python3",
+            language="python",
             cwd=str(src.parent),
             progress_bar=False,
         )
@@ -133,9 +135,12 @@ def execute_all(
     for stem in stems:
         if only and stem not in only:
             continue
-        ran = execute(stem, {"profile": profile}, root=root, out_dir=out_dir,
-                      force=force)
-        print(f"{'executed' if ran else 'unchanged, kept'}: {stem} ({profile})",
-              flush=True)
+        ran = execute(
+            stem, {"profile": profile}, root=root, out_dir=out_dir, force=force
+        )
+        print(
+            f"{'executed' if ran else 'unchanged, kept'}: {stem} ({profile})",
+            flush=True,
+        )
         done.append((stem, ran))
     return done

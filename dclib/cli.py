@@ -1,4 +1,4 @@
-"""Command line: ``dclib execute`` runs the book's notebooks (``make book`` calls it)."""
+"""Command line: ``dclib execute`` runs the book's notebooks (``make book`` uses it)."""
 
 from __future__ import annotations
 

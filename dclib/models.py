@@ -3,20 +3,18 @@
 Every autoencoder exposes ``encode(x) -> z``, ``decode(z) -> x_hat`` and
 ``forward(x) -> (z, x_hat)``, with ``x_hat`` shaped like ``x``.
 
-| class | paper | network |
-|---|---|---|
-| ``MLPAutoencoder`` | DEC, IDEC, DynAE, R-DC (and DCSS for feature vectors) | d-500-500-2000-m, mirrored |
-| ``ConvAutoencoder(kind="dcss")`` | DCSS §5-6, Fig. 12 | asymmetric, bottleneck blocks, BN |
-| ``ConvAutoencoder(kind="dssl")`` | DSSL §IV | symmetric conv AE, no BN |
-| ``MNet`` | DCSS §3.2 | m-128-128-128-K, BN + ReLU, softmax |
-| ``Critic`` | ACAI (DynAE eq. 6-7, R-DC eq. 1-2) | encoder-shaped, outputs averaged |
+- ``MLPAutoencoder``: d-500-500-2000-m, mirrored (DEC, IDEC, DynAE, R-DC; DCSS on
+  feature vectors);
+- ``ConvAutoencoder(kind="dcss")``: asymmetric, bottleneck blocks, BN (DCSS Fig. 12);
+- ``ConvAutoencoder(kind="dssl")``: symmetric conv AE without BN (DSSL §IV);
+- ``MNet``: m-128-128-128-K, BN + ReLU, softmax (DCSS §3.2);
+- ``Critic``: encoder-shaped, outputs averaged (ACAI; DynAE eq. 6-7, R-DC eq. 1-2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 
 import torch
 from torch import Tensor, nn
@@ -65,7 +63,10 @@ class MLPAutoencoder(Autoencoder):
     """
 
     def __init__(
-        self, in_dim: int, latent_dim: int = 10, hidden: Sequence[int] = (500, 500, 2000)
+        self,
+        in_dim: int,
+        latent_dim: int = 10,
+        hidden: Sequence[int] = (500, 500, 2000),
     ) -> None:
         super().__init__()
         dims = [in_dim, *hidden, latent_dim]
@@ -214,7 +215,9 @@ class Critic(nn.Module):
 
 
 def autoencoder_for(
-    image_shape: tuple[int, int, int] | None, in_dim: int, latent_dim: int = 10,
+    image_shape: tuple[int, int, int] | None,
+    in_dim: int,
+    latent_dim: int = 10,
     kind: str = "mlp",
 ) -> Autoencoder:
     """The AE a method uses for data of this shape: ``kind`` is mlp, dcss or dssl."""

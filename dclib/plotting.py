@@ -1,4 +1,4 @@
-"""Plotting helpers every notebook shares (matplotlib/seaborn); each returns a Figure."""
+"""Plotting helpers that every notebook shares; each returns a matplotlib Figure."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def image_grid(ds: Dataset, per_class: int = 10, seed: int = 0) -> Figure:
     rng = np.random.default_rng(seed)
     classes = np.unique(ds.y)
     fig, axes = plt.subplots(
-        len(classes), per_class, figsize=(per_class * 0.6, len(classes) * 0.6),
+        len(classes),
+        per_class,
+        figsize=(per_class * 0.6, len(classes) * 0.6),
         squeeze=False,
     )
     for row, c in zip(axes, classes, strict=True):
@@ -28,8 +30,12 @@ def image_grid(ds: Dataset, per_class: int = 10, seed: int = 0) -> Figure:
         picks = rng.choice(members, size=min(per_class, len(members)), replace=False)
         for ax, i in zip(row, picks, strict=False):
             img = ds.X[i].transpose(1, 2, 0)  # (H, W, C)
-            ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img,
-                      cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(
+                img.squeeze(-1) if img.shape[-1] == 1 else img,
+                cmap="gray_r",
+                vmin=0,
+                vmax=1,
+            )
         for ax in row:
             ax.set_axis_off()
         row[0].set_title(str(c), x=-0.3, y=0.2, fontsize=8)
@@ -48,5 +54,6 @@ def class_balance(datasets: Sequence[Dataset]) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 3))
     sns.barplot(pd.DataFrame(rows), x="class", y="share", hue="dataset", ax=ax)
     ax.set_ylabel("fraction of samples")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), frameon=False)
     fig.tight_layout()
     return fig

@@ -3,11 +3,9 @@
 A profile changes only how much data and how many epochs a run uses; hyperparameters
 always stay the paper's.
 
-| profile | data                                                     | who                 |
-|---------|----------------------------------------------------------|---------------------|
-| smoke   | at most 512 samples per dataset                          | CI and the tests    |
-| quick   | the offline datasets (mnist5k, digits, fmnist, synthetic) | ``make book``, CPU  |
-| paper   | the papers' datasets and protocol                        | a GPU               |
+- ``smoke``: at most 512 samples per dataset, for CI and the tests;
+- ``quick`` (default): the offline datasets (mnist5k, digits, fmnist, synthetic), CPU;
+- ``paper``: the papers' datasets and protocol, for a GPU.
 """
 
 from __future__ import annotations
@@ -33,15 +31,19 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", 512, "CI: at most 512 samples per dataset, seconds per notebook"),
-        Profile("quick", None, "default: the offline datasets, minutes on a laptop CPU"),
+        Profile(
+            "smoke", 512, "CI: at most 512 samples per dataset, seconds per notebook"
+        ),
+        Profile(
+            "quick", None, "default: the offline datasets, minutes on a laptop CPU"
+        ),
         Profile("paper", None, "the papers' full protocol, meant for a GPU"),
     )
 }
 
 
 def get_profile(name: str) -> Profile:
-    """Return the profile called ``name``; ValueError naming the valid ones otherwise."""
+    """The profile called ``name``; a ValueError naming the valid ones otherwise."""
     if not isinstance(name, str) or name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]
@@ -64,7 +66,7 @@ class Run:
         return data.subset(ds, cap, seed=self.seed) if cap and len(ds) > cap else ds
 
     def describe(self) -> str:
-        """A Markdown table saying which profile, data, seed and device produced a page."""
+        """A Markdown table of the profile, data, seed and device behind a page."""
         import dclib
 
         rows = [
@@ -78,9 +80,7 @@ class Run:
         return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows])
 
 
-def start_run(
-    *, profile: str, dataset: str, seed: int, device: str = "auto"
-) -> Run:
+def start_run(*, profile: str, dataset: str, seed: int, device: str = "auto") -> Run:
     """Validate a notebook's parameters, seed every generator and pick the device.
 
     Every notebook calls this in its first cell after the papermill parameters, so a

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-RESULTS_DIR = Path(os.environ.get("DCLIB_RESULTS", Path(__file__).parents[1] / "results"))
+RESULTS_DIR = Path(
+    os.environ.get("DCLIB_RESULTS", Path(__file__).parents[1] / "results")
+)
 """Directory of results (``$DCLIB_RESULTS``, default ``results/`` of the checkout)."""
 
 PAPER_DATASETS: dict[str, tuple[str, ...]] = {
@@ -41,7 +43,9 @@ def paper_results(**where: str) -> pd.DataFrame:
     df = pd.read_csv(RESULTS_DIR / "paper_results.csv", dtype={"setting": str})
     unknown = set(where) - set(df.columns)
     if unknown:
-        raise ValueError(f"unknown column(s) {sorted(unknown)}; have {list(df.columns)}")
+        raise ValueError(
+            f"unknown column(s) {sorted(unknown)}; have {list(df.columns)}"
+        )
     for column, value in where.items():
         if column == "dataset":
             if value not in PAPER_DATASETS:

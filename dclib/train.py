@@ -99,7 +99,9 @@ def fit_epochs(
     uninterrupted run.
     """
     if n_epochs < 0 or batch_size < 1:
-        raise ValueError(f"need n_epochs >= 0 and batch_size >= 1, got {n_epochs}, {batch_size}")
+        raise ValueError(
+            f"need n_epochs >= 0 and batch_size >= 1, got {n_epochs}, {batch_size}"
+        )
     state = state or {}
     config = config or {}
     gen = torch.Generator().manual_seed(seed)
@@ -120,8 +122,14 @@ def fit_epochs(
         history, start = History(saved["history"]), saved["epoch"] + 1
 
     n = X.shape[0]
-    bar = tqdm(range(start, n_epochs), desc=desc, initial=start, total=n_epochs,
-               disable=None, leave=False)
+    bar = tqdm(
+        range(start, n_epochs),
+        desc=desc,
+        initial=start,
+        total=n_epochs,
+        disable=None,
+        leave=False,
+    )
     for epoch in bar:
         perm = torch.randperm(n, generator=gen).to(X.device)
         sums: dict[str, float] = {}
@@ -160,7 +168,7 @@ class PretrainConfig:
     augment: bool = False
     """random ±10 % shifts and ±10° rotations per image (DynAE §4.2, R-DC §4)"""
     acai_lambda: float | None = None
-    """weight λ of the ACAI critic term (DynAE eq. 6; 0.5 in its code); None: no critic"""
+    """weight λ of the ACAI term (DynAE eq. 6; 0.5 in its code); None: no critic"""
     critic_trainable: bool = True
     """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
 
@@ -174,7 +182,11 @@ def _fresh_copy(module: nn.Module) -> nn.Module:
 
 
 def acai_losses(
-    model: Autoencoder, critic: Critic, x: Tensor, z: Tensor, x_hat: Tensor,
+    model: Autoencoder,
+    critic: Critic,
+    x: Tensor,
+    z: Tensor,
+    x_hat: Tensor,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The ACAI game of DynAE eq. 6-7 (R-DC eq. 1-2) for one batch.
@@ -242,6 +254,13 @@ def pretrain_autoencoder(
         return logs
 
     return fit_epochs(
-        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
-        state=state, checkpoint=checkpoint, config=asdict(cfg), desc="pretrain",
+        step,
+        X,
+        n_epochs=cfg.n_epochs,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        state=state,
+        checkpoint=checkpoint,
+        config=asdict(cfg),
+        desc="pretrain",
     )

@@ -105,11 +105,11 @@ y = np.array([0, 0, 1, 1, 2, 2])
 c = np.array([1, 1, 0, 0, 0, 2])
 H_y = np.log(3)
 H_c = -(3 / 6 * np.log(3 / 6) + 2 / 6 * np.log(2 / 6) + 1 / 6 * np.log(1 / 6))
-I = H_y - 3 / 6 * -(2 / 3 * np.log(2 / 3) + 1 / 3 * np.log(1 / 3))
+mi = H_y - 3 / 6 * -(2 / 3 * np.log(2 / 3) + 1 / 3 * np.log(1 / 3))
 by_hand = {
     "ACC": 5 / 6,
-    "NMI (max)": I / max(H_y, H_c),
-    "NMI (arithmetic)": I / ((H_y + H_c) / 2),
+    "NMI (max)": mi / max(H_y, H_c),
+    "NMI (arithmetic)": mi / ((H_y + H_c) / 2),
 }
 ours = {
     "ACC": metrics.acc(y, c),

@@ -29,7 +29,10 @@ print(x)
 def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
     assert NOTEBOOKS and set(NOTEBOOKS) == set(toc_notebooks())
     for stem in NOTEBOOKS:
-        assert '# %% tags=["parameters"]' in (ROOT / "notebooks" / f"{stem}.py").read_text()
+        assert (
+            '# %% tags=["parameters"]'
+            in (ROOT / "notebooks" / f"{stem}.py").read_text()
+        )
 
 
 def test_execute_caches_and_writes_atomically(tmp_path):
@@ -69,10 +72,18 @@ def _chromium() -> str | None:
 def _rendered_dom(page: Path) -> str:
     with tempfile.TemporaryDirectory() as profile_dir:
         cmd = [
-            _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={profile_dir}",
-            "--virtual-time-budget=15000", "--dump-dom", page.as_uri(),
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile_dir}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            page.as_uri(),
         ]
         return subprocess.run(
             cmd, capture_output=True, text=True, timeout=120, check=True
@@ -90,9 +101,21 @@ def test_smoke_book_renders_math_and_figures_offline(tmp_path):
     for stem in toc_notebooks():
         execute(stem, {"profile": "smoke"}, out_dir=src / EXECUTED, force=True)
     subprocess.run(
-        [Path(sys.executable).parent / "jupyter-book", "build", "-W", "-n",
-         "--keep-going", "--all", str(src), "--path-output", str(tmp_path)],
-        check=True, capture_output=True, text=True, timeout=600,
+        [
+            Path(sys.executable).parent / "jupyter-book",
+            "build",
+            "-W",
+            "-n",
+            "--keep-going",
+            "--all",
+            str(src),
+            "--path-output",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     html = tmp_path / "_build" / "html"
     pages = {
@@ -100,7 +123,7 @@ def test_smoke_book_renders_math_and_figures_offline(tmp_path):
         html / EXECUTED / "00_getting_started.html": "Getting started",
     }
     for page, title in pages.items():
-        assert "cdn" not in re.findall(r'<script[^>]*mathjax[^>]*>', page.read_text())
+        assert "cdn" not in re.findall(r"<script[^>]*mathjax[^>]*>", page.read_text())
         dom = _rendered_dom(page)
         assert re.search(rf"<h1[^>]*>\s*{title}", dom), f"{page.name}: no title"
         assert "<mjx-container" in dom, f"{page.name}: MathJax did not render"
@@ -113,5 +136,8 @@ def _main(dom: str) -> str:
 
 
 def _main_text(dom: str) -> str:
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<mjx-container.*?</mjx-container>", "",
-                                            _main(dom), flags=re.S))
+    return re.sub(
+        r"<[^>]+>",
+        " ",
+        re.sub(r"<mjx-container.*?</mjx-container>", "", _main(dom), flags=re.S),
+    )

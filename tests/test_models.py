@@ -26,7 +26,9 @@ def test_dcss_encoder_has_bottlenecks_and_batchnorm_dssl_has_none():
 
 def test_mlp_autoencoder_layers_and_image_input():
     ae = MLPAutoencoder(784, latent_dim=10)
-    widths = [m.out_features for m in ae.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    widths = [
+        m.out_features for m in ae.encoder.modules() if isinstance(m, torch.nn.Linear)
+    ]
     assert widths == [500, 500, 2000, 10]
     x = torch.rand(3, 1, 28, 28)
     z, x_hat = ae(x)

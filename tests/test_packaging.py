@@ -1,4 +1,4 @@
-"""pyproject.toml, environment.yml and constraints.txt must describe the same install."""
+"""pyproject.toml, environment.yml and constraints.txt describe the same install."""
 
 from __future__ import annotations
 

@@ -6,7 +6,9 @@ from dclib.runs import paper_results
 
 
 def test_dcss_table1_kmeans_fashion_mnist():
-    rows = paper_results(paper="dcss", table="Table 1", method="k-means", dataset="fmnist")
+    rows = paper_results(
+        paper="dcss", table="Table 1", method="k-means", dataset="fmnist"
+    )
     assert dict(zip(rows["metric"], rows["value"], strict=True)) == {
         "ACC": 47.40,
         "NMI": 51.20,

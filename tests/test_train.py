@@ -30,7 +30,10 @@ def test_fit_epochs_visits_every_sample_once_per_epoch():
     X = torch.arange(10.0)[:, None]
     hist = fit_epochs(
         lambda x, idx: seen.append(idx) or {"n": len(idx)},
-        X, n_epochs=2, batch_size=4, seed=0,
+        X,
+        n_epochs=2,
+        batch_size=4,
+        seed=0,
     )
     assert [len(i) for i in seen] == [4, 4, 2] * 2
     assert sorted(torch.cat(seen[:3]).tolist()) == list(range(10))
@@ -40,7 +43,9 @@ def test_fit_epochs_visits_every_sample_once_per_epoch():
 
 def test_pretraining_reduces_the_reconstruction_error():
     X = _data()
-    hist = pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=30, batch_size=16))
+    hist = pretrain_autoencoder(
+        _small_ae(), X, PretrainConfig(n_epochs=30, batch_size=16)
+    )
     losses = hist.frame()["loss"]
     assert losses.iloc[-1] < 0.5 * losses.iloc[0]
 
@@ -85,17 +90,24 @@ def test_checkpoint_of_another_config_is_refused(tmp_path):
     X, ckpt = _data(), tmp_path / "c.pt"
     pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=1), checkpoint=ckpt)
     with pytest.raises(ValueError, match="another configuration"):
-        pretrain_autoencoder(_small_ae(), X, PretrainConfig(n_epochs=1, lr=1e-4),
-                             checkpoint=ckpt)
+        pretrain_autoencoder(
+            _small_ae(), X, PretrainConfig(n_epochs=1, lr=1e-4), checkpoint=ckpt
+        )
 
 
 @pytest.mark.parametrize("trainable", [True, False])
 def test_critic_learns_unless_frozen(tmp_path, trainable):
     X, critics = _data(), []
     for n_epochs in (1, 2):
-        cfg = PretrainConfig(n_epochs=n_epochs, batch_size=16, acai_lambda=0.5,
-                             critic_trainable=trainable)
-        pretrain_autoencoder(_small_ae(), X, cfg, checkpoint=tmp_path / f"{n_epochs}.pt")
+        cfg = PretrainConfig(
+            n_epochs=n_epochs,
+            batch_size=16,
+            acai_lambda=0.5,
+            critic_trainable=trainable,
+        )
+        pretrain_autoencoder(
+            _small_ae(), X, cfg, checkpoint=tmp_path / f"{n_epochs}.pt"
+        )
         critics.append(load_checkpoint(tmp_path / f"{n_epochs}.pt")["state"]["critic"])
     same = all(torch.equal(critics[0][k], critics[1][k]) for k in critics[0])
     assert same != trainable
