@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from dclib.runs import files_hash
+
 ROOT = Path(__file__).parents[1]
 EXECUTED = "book/_executed"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
@@ -38,12 +40,8 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
 
 
 def _tree_hash(root: Path) -> str:
-    h = hashlib.sha256()
     paths = sorted(root.glob("dclib/**/*.py")) + sorted(root.glob("results/*.csv"))
-    for path in paths:
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return files_hash(paths, root)
 
 
 def cache_key(source: str, parameters: dict[str, Any], tree: str) -> str:

@@ -1,4 +1,10 @@
-"""Results on disk: where they live, and the papers' own numbers to compare against.
+"""Results on disk: the run cache, and the papers' own numbers to compare against.
+
+``run_or_load`` keys a run by its method, config, dataset, profile, seed and a hash of
+the dclib source. Its small text results go to
+``results/<method>/<dataset>/<profile>/seed=<s>/`` (``config.json``, ``metrics.json``,
+``history.jsonl``); its arrays (labels, latent codes, soft assignments) go to the cache
+directory ``$DCLIB_CACHE`` (default ``~/.cache/dclib/runs``), never to git.
 
 ``results/paper_results.csv`` holds every number of every table of the five papers
 (columns ``paper, table, method, dataset, setting, metric, value, std, note``).
@@ -6,10 +12,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+
+PACKAGE_DIR = Path(__file__).parent
 
 RESULTS_DIR = Path(
     os.environ.get("DCLIB_RESULTS", Path(__file__).parents[1] / "results")
@@ -57,3 +73,119 @@ def paper_results(**where: str) -> pd.DataFrame:
         else:
             df = df[df[column] == value]
     return df.reset_index(drop=True)
+
+
+CACHE_DIR = Path(
+    os.environ.get("DCLIB_CACHE", Path.home() / ".cache" / "dclib" / "runs")
+)
+"""Where run arrays and model weights are cached (``$DCLIB_CACHE``)."""
+
+
+def files_hash(paths: Iterable[Path], root: Path) -> str:
+    """SHA-256 of the files' names (relative to ``root``) and contents, in order."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def source_hash() -> str:
+    """Hash of the dclib source tree: any change to the code invalidates cached runs."""
+    return files_hash(sorted(PACKAGE_DIR.glob("**/*.py")), PACKAGE_DIR)
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a cached run keeps: scores, per-epoch history and named arrays."""
+
+    metrics: dict[str, float]
+    history: list[dict[str, float]]
+    arrays: dict[str, np.ndarray]
+
+
+def _json(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str, sort_keys=True))
+
+
+def run_key(method: str, config: Any, **where: Any) -> str:
+    """Hash of a run's identity: method, config, ``where`` and the dclib source."""
+    cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
+    blob = json.dumps(
+        _json({"method": method, "config": cfg, **where, "source": source_hash()}),
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def run_dir(method: str, dataset: str, profile: str, seed: int) -> Path:
+    return RESULTS_DIR / method / dataset / profile / f"seed={seed}"
+
+
+def _replace_dir(tmp: Path, target: Path) -> None:
+    """Swap ``tmp`` into ``target`` so that readers never see a half-written run."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_or_load(
+    method: str,
+    config: Any,
+    fit: Callable[[], RunResult],
+    *,
+    dataset: str,
+    profile: str,
+    seed: int,
+) -> RunResult:
+    """Return the cached result of this run, or ``fit()`` it and cache it atomically."""
+    key = run_key(method, config, dataset=dataset, profile=profile, seed=seed)
+    out, arrays = run_dir(method, dataset, profile, seed), CACHE_DIR / f"{key}.npz"
+    cfg_file = out / "config.json"
+    if cfg_file.exists() and arrays.exists():
+        if json.loads(cfg_file.read_text()).get("key") == key:
+            history = [json.loads(s) for s in (out / "history.jsonl").open()]
+            with np.load(arrays) as npz:
+                return RunResult(
+                    json.loads((out / "metrics.json").read_text()),
+                    history,
+                    dict(npz),
+                )
+    result = fit()
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    fd, tmp_npz = tempfile.mkstemp(dir=CACHE_DIR, suffix=".npz")
+    os.close(fd)
+    np.savez_compressed(tmp_npz, **result.arrays)
+    os.replace(tmp_npz, arrays)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
+    meta = {
+        "key": key,
+        "method": method,
+        "dataset": dataset,
+        "profile": profile,
+        "seed": seed,
+        "config": cfg,
+    }
+    for name, obj in (("config.json", meta), ("metrics.json", result.metrics)):
+        (tmp / name).write_text(json.dumps(_json(obj), indent=2) + "\n")
+    lines = [json.dumps(_json(r)) + "\n" for r in result.history]
+    (tmp / "history.jsonl").write_text("".join(lines))
+    _replace_dir(tmp, out)
+    return result
+
+
+def seed_table(
+    results: dict[int, RunResult], metrics: Iterable[str] = ("acc", "nmi")
+) -> dict[str, str]:
+    """``mean ± std`` (in %) over seeds of each metric, for "ours vs paper" tables."""
+    table = {}
+    for m in metrics:
+        v = 100 * np.array([r.metrics[m] for r in results.values()])
+        table[m] = f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+    return table

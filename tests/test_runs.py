@@ -28,3 +28,53 @@ def test_dataset_aliases_cover_every_spelling():
 def test_bad_filters_raise(where, match):
     with pytest.raises(ValueError, match=match):
         paper_results(**where)
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    import dclib.runs as runs
+
+    monkeypatch.setattr(runs, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(runs, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path
+
+
+def test_run_or_load_fits_once_per_config(dirs):
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    from dclib.runs import RunResult, run_or_load, seed_table
+
+    @dataclass(frozen=True)
+    class Cfg:
+        lr: float = 0.1
+
+    calls = []
+
+    def fit():
+        calls.append(1)
+        return RunResult(
+            {"acc": 0.5, "nmi": 0.25},
+            [{"epoch": 0, "loss": 1.0}],
+            {"labels": np.arange(4)},
+        )
+
+    where = {"dataset": "digits", "profile": "smoke", "seed": 0}
+    first = run_or_load("toy", Cfg(), fit, **where)
+    again = run_or_load("toy", Cfg(), fit, **where)
+    assert len(calls) == 1
+    assert again.metrics == first.metrics and again.history == first.history
+    np.testing.assert_array_equal(again.arrays["labels"], np.arange(4))
+    run_or_load("toy", Cfg(lr=0.2), fit, **where)  # another config: fit again
+    assert len(calls) == 2
+    out = dirs / "results" / "toy" / "digits" / "smoke" / "seed=0"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "history.jsonl",
+        "metrics.json",
+    ]
+    assert [p.name for p in out.parent.iterdir()] == ["seed=0"]  # no temporaries
+    assert seed_table({0: first}) == {"acc": "50.0", "nmi": "25.0"}
+    second = RunResult({"acc": 0.7, "nmi": 0.25}, [], {})
+    assert seed_table({0: first, 1: second})["acc"] == "60.0 ± 10.0"
