@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from dclib.functional import (
+    kl_clustering_loss,
+    student_t_assignment,
+    target_distribution,
+)
+
+
+def test_student_t_by_hand():
+    # z at distance 1 from mu_0 and 2 from mu_1, alpha = 1: kernels 1/2 and 1/5
+    z = torch.tensor([[0.0, 0.0]])
+    mu = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    q = student_t_assignment(z, mu)
+    torch.testing.assert_close(q, torch.tensor([[(1 / 2) / 0.7, (1 / 5) / 0.7]]))
+    # alpha = 2: (1 + d2/2)^(-3/2): 1.5^-1.5 and 3^-1.5
+    a, b = 1.5**-1.5, 3.0**-1.5
+    torch.testing.assert_close(
+        student_t_assignment(z, mu, alpha=2.0),
+        torch.tensor([[a / (a + b), b / (a + b)]]),
+    )
+
+
+def test_target_distribution_by_hand():
+    q = torch.tensor([[0.8, 0.2], [0.4, 0.6]])
+    # f = (1.2, 0.8); q^2/f: row0 (0.64/1.2, 0.04/0.8) = (0.5333, 0.05);
+    # row1 (0.16/1.2, 0.36/0.8) = (0.1333, 0.45)
+    r0 = torch.tensor([0.64 / 1.2, 0.04 / 0.8])
+    r1 = torch.tensor([0.16 / 1.2, 0.36 / 0.8])
+    expected = torch.stack([r0 / r0.sum(), r1 / r1.sum()])
+    p = target_distribution(q)
+    torch.testing.assert_close(p, expected)
+    assert (p.max(1).values > q.max(1).values).all()  # sharper than q
+
+
+def test_kl_by_hand_and_zero_at_equality():
+    p = torch.tensor([[0.5, 0.5]])
+    q = torch.tensor([[0.25, 0.75]])
+    expected = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)
+    assert kl_clustering_loss(p, q).item() == pytest.approx(expected)
+    assert kl_clustering_loss(q, q).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_rows_sum_to_one():
+    g = torch.Generator().manual_seed(0)
+    q = student_t_assignment(
+        torch.randn(50, 3, generator=g), torch.randn(4, 3, generator=g)
+    )
+    torch.testing.assert_close(q.sum(1), torch.ones(50))
+    torch.testing.assert_close(target_distribution(q).sum(1), torch.ones(50))
+
+
+@pytest.mark.parametrize(
+    ("z", "mu", "match"),
+    [
+        (torch.zeros(3, 2), torch.zeros(2, 3), "mu"),
+        (torch.zeros(3), torch.zeros(2, 3), "z"),
+        (torch.zeros(3, 2), torch.zeros(1, 2), "K = 2"),
+    ],
+)
+def test_bad_shapes_raise(z, mu, match):
+    with pytest.raises(ValueError, match=match):
+        student_t_assignment(z, mu)
