@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from dclib.augment import random_affine
-from dclib.models import Autoencoder, Critic
+from dclib.models import Autoencoder, Critic, MLPAutoencoder
 
 
 class Stateful(Protocol):
@@ -171,6 +171,9 @@ class PretrainConfig:
     """weight λ of the ACAI term (DynAE eq. 6; 0.5 in its code); None: no critic"""
     critic_trainable: bool = True
     """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
+    greedy_dropout: float | None = None
+    """input dropout of greedy layer-wise denoising pretraining before the end-to-end
+    epochs (DEC §3.2: 0.2); None: end to end only. MLP autoencoders only"""
 
 
 def _fresh_copy(module: nn.Module) -> nn.Module:
@@ -208,6 +211,65 @@ def acai_losses(
     return regulariser, critic_loss
 
 
+def _linear_pairs(model: Autoencoder) -> list[tuple[nn.Linear, nn.Linear]]:
+    """(encoder layer i, its mirror decoder layer) of an MLP AE, outermost first."""
+    enc = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)]
+    dec = [m for m in model.decoder.modules() if isinstance(m, nn.Linear)]
+    if not isinstance(model, MLPAutoencoder) or len(enc) != len(dec):
+        raise ValueError("greedy layer-wise pretraining needs an MLPAutoencoder")
+    return list(zip(enc, reversed(dec), strict=True))
+
+
+def _reconstruction_step(
+    net: nn.Module, opt: torch.optim.Optimizer
+) -> Callable[[Tensor, Tensor], dict[str, float]]:
+    def step(x: Tensor, idx: Tensor) -> dict[str, float]:
+        loss = F.mse_loss(net(x), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
+    return step
+
+
+def pretrain_greedy(
+    model: Autoencoder,
+    X: Tensor,
+    cfg: PretrainConfig,
+    *,
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+) -> History:
+    """Greedy layer-wise denoising pretraining of a stacked autoencoder (DEC §3.2).
+
+    Layer by layer, outermost first, a one-hidden-layer autoencoder (encoder layer i
+    and its mirror decoder layer) learns to reconstruct the previous layer's codes
+    from a copy corrupted by dropout (rate ``cfg.greedy_dropout``). Hidden layers use
+    ReLU; the innermost code and the outermost reconstruction are linear, as in the
+    full network. Logs ``loss`` and ``layer`` per epoch.
+    """
+    pairs, history = _linear_pairs(model), History()
+    h = X.flatten(1)
+    for i, (enc, dec) in enumerate(pairs):
+        act_enc = nn.Identity() if i == len(pairs) - 1 else nn.ReLU()
+        act_dec = nn.Identity() if i == 0 else nn.ReLU()
+        net = nn.Sequential(nn.Dropout(cfg.greedy_dropout), enc, act_enc, dec, act_dec)
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        torch.manual_seed(seed + i)  # the dropout masks
+        part = fit_epochs(
+            _reconstruction_step(net, opt), h, n_epochs=cfg.n_epochs,
+            batch_size=cfg.batch_size, seed=seed + i, state={"net": net, "opt": opt},
+            checkpoint=None if checkpoint is None else f"{checkpoint}.layer{i}",
+            config=asdict(cfg), desc=f"layer {i + 1}/{len(pairs)}",
+        )  # fmt: skip
+        for r in part.records:
+            history.append(**r, layer=i)
+        with torch.no_grad():
+            h = act_enc(enc(h))
+    return history
+
+
 def pretrain_autoencoder(
     model: Autoencoder,
     X: Tensor,
@@ -220,9 +282,13 @@ def pretrain_autoencoder(
 
     Loss: mean squared error between the (augmented) batch and its reconstruction,
     plus ``acai_lambda`` times the ACAI regulariser when a critic is used; the critic
-    is trained by its own Adam on every batch. Logs ``loss`` (and ``critic``) per
-    epoch; resumes from ``checkpoint`` when given.
+    is trained by its own Adam on every batch. With ``cfg.greedy_dropout`` the
+    end-to-end epochs follow ``pretrain_greedy``. Logs ``loss`` (and ``critic``) per
+    epoch, greedy epochs first with their ``layer``; resumes from ``checkpoint``.
     """
+    greedy = History()
+    if cfg.greedy_dropout is not None:
+        greedy = pretrain_greedy(model, X, cfg, seed=seed, checkpoint=checkpoint)
     torch.manual_seed(seed)  # dropout-free nets: this seeds augmentation and ACAI draws
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     state: dict[str, Stateful] = {"model": model, "opt": opt}
@@ -253,14 +319,8 @@ def pretrain_autoencoder(
             critic_opt.step()
         return logs
 
-    return fit_epochs(
-        step,
-        X,
-        n_epochs=cfg.n_epochs,
-        batch_size=cfg.batch_size,
-        seed=seed,
-        state=state,
-        checkpoint=checkpoint,
-        config=asdict(cfg),
-        desc="pretrain",
-    )
+    history = fit_epochs(
+        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        state=state, checkpoint=checkpoint, config=asdict(cfg), desc="pretrain",
+    )  # fmt: skip
+    return History(greedy.records + history.records)

@@ -126,3 +126,26 @@ def test_history_jsonl_roundtrip(tmp_path):
 def test_bad_loop_arguments_raise():
     with pytest.raises(ValueError, match="batch_size"):
         fit_epochs(lambda x, i: {}, torch.zeros(3, 1), n_epochs=1, batch_size=0, seed=0)
+
+
+def test_greedy_pretraining_trains_each_layer_then_end_to_end():
+    X = _data()
+    cfg = PretrainConfig(n_epochs=3, batch_size=16, greedy_dropout=0.2)
+    model = _small_ae()
+    hist = pretrain_autoencoder(model, X, cfg).frame()
+    greedy = hist[hist["layer"].notna()]
+    assert sorted(set(greedy["layer"])) == [0.0, 1.0]  # two layers: 12-16 and 16-2
+    assert len(greedy) == 6 and len(hist) == 9  # 3 epochs per layer + 3 end to end
+    for _, layer in greedy.groupby("layer"):
+        assert layer["loss"].iloc[-1] < layer["loss"].iloc[0]
+
+
+def test_greedy_pretraining_needs_an_mlp():
+    from dclib.models import ConvAutoencoder
+
+    with pytest.raises(ValueError, match="MLPAutoencoder"):
+        pretrain_autoencoder(
+            ConvAutoencoder((1, 16, 16)),
+            torch.rand(8, 1, 16, 16),
+            PretrainConfig(n_epochs=1, greedy_dropout=0.2),
+        )
