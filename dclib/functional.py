@@ -5,6 +5,8 @@ Shapes: ``z`` (n, m) latent codes, ``mu`` (K, m) centres, ``q``/``p`` (n, K).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -47,3 +49,56 @@ def kl_clustering_loss(p: Tensor, q: Tensor) -> Tensor:
     whose Keras ``kld`` loss averages over samples.
     """
     return (p * (p.clamp_min(1e-12).log() - q.clamp_min(1e-12).log())).sum(1).mean()
+
+
+def squared_distances(z: Tensor, mu: Tensor) -> Tensor:
+    """||z_i - mu_k||^2 for every sample and centre, (n, K)."""
+    _check_codes(z, mu)
+    return (z[:, None, :] - mu[None, :, :]).pow(2).sum(-1)
+
+
+def kmeans_loss(z: Tensor, mu: Tensor, assign: Tensor) -> Tensor:
+    """DCN eq. 5's clustering term: mean over i of ||z_i - mu_{s_i}||^2.
+
+    ``assign`` (n,) holds each sample's hard cluster s_i (DCN eq. 6: the nearest
+    centre). DCN multiplies it by lambda / 2.
+    """
+    return (z - mu[assign]).pow(2).sum(1).mean()
+
+
+def running_mean_centres(
+    mu: Tensor, counts: Tensor, z: Tensor, assign: Tensor
+) -> tuple[Tensor, Tensor]:
+    """DCN eq. 7 for a whole batch: count-based centre updates, vectorised.
+
+    DCN moves centre k towards each newly assigned code with step 1 / c_k, where c_k
+    counts the codes assigned to k so far, this one included:
+    mu_k <- mu_k - (mu_k - z_i) / c_k.
+    Applied to a batch one sample at a time, this is exactly the running mean
+    mu_k <- (c_k mu_k + sum_{i in k} z_i) / (c_k + n_k), computed here in one step.
+    Returns the new centres and counts.
+    """
+    k = mu.shape[0]
+    n_k = torch.bincount(assign, minlength=k).to(mu.dtype)  # (K,)
+    sums = torch.zeros_like(mu).index_add_(0, assign, z)  # (K, m)
+    new_counts = counts + n_k
+    new_mu = (counts[:, None] * mu + sums) / new_counts.clamp_min(1)[:, None]
+    return torch.where(n_k[:, None] > 0, new_mu, mu), new_counts
+
+
+def soft_kmeans_loss(z: Tensor, mu: Tensor, alpha: float) -> Tensor:
+    """DKM eq. 4: mean over i of sum_k ||z_i - r_k||^2 G_k(z_i, alpha).
+
+    G_k = softmax_k(-alpha ||z_i - r_k||^2), a differentiable stand-in for the hard
+    nearest-centre indicator; as alpha grows it tends to k-means' loss.
+    """
+    d2 = squared_distances(z, mu)  # (n, K)
+    return (d2 * torch.softmax(-alpha * d2, dim=1)).sum(1).mean()
+
+
+def dkm_alphas(n: int, alpha_0: float = 0.1) -> list[float]:
+    """DKM §4's annealing: alpha_1 = 0.1, alpha_{i+1} = 2^(1 / ln(i + 1)^2) alpha_i."""
+    alphas = [alpha_0]
+    for i in range(1, n):
+        alphas.append(alphas[-1] * 2 ** (1 / math.log(i + 1) ** 2))
+    return alphas

@@ -66,3 +66,54 @@ def test_rows_sum_to_one():
 def test_bad_shapes_raise(z, mu, match):
     with pytest.raises(ValueError, match=match):
         student_t_assignment(z, mu)
+
+
+def test_kmeans_loss_by_hand():
+    from dclib.functional import kmeans_loss
+
+    z = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    mu = torch.tensor([[1.0, 0.0], [3.0, 3.0]])
+    # sample 0 -> mu_0: 1; sample 1 -> mu_1: 1; mean 1
+    assert kmeans_loss(z, mu, torch.tensor([0, 1])).item() == pytest.approx(1.0)
+    # both on mu_0: 1 and (2^2 + 4^2) = 20 -> mean 10.5
+    assert kmeans_loss(z, mu, torch.tensor([0, 0])).item() == pytest.approx(10.5)
+
+
+def test_running_mean_centres_equal_sequential_updates():
+    from dclib.functional import running_mean_centres
+
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(3, 2, generator=g)
+    counts = torch.tensor([5.0, 1.0, 2.0])
+    z = torch.randn(7, 2, generator=g)
+    assign = torch.tensor([0, 0, 2, 0, 2, 2, 0])
+    seq_mu, seq_c = mu.clone(), counts.clone()
+    for i in range(7):  # DCN eq. 7, one sample at a time
+        k = assign[i]
+        seq_c[k] += 1
+        seq_mu[k] -= (seq_mu[k] - z[i]) / seq_c[k]
+    new_mu, new_c = running_mean_centres(mu, counts, z, assign)
+    torch.testing.assert_close(new_mu, seq_mu)
+    torch.testing.assert_close(new_c, seq_c)
+    torch.testing.assert_close(new_mu[1], mu[1])  # no sample: unchanged
+
+
+def test_soft_kmeans_loss_by_hand_and_limit():
+    from dclib.functional import kmeans_loss, soft_kmeans_loss
+
+    z = torch.tensor([[0.0, 0.0]])
+    mu = torch.tensor([[1.0, 0.0], [0.0, 2.0]])  # d2 = 1 and 4
+    w0, w1 = math.exp(-1), math.exp(-4)  # alpha = 1
+    expected = (1 * w0 + 4 * w1) / (w0 + w1)
+    assert soft_kmeans_loss(z, mu, 1.0).item() == pytest.approx(expected)
+    hard = kmeans_loss(z, mu, torch.tensor([0]))
+    assert soft_kmeans_loss(z, mu, 1000.0).item() == pytest.approx(hard.item())
+
+
+def test_dkm_alphas():
+    from dclib.functional import dkm_alphas
+
+    a = dkm_alphas(4)
+    assert a[0] == 0.1
+    assert a[1] == pytest.approx(0.1 * 2 ** (1 / math.log(2) ** 2))
+    assert a[3] == pytest.approx(a[2] * 2 ** (1 / math.log(4) ** 2))
