@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,6 +45,20 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+class TensorState:
+    """Named tensors and numbers that a method keeps between batches (targets,
+    counts, iteration counters), saved and restored with the checkpoints."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
 
 @dataclass
@@ -85,6 +100,7 @@ def fit_epochs(
     checkpoint: str | os.PathLike | None = None,
     config: dict[str, Any] | None = None,
     desc: str = "train",
+    stop: Callable[[], bool] | None = None,
 ) -> History:
     """Run ``n_epochs`` passes of shuffled mini-batches of ``X`` through ``step``.
 
@@ -92,6 +108,9 @@ def fit_epochs(
     logs (losses); the epoch's record is their batch-size-weighted mean, plus whatever
     ``on_epoch(epoch)`` returns (e.g. a centre update or monitoring scores). The order
     of the batches comes from a generator seeded by ``seed``.
+
+    ``stop()``, checked after every batch, ends the run early (a convergence test);
+    each record also holds the epoch's wall-clock ``seconds``.
 
     With ``checkpoint``, the objects in ``state`` (models, optimisers, centres holders),
     the random generators and the history are saved after every epoch; a later call
@@ -131,15 +150,22 @@ def fit_epochs(
         leave=False,
     )
     for epoch in bar:
+        if stop is not None and stop():
+            break
+        tic = time.perf_counter()
         perm = torch.randperm(n, generator=gen).to(X.device)
         sums: dict[str, float] = {}
+        seen = 0
         for lo in range(0, n, batch_size):
             idx = perm[lo : lo + batch_size]
             for k, v in step(X[idx], idx).items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
-        logs = {k: v / n for k, v in sums.items()}
+            seen += len(idx)
+            if stop is not None and stop():
+                break
+        logs = {k: v / seen for k, v in sums.items()}
         logs |= on_epoch(epoch) if on_epoch else {}
-        history.append(epoch=epoch, **logs)
+        history.append(epoch=epoch, **logs, seconds=time.perf_counter() - tic)
         bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
         if checkpoint is not None:
             payload = {

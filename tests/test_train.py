@@ -38,6 +38,7 @@ def test_fit_epochs_visits_every_sample_once_per_epoch():
     assert [len(i) for i in seen] == [4, 4, 2] * 2
     assert sorted(torch.cat(seen[:3]).tolist()) == list(range(10))
     assert [r["epoch"] for r in hist.records] == [0, 1]
+    assert all(r["seconds"] >= 0 for r in hist.records)
     assert hist.records[0]["n"] == pytest.approx((16 + 16 + 4) / 10)  # weighted mean
 
 
@@ -81,7 +82,8 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, acai):
     resumed = _small_ae(seed=99)  # and fresh weights: the checkpoint must restore them
     hist = pretrain_autoencoder(resumed, X, full, seed=3, checkpoint=ckpt)
     assert [r["epoch"] for r in hist.records] == [0, 1, 2, 3]
-    assert hist.records == ref_hist.records
+    untimed = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert untimed(hist.records) == untimed(ref_hist.records)
     for p, q in zip(ref.parameters(), resumed.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
 
@@ -149,3 +151,16 @@ def test_greedy_pretraining_needs_an_mlp():
             torch.rand(8, 1, 16, 16),
             PretrainConfig(n_epochs=1, greedy_dropout=0.2),
         )
+
+
+def test_stop_ends_the_run_early():
+    calls = []
+    hist = fit_epochs(
+        lambda x, idx: calls.append(1) or {},
+        torch.zeros(10, 1),
+        n_epochs=5,
+        batch_size=2,
+        seed=0,
+        stop=lambda: len(calls) >= 7,
+    )
+    assert len(calls) == 7 and len(hist.records) == 2  # stopped inside epoch 1

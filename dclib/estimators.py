@@ -1,0 +1,107 @@
+"""scikit-learn estimators around dclib's methods.
+
+``DEC(n_clusters=10).fit_predict(X)`` works on feature vectors (n, d) or images
+(n, C, H, W). ``__init__`` only stores parameters; ``fit`` returns ``self`` and sets
+``labels_`` (int64), ``cluster_centers_`` (latent space), ``n_features_in_`` and
+``result_`` (the method's full result, with its history); ``transform`` gives latent
+codes and ``predict`` the nearest centre. Hyperparameters other than ``n_clusters``
+come from ``config`` (the method's config dataclass; paper defaults when None).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from dclib import functional as Fn
+from dclib.methods import baselines
+from dclib.methods.baselines import as_tensor, encode
+
+
+class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
+    """Base class: subclasses name the method of ``baselines.METHODS``."""
+
+    method: str = ""
+
+    def __init__(
+        self, n_clusters: int = 10, *, config=None, random_state: int | None = 0,
+        device: str = "auto",
+    ) -> None:  # fmt: skip
+        self.n_clusters = n_clusters
+        self.config = config
+        self.random_state = random_state
+        self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # torch works in float32
+        return tags
+
+    def fit(self, X, y=None):
+        """Cluster ``X``; ``y`` is ignored (accepted for scikit-learn pipelines)."""
+        X = validate_data(
+            self, X, dtype=np.float32, allow_nd=True, ensure_min_samples=2
+        )
+        fit, config_class = baselines.METHODS[self.method]
+        cfg = self.config if self.config is not None else config_class()
+        if not isinstance(cfg, config_class):
+            raise ValueError(
+                f"config must be a {config_class.__name__}, got {type(cfg).__name__}"
+            )
+        cfg = dataclasses.replace(cfg, n_clusters=self.n_clusters)
+        seed = self.random_state
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**31)
+        self.result_ = fit(X, cfg, seed=seed, device=self.device)
+        self.labels_ = self.result_.labels_
+        self.cluster_centers_ = self.result_.mu_
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Latent codes (n, m) of ``X``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+        model = self.result_.model_
+        device = next(model.parameters()).device
+        return encode(model, as_tensor(X, device)).cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """The nearest centre of each sample in the latent space."""
+        import torch
+
+        z = torch.as_tensor(self.transform(X))
+        mu = torch.as_tensor(self.cluster_centers_)
+        return Fn.squared_distances(z, mu).argmin(1).numpy().astype(np.int64)
+
+
+class AEKMeans(DeepClusterer):
+    """AE + k-means (``AEKMeansConfig``)."""
+
+    method = "ae_kmeans"
+
+
+class DEC(DeepClusterer):
+    """DEC, Xie et al. (2016) (``DECConfig``)."""
+
+    method = "dec"
+
+
+class IDEC(DeepClusterer):
+    """IDEC, Guo et al. (2017) (``IDECConfig``)."""
+
+    method = "idec"
+
+
+class DCN(DeepClusterer):
+    """DCN, Yang et al. (2017) (``DCNConfig``)."""
+
+    method = "dcn"
+
+
+class DKM(DeepClusterer):
+    """DKM, Moradi Fard et al. (2020) (``DKMConfig``)."""
+
+    method = "dkm"

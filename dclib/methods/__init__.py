@@ -1,0 +1,1 @@
+"""One module per method: a config dataclass with the paper's defaults and a fit()."""

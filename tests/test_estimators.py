@@ -1,0 +1,53 @@
+"""scikit-learn's estimator checks on dclib's estimators (tiny configs)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dclib.estimators import DCN, DEC, DKM, IDEC, AEKMeans
+from dclib.methods.baselines import METHODS
+from dclib.train import PretrainConfig
+
+
+def _tiny(estimator):
+    cfg = METHODS[estimator.method][1]()
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    small = {"hidden": (16,), "latent_dim": 2, "pretrain": PretrainConfig(n_epochs=2)}
+    small |= {k: 2 for k in ("n_epochs", "update_interval") if k in fields}
+    return type(estimator)(n_clusters=3, config=dataclasses.replace(cfg, **small))
+
+
+ESTIMATORS = [_tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM)]
+
+_K1 = "scikit-learn runs it with n_clusters=1; dclib refuses K < 2 (ValueError)"
+EXPECTED_FAILURES = {
+    "check_dont_overwrite_parameters": _K1,
+    "check_methods_subset_invariance": _K1,
+    "check_fit2d_1feature": _K1,
+    "check_fit2d_predict1d": _K1,
+}
+
+
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_fit_predict_transform_on_images():
+    X = np.random.default_rng(0).random((40, 1, 8, 8), dtype=np.float32)
+    est = _tiny(DEC())
+    labels = est.fit_predict(X)
+    assert labels.dtype == np.int64 and labels.shape == (40,)
+    assert est.transform(X).shape == (40, 2)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+
+
+def test_wrong_config_type_raises():
+    with pytest.raises(ValueError, match="DKMConfig"):
+        DKM(config=METHODS["dec"][1]()).fit(np.zeros((10, 2)))
