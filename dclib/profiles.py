@@ -1,16 +1,19 @@
 """Run profiles and the validation of a notebook's papermill parameters.
 
-A profile changes only how much data and how many epochs a run uses; hyperparameters
-always stay the paper's.
+A profile changes only how much data, how many epochs and how many seeds a run uses;
+hyperparameters always stay the paper's.
 
-- ``smoke``: at most 512 samples per dataset, for CI and the tests;
-- ``quick`` (default): the offline datasets (mnist5k, digits, fmnist, synthetic), CPU;
-- ``paper``: the papers' datasets and protocol, for a GPU.
+- ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
+- ``quick`` (default): the offline datasets, at most 50 epochs, two seeds, CPU;
+- ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -24,22 +27,41 @@ class Profile:
 
     name: str
     n_samples: int | None
-    """Cap on the samples taken from each dataset (stratified); None keeps them all."""
+    """cap on the samples taken from each dataset (stratified); None keeps them all"""
+    max_epochs: int | None
+    """cap on every ``*epochs`` field of a method's config; None keeps the paper's"""
+    seeds: tuple[int, ...]
+    """seeds a notebook averages over (mean ± std)"""
+    dataset: str
+    """the dataset a notebook uses unless told otherwise"""
     description: str
+
+    def cap_epochs(self, cfg: Any) -> Any:
+        """``cfg`` with every int field named ``*epochs`` (nested configs included)
+        capped at ``max_epochs``; every other field keeps the paper's value."""
+        if self.max_epochs is None:
+            return cfg
+        changes = {}
+        for f in dataclasses.fields(cfg):
+            value = getattr(cfg, f.name)
+            if dataclasses.is_dataclass(value):
+                changes[f.name] = self.cap_epochs(value)
+            elif f.name.endswith("epochs") and isinstance(value, int):
+                changes[f.name] = min(value, self.max_epochs)
+        return dataclasses.replace(cfg, **changes)
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile(
-            "smoke", 512, "CI: at most 512 samples per dataset, seconds per notebook"
-        ),
-        Profile(
-            "quick", None, "default: the offline datasets, minutes on a laptop CPU"
-        ),
-        Profile("paper", None, "the papers' full protocol, meant for a GPU"),
+        Profile("smoke", 512, 2, (0,), "mnist5k",
+                "CI: at most 512 samples and 2 epochs, seconds per notebook"),
+        Profile("quick", None, 50, (0, 1), "mnist5k",
+                "default: offline data, at most 50 epochs, 2 seeds, minutes on a CPU"),
+        Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
+                "the papers' data and epochs, 5 seeds, meant for a GPU"),
     )
-}
+}  # fmt: skip
 
 
 def get_profile(name: str) -> Profile:
@@ -55,8 +77,13 @@ class Run:
 
     profile: Profile
     dataset: str
-    seed: int
+    seeds: tuple[int, ...]
     device: torch.device
+
+    @property
+    def seed(self) -> int:
+        """The first seed: the one single-run figures use."""
+        return self.seeds[0]
 
     def load(self, name: str | None = None, **kwargs) -> data.Dataset:
         """Load ``name`` (default: the run's dataset), capped by the profile."""
@@ -66,13 +93,13 @@ class Run:
         return data.subset(ds, cap, seed=self.seed) if cap and len(ds) > cap else ds
 
     def describe(self) -> str:
-        """A Markdown table of the profile, data, seed and device behind a page."""
+        """A Markdown table of the profile, data, seeds and device behind a page."""
         import dclib
 
         rows = [
             ("profile", f"`{self.profile.name}` ({self.profile.description})"),
             ("dataset", f"`{self.dataset}`"),
-            ("seed", str(self.seed)),
+            ("seeds", ", ".join(map(str, self.seeds))),
             ("device", f"`{self.device}`"),
             ("dclib / torch", f"{dclib.__version__} / {torch.__version__}"),
         ]
@@ -80,16 +107,32 @@ class Run:
         return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows])
 
 
-def start_run(*, profile: str, dataset: str, seed: int, device: str = "auto") -> Run:
+def start_run(
+    *,
+    profile: str,
+    dataset: str | None = None,
+    seed: int | None = None,
+    seeds: Sequence[int] | None = None,
+    device: str = "auto",
+) -> Run:
     """Validate a notebook's parameters, seed every generator and pick the device.
 
-    Every notebook calls this in its first cell after the papermill parameters, so a
-    bad parameter fails there with a ``ValueError`` that names it.
+    ``dataset`` and ``seeds`` default to the profile's; a single ``seed`` may stand
+    for ``seeds``. Every notebook calls this in its first cell after the papermill
+    parameters, so a bad parameter fails there with a ``ValueError`` that names it.
     """
     prof = get_profile(profile)
+    dataset = prof.dataset if dataset is None else dataset
     if dataset not in data.DATASETS:
         raise ValueError(
             f"unknown dataset {dataset!r}; choose one of {sorted(data.DATASETS)}"
         )
-    seed_everything(seed)
-    return Run(prof, dataset, seed, pick_device(device))
+    if seed is not None:
+        seeds = [seed]
+    seeds = prof.seeds if seeds is None else seeds
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or not seeds:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}")
+    for s in seeds:
+        seed_everything(s)  # validates each seed
+    seed_everything(seeds[0])
+    return Run(prof, dataset, tuple(seeds), pick_device(device))

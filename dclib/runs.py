@@ -24,6 +24,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+
+from dclib.models import Autoencoder, autoencoder_for
+from dclib.train import (
+    History,
+    PretrainConfig,
+    load_checkpoint,
+    pretrain_autoencoder,
+    save_checkpoint,
+)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -48,6 +58,11 @@ PAPER_DATASETS: dict[str, tuple[str, ...]] = {
 ``mnist5k`` (a 5,000-image subset) maps to the papers' full MNIST: a page comparing
 them must say that the data differ.
 """
+
+
+PAPER_LABELS = {"dcss": "DCSS", "dssl": "DSSL", "dml": "DML", "dynae": "DynAE",
+                "rdc": "R-DC"}  # fmt: skip
+"""How each paper's key is written in captions and table headers."""
 
 
 def paper_results(**where: str) -> pd.DataFrame:
@@ -189,3 +204,117 @@ def seed_table(
         v = 100 * np.array([r.metrics[m] for r in results.values()])
         table[m] = f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
     return table
+
+
+def array_hash(*arrays: np.ndarray) -> str:
+    """Short SHA-256 of arrays' bytes: identifies the exact data a model saw."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).view(np.uint8).data)
+    return h.hexdigest()[:16]
+
+
+def cached_pretraining(data_id: str) -> Callable:
+    """A ``pretrain(model, X, cfg, seed)`` that caches the trained weights.
+
+    Weights are stored in ``CACHE_DIR`` under a key of the architecture, the
+    pretraining config, ``data_id`` (e.g. ``array_hash(X)``), the seed and the dclib
+    source, so every method whose autoencoder config matches shares one pretraining.
+    An interrupted pretraining resumes from its checkpoint.
+    """
+
+    def pretrain(model, X, cfg, seed):
+        arch = [(name, tuple(p.shape)) for name, p in model.state_dict().items()]
+        key = run_key("ae", cfg, arch=str(arch), data=data_id, seed=seed)
+        weights = CACHE_DIR / f"ae-{key}.pt"
+        if weights.exists():
+            saved = load_checkpoint(weights)
+            model.load_state_dict(saved["model"])
+            return History(saved["history"])
+        ckpt = CACHE_DIR / f"ae-{key}.ckpt"
+        history = pretrain_autoencoder(model, X, cfg, seed=seed, checkpoint=ckpt)
+        save_checkpoint(
+            weights, {"model": model.state_dict(), "history": history.records}
+        )
+        for stale in CACHE_DIR.glob(f"ae-{key}.ckpt*"):
+            stale.unlink()
+        return history
+
+    return pretrain
+
+
+def cluster(
+    method: str,
+    fit: Callable,
+    cfg: Any,
+    ds: Any,
+    *,
+    profile: str,
+    seed: int,
+    device: Any = "auto",
+) -> RunResult:
+    """Run (or load from the cache) one clustering ``fit`` on a ``Dataset``.
+
+    The autoencoder pretraining is shared through ``cached_pretraining``; the true
+    labels are passed only as ``y_monitor`` (learning curves) and to score the final
+    labels. Keeps the scores, the history, the labels and the latent codes.
+    """
+    from dclib.metrics import scores
+
+    data_id = array_hash(ds.X, ds.y)
+
+    def go() -> RunResult:
+        r = fit(ds.X, cfg, seed=seed, device=device, y_monitor=ds.y,
+                pretrain=cached_pretraining(data_id))  # fmt: skip
+        arrays = {"labels": r.labels_, "z": r.z_}
+        return RunResult(scores(ds.y, r.labels_), r.history_, arrays)
+
+    config = {"method": dataclasses.asdict(cfg), "data": data_id}
+    return run_or_load(method, config, go, dataset=ds.name, profile=profile, seed=seed)
+
+
+def ours_vs_paper(
+    results: dict[str, dict[int, RunResult]],
+    rows: dict[str, dict[str, str]],
+    dataset: str,
+) -> pd.DataFrame:
+    """Our mean ± std over seeds beside the papers' numbers, in %.
+
+    ``results[method][seed]`` are our runs; ``rows[method]`` maps ``"paper:table"``
+    to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``). NMI is
+    compared with the normalisation each paper uses (DynAE: arithmetic mean).
+    """
+    table = {}
+    for method, runs in results.items():
+        row = {("ours", k.upper()): v for k, v in seed_table(runs).items()}
+        row[("ours", "NMI (arith.)")] = seed_table(runs, ["nmi_arithmetic"])[
+            "nmi_arithmetic"
+        ]
+        for source, name in rows.get(method, {}).items():
+            paper, tab = source.split(":")
+            found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
+            for _, r in found.iterrows():
+                scale = 100 if r["note"] == "fraction" else 1
+                row[(f"{paper.upper()} {tab}", r["metric"])] = (
+                    f"{scale * r['value']:.1f}"
+                )
+        table[method] = row
+    return pd.DataFrame.from_dict(table, orient="index").fillna("—")
+
+
+def pretrained_model(
+    ds: Any,
+    cfg: PretrainConfig,
+    *,
+    kind: str = "mlp",
+    latent_dim: int = 10,
+    seed: int = 0,
+    device: Any = "cpu",
+) -> tuple[Autoencoder, History]:
+    """The autoencoder ``kind`` (mlp, dcss, dssl) pretrained on ``ds`` with ``cfg``,
+    from the same cache the methods use (a method with this config reuses it)."""
+    torch.manual_seed(seed)
+    model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind)
+    X = torch.as_tensor(ds.X, device=device)
+    history = cached_pretraining(array_hash(ds.X, ds.y))(model.to(device), X, cfg, seed)
+    return model, history

@@ -32,3 +32,23 @@ def test_bad_parameters_raise_value_error(kwargs, match):
     params = {"profile": "smoke", "dataset": "digits", "seed": 0, "device": "auto"}
     with pytest.raises(ValueError, match=match):
         start_run(**(params | kwargs))
+
+
+def test_seeds_default_to_the_profile_and_validate():
+    assert start_run(profile="quick").seeds == PROFILES["quick"].seeds
+    assert start_run(profile="paper").dataset == "fmnist"
+    assert start_run(profile="smoke", seeds=[3, 4]).seed == 3
+    for bad in ([], "01", [0, -2], [1.5]):
+        with pytest.raises(ValueError, match="seed"):
+            start_run(profile="smoke", seeds=bad)
+
+
+def test_cap_epochs_reaches_nested_configs_and_nothing_else():
+    from dclib.methods.baselines import DECConfig
+
+    cfg = PROFILES["quick"].cap_epochs(DECConfig())
+    assert cfg.n_epochs == 50 and cfg.pretrain.n_epochs == 50
+    assert cfg.update_interval == DECConfig().update_interval
+    assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
+    assert PROFILES["paper"].cap_epochs(DECConfig()) == DECConfig()
+    assert PROFILES["smoke"].cap_epochs(DECConfig()).pretrain.n_epochs == 2

@@ -78,3 +78,27 @@ def test_run_or_load_fits_once_per_config(dirs):
     assert seed_table({0: first}) == {"acc": "50.0", "nmi": "25.0"}
     second = RunResult({"acc": 0.7, "nmi": 0.25}, [], {})
     assert seed_table({0: first, 1: second})["acc"] == "60.0 ± 10.0"
+
+
+def test_cached_pretraining_is_shared_and_exact(dirs):
+    import torch
+
+    from dclib.models import MLPAutoencoder
+    from dclib.runs import array_hash, cached_pretraining
+    from dclib.train import PretrainConfig
+
+    X = torch.randn(32, 6, generator=torch.Generator().manual_seed(0))
+    cfg = PretrainConfig(n_epochs=2, batch_size=8)
+    pretrain = cached_pretraining(array_hash(X.numpy()))
+    torch.manual_seed(0)
+    a = MLPAutoencoder(6, 2, hidden=(8,))
+    hist_a = pretrain(a, X, cfg, 0)
+    b = MLPAutoencoder(6, 2, hidden=(8,))  # other initial weights: the cache wins
+    hist_b = pretrain(b, X, cfg, 0)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert hist_a.records == hist_b.records
+    assert [p.suffix for p in (dirs / "cache").iterdir()] == [".pt"]  # no checkpoint
+    c = MLPAutoencoder(6, 2, hidden=(8,))
+    pretrain(c, X, cfg, 1)  # another seed: trained anew
+    assert not torch.equal(next(a.parameters()), next(c.parameters()))
