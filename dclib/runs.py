@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -257,19 +258,25 @@ def cluster(
 
     The autoencoder pretraining is shared through ``cached_pretraining``; the true
     labels are passed only as ``y_monitor`` (learning curves) and to score the final
-    labels. Keeps the scores, the history, the labels and the latent codes.
+    labels. Keeps the scores, the history, the labels and the latent codes. A method
+    that takes a ``checkpoint`` resumes an interrupted run from the cache.
     """
     from dclib.metrics import scores
 
     data_id = array_hash(ds.X, ds.y)
+    config = {"method": dataclasses.asdict(cfg), "data": data_id}
+    resumable = "checkpoint" in inspect.signature(fit).parameters
+    key = run_key(method, config, dataset=ds.name, profile=profile, seed=seed)
+    extra = {"checkpoint": CACHE_DIR / f"{key}.ckpt"} if resumable else {}
 
     def go() -> RunResult:
         r = fit(ds.X, cfg, seed=seed, device=device, y_monitor=ds.y,
-                pretrain=cached_pretraining(data_id))  # fmt: skip
+                pretrain=cached_pretraining(data_id), **extra)  # fmt: skip
+        for path in extra.values():
+            path.unlink(missing_ok=True)  # finished: the result replaces it
         arrays = {"labels": r.labels_, "z": r.z_}
         return RunResult(scores(ds.y, r.labels_), r.history_, arrays)
 
-    config = {"method": dataclasses.asdict(cfg), "data": data_id}
     return run_or_load(method, config, go, dataset=ds.name, profile=profile, seed=seed)
 
 

@@ -83,9 +83,11 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     atomic_write(path, lambda p: torch.save(payload, p))
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
     """Load a checkpoint written by ``save_checkpoint`` (``weights_only=True``)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location=map_location, weights_only=True)
 
 
 def fit_epochs(
@@ -122,20 +124,20 @@ def fit_epochs(
             f"need n_epochs >= 0 and batch_size >= 1, got {n_epochs}, {batch_size}"
         )
     state = state or {}
-    config = config or {}
+    config = json.loads(json.dumps(config or {}))  # as stored: tuples become lists
     gen = torch.Generator().manual_seed(seed)
     history, start = History(), 0
     if checkpoint is not None and Path(checkpoint).exists():
-        saved = load_checkpoint(checkpoint)
-        if saved["config"] != json.loads(json.dumps(config)):
+        saved = load_checkpoint(checkpoint, map_location=X.device)
+        if saved["config"] != config:
             raise ValueError(
                 f"checkpoint {checkpoint} was written by another configuration; "
                 "delete it to start afresh"
             )
         for name, obj in state.items():
             obj.load_state_dict(saved["state"][name])
-        gen.set_state(saved["generator"])
-        torch.set_rng_state(saved["torch_rng"])
+        gen.set_state(saved["generator"].cpu())
+        torch.set_rng_state(saved["torch_rng"].cpu())
         if torch.cuda.is_available() and "cuda_rng" in saved:
             torch.cuda.set_rng_state_all(saved["cuda_rng"])
         history, start = History(saved["history"]), saved["epoch"] + 1

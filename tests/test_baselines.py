@@ -78,3 +78,32 @@ def test_clustering_loss_decreases(blobs, name, key):
                               else tiny(name), device="cpu")  # fmt: skip
     losses = [r[key] for r in result.history_ if r["stage"] == 1 and key in r]
     assert len(losses) >= 2 and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name", ["dec", "dcn", "dkm"])
+def test_interrupted_clustering_resumes_to_the_same_labels(blobs, name, tmp_path,
+                                                           monkeypatch):  # fmt: skip
+    from dclib.methods import baselines
+
+    fit, cfg = METHODS[name][0], tiny(name, n_epochs=4, tol=0.0) if name == "dec" \
+        else tiny(name, n_epochs=4)  # fmt: skip
+    reference = fit(blobs.X, cfg, seed=0, device="cpu")
+    real, calls = baselines.fit_epochs, []
+
+    def crash_in_epoch_three(step, *args, **kwargs):
+        def crashing(x, idx):
+            calls.append(1)
+            if len(calls) == 2 * 7 + 3:  # 7 batches of 64 per epoch: inside epoch 3
+                raise KeyboardInterrupt
+            return step(x, idx)
+
+        return real(crashing, *args, **kwargs)
+
+    monkeypatch.setattr(baselines, "fit_epochs", crash_in_epoch_three)
+    with pytest.raises(KeyboardInterrupt):
+        fit(blobs.X, cfg, seed=0, device="cpu", checkpoint=tmp_path / "c.pt")
+    monkeypatch.undo()
+    resumed = fit(blobs.X, cfg, seed=0, device="cpu", checkpoint=tmp_path / "c.pt")
+    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
+    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    assert [r["epoch"] for r in resumed.history_ if r["stage"] == 1] == [0, 1, 2, 3]

@@ -15,7 +15,8 @@ an autoencoder, initialises centres with k-means on its codes, and trains:
   alpha is annealed (eq. 4), centres learnt by gradient descent with the network.
 
 Labels always come from the last iterate; ``y_monitor`` only adds ACC/NMI to the
-history. Book page: notebooks/01_baselines.py.
+history. With ``checkpoint`` (a path), the clustering stage saves its state after
+every epoch and a rerun resumes there. Book page: notebooks/01_baselines.py.
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ def fit_ae_kmeans(
 
 def fit_dec(
     X, cfg: DECConfig = DECConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None,
+    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
 ) -> ClusteringResult:  # fmt: skip
     """DEC, or IDEC when ``cfg.gamma`` is set (``IDECConfig``).
 
@@ -309,7 +310,8 @@ def fit_dec(
         step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
         state={"model": model, "centres": centres, "opt": opt, "s": s},
         on_epoch=lambda e: monitor(s.labels), stop=lambda: s.converged,
-        desc="IDEC" if idec else "DEC",
+        desc="IDEC" if idec else "DEC", checkpoint=checkpoint,
+        config=dataclasses.asdict(cfg),
     )  # fmt: skip
     q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
     return _result(model, X, centres["mu"], q, q.argmax(1), pre, hist)
@@ -322,7 +324,7 @@ def _sum_mse(x_hat: Tensor, x: Tensor) -> Tensor:
 
 def fit_dcn(
     X, cfg: DCNConfig = DCNConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None,
+    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
 ) -> ClusteringResult:  # fmt: skip
     """DCN: per batch, one network step on ||x - g(f(x))||^2 + lambda/2 ||f(x) -
     mu_s||^2 with the nearest centres s fixed (eq. 5), then new assignments (eq. 6)
@@ -354,13 +356,14 @@ def fit_dcn(
         step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
         state={"model": model, "opt": opt, "s": s},
         on_epoch=lambda e: monitor(nearest(encode(model, X))), desc="DCN",
+        checkpoint=checkpoint, config=dataclasses.asdict(cfg),
     )  # fmt: skip
     return _result(model, X, s.mu, None, nearest(encode(model, X)), pre, hist)
 
 
 def fit_dkm(
     X, cfg: DKMConfig = DKMConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None,
+    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
 ) -> ClusteringResult:  # fmt: skip
     """DKM: ||x - x_hat||^2 + lambda sum_k ||z - r_k||^2 softmax_k(-alpha ||z -
     r_k||^2) (eq. 4), network and centres r trained jointly by Adam; alpha follows
@@ -393,7 +396,8 @@ def fit_dkm(
     hist = fit_epochs(
         step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
         state={"model": model, "centres": centres, "opt": opt, "s": s},
-        on_epoch=on_epoch, desc="DKM",
+        on_epoch=on_epoch, desc="DKM", checkpoint=checkpoint,
+        config=dataclasses.asdict(cfg),
     )  # fmt: skip
     return _result(model, X, centres["mu"], None, labels(), pre, hist)
 
