@@ -107,3 +107,12 @@ def test_interrupted_clustering_resumes_to_the_same_labels(blobs, name, tmp_path
     np.testing.assert_array_equal(resumed.labels_, reference.labels_)
     np.testing.assert_array_equal(resumed.z_, reference.z_)
     assert [r["epoch"] for r in resumed.history_ if r["stage"] == 1] == [0, 1, 2, 3]
+
+
+def test_dkm_anneals_alpha_unless_constant(blobs):
+    fit = METHODS["dkm"][0]
+    annealed = fit(blobs.X, tiny("dkm", n_epochs=4), device="cpu").history_
+    alphas = [r["alpha"] for r in annealed if r["stage"] == 1]
+    assert alphas[0] == pytest.approx(0.1) and alphas[-1] > alphas[0]
+    fixed = fit(blobs.X, tiny("dkm", n_epochs=2, constant_alpha=1000.0), device="cpu")
+    assert {r["alpha"] for r in fixed.history_ if r["stage"] == 1} == {1000.0}

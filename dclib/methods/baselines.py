@@ -151,6 +151,9 @@ class DKMConfig:
     lr: float = 0.001
     n_alphas: int = 40
     """length of the annealing schedule alpha_1 = 0.1, ... (DKM §4)"""
+    constant_alpha: float | None = None
+    """None: anneal alpha (DKM_a); a number keeps alpha fixed, as DKM_p does after
+    pretraining (alpha = 1000, DKM §4)"""
     epochs_per_alpha: int = 5
     n_epochs: int = 200
     """= n_alphas x epochs_per_alpha; a profile may cap it"""
@@ -367,11 +370,13 @@ def fit_dkm(
 ) -> ClusteringResult:  # fmt: skip
     """DKM: ||x - x_hat||^2 + lambda sum_k ||z - r_k||^2 softmax_k(-alpha ||z -
     r_k||^2) (eq. 4), network and centres r trained jointly by Adam; alpha follows
-    ``dkm_alphas`` for ``epochs_per_alpha`` epochs each; label = nearest centre."""
+    ``dkm_alphas`` for ``epochs_per_alpha`` epochs each (or stays at
+    ``constant_alpha``); label = nearest centre."""
     X, model, pre, mu0, _ = _prepare(X, cfg, seed, device, pretrain)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
     opt = torch.optim.Adam([*model.parameters(), *centres.parameters()], lr=cfg.lr)
-    alphas = Fn.dkm_alphas(cfg.n_alphas)
+    alphas = (Fn.dkm_alphas(cfg.n_alphas) if cfg.constant_alpha is None
+              else [cfg.constant_alpha])  # fmt: skip
     s = TensorState(epoch=0)
     monitor = _monitor(y_monitor)
 
