@@ -69,8 +69,8 @@ class ClusteringResult:
 
 
 @dataclass(frozen=True)
-class AEKMeansConfig:
-    """AE + k-means: the baseline row of DCSS Table 1 and DML Table II."""
+class _AEConfig:
+    """What every baseline shares: K, the autoencoder, its pretraining, k-means init."""
 
     n_clusters: int = 10
     latent_dim: int = 10
@@ -79,15 +79,18 @@ class AEKMeansConfig:
     pretrain: PretrainConfig = PretrainConfig(n_epochs=200)
     """end-to-end reconstruction (DCSS/DML do not say how long; 200 epochs)"""
     n_init: int = 10
+    """k-means restarts for the initial centres"""
 
 
 @dataclass(frozen=True)
-class DECConfig:
+class AEKMeansConfig(_AEConfig):
+    """AE + k-means: the baseline row of DCSS Table 1 and DML Table II."""
+
+
+@dataclass(frozen=True)
+class DECConfig(_AEConfig):
     """DEC (Xie, Girshick and Farhadi, ICML 2016)."""
 
-    n_clusters: int = 10
-    latent_dim: int = 10
-    hidden: tuple[int, ...] = (500, 500, 2000)
     pretrain: PretrainConfig = GREEDY
     alpha: float = 1.0
     """degrees of freedom of the Student-t kernel (eq. 1)"""
@@ -118,17 +121,13 @@ class IDECConfig(DECConfig):
 
 
 @dataclass(frozen=True)
-class DCNConfig:
+class DCNConfig(_AEConfig):
     """DCN (Yang, Fu, Sidiropoulos and Hong, ICML 2017)."""
 
-    n_clusters: int = 10
-    latent_dim: int = 10
-    hidden: tuple[int, ...] = (500, 500, 2000)
     pretrain: PretrainConfig = dataclasses.replace(GREEDY, n_epochs=50)
     """greedy layer-wise pretraining, 50 epochs (DCN §5.2.5)"""
     lam: float = 0.05
     """lambda, weight of the k-means term (DCN §5.2.5, MNIST)"""
-    n_init: int = 10
     batch_size: int = 256
     lr: float = 0.001
     """Adam learning rate (the DCN paper does not state one we could find)"""
@@ -136,17 +135,13 @@ class DCNConfig:
 
 
 @dataclass(frozen=True)
-class DKMConfig:
+class DKMConfig(_AEConfig):
     """DKM (Moradi Fard, Thonet and Gaussier, Pattern Recognition Letters 2020)."""
 
-    n_clusters: int = 10
-    latent_dim: int = 10
-    hidden: tuple[int, ...] = (500, 500, 2000)
     pretrain: PretrainConfig = PretrainConfig(n_epochs=50)
     """end-to-end pretraining, 50 epochs, Adam 1e-3 (DKM §4)"""
     lam: float = 1.0
     """lambda, weight of the soft k-means term (DKM §4, MNIST)"""
-    n_init: int = 10
     batch_size: int = 256
     lr: float = 0.001
     n_alphas: int = 40
@@ -157,9 +152,6 @@ class DKMConfig:
     epochs_per_alpha: int = 5
     n_epochs: int = 200
     """= n_alphas x epochs_per_alpha; a profile may cap it"""
-
-
-Config = AEKMeansConfig | DECConfig | DCNConfig | DKMConfig
 
 
 # --- shared pieces ---------------------------------------------------------------
@@ -201,7 +193,7 @@ def kmeans(z: Tensor, n_clusters: int, n_init: int, seed: int) -> tuple[Tensor, 
 
 
 def pretrained(
-    X: Tensor, cfg: Config, seed: int, pretrain: Callable | None = None
+    X: Tensor, cfg: _AEConfig, seed: int, pretrain: Callable | None = None
 ) -> tuple[Autoencoder, History]:
     """A fresh MLP autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``).
 
