@@ -302,9 +302,8 @@ def ours_vs_paper(
             found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
             for _, r in found.iterrows():
                 scale = 100 if r["note"] == "fraction" else 1
-                row[(f"{paper.upper()} {tab}", r["metric"])] = (
-                    f"{scale * r['value']:.1f}"
-                )
+                label = f"{PAPER_LABELS[paper]} {tab}"
+                row[(label, r["metric"])] = f"{scale * r['value']:.1f}"
         table[method] = row
     return pd.DataFrame.from_dict(table, orient="index").fillna("—")
 

@@ -102,3 +102,23 @@ def test_cached_pretraining_is_shared_and_exact(dirs):
     c = MLPAutoencoder(6, 2, hidden=(8,))
     pretrain(c, X, cfg, 1)  # another seed: trained anew
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
+
+
+def test_ours_vs_paper_uses_each_papers_scale_and_label():
+    import numpy as np
+
+    from dclib.runs import RunResult, ours_vs_paper
+
+    run = RunResult({"acc": 0.5, "nmi": 0.4, "nmi_arithmetic": 0.45}, [], {})
+    table = ours_vs_paper(
+        {"dec": {0: run}},
+        {"dec": {"dcss:Table 1": "DEC", "dynae:Table 2": "DEC"}},
+        "fmnist",
+    )
+    row = table.loc["dec"]
+    assert row[("ours", "ACC")] == "50.0" and row[("ours", "NMI (arith.)")] == "45.0"
+    dcss = paper_results(paper="dcss", table="Table 1", method="DEC", dataset="fmnist")
+    acc = dcss.loc[dcss["metric"] == "ACC", "value"].item()
+    assert row[("DCSS Table 1", "ACC")] == f"{acc:.1f}"
+    dynae = float(row[("DynAE Table 2", "ACC")])  # stored as a fraction, shown in %
+    assert 1 < dynae < 100 and not np.isnan(dynae)
