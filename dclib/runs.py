@@ -190,8 +190,7 @@ def run_or_load(
     }
     for name, obj in (("config.json", meta), ("metrics.json", result.metrics)):
         (tmp / name).write_text(json.dumps(_json(obj), indent=2) + "\n")
-    lines = [json.dumps(_json(r)) + "\n" for r in result.history]
-    (tmp / "history.jsonl").write_text("".join(lines))
+    History(result.history).to_jsonl(tmp / "history.jsonl")
     _replace_dir(tmp, out)
     return result
 

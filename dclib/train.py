@@ -213,12 +213,7 @@ def _fresh_copy(module: nn.Module) -> nn.Module:
 
 
 def acai_losses(
-    model: Autoencoder,
-    critic: Critic,
-    x: Tensor,
-    z: Tensor,
-    x_hat: Tensor,
-    generator: torch.Generator | None = None,
+    model: Autoencoder, critic: Critic, x: Tensor, z: Tensor, x_hat: Tensor
 ) -> tuple[Tensor, Tensor]:
     """The ACAI game of DynAE eq. 6-7 (R-DC eq. 1-2) for one batch.
 
@@ -229,10 +224,10 @@ def acai_losses(
     ``||c(x_a) - a||^2 + ||c(g x + (1 - g) x_hat)||^2`` with one ``g ~ U(0, 1)``.
     """
     b = x.shape[0]
-    a = 0.5 * torch.rand(b, 1, generator=generator, device=x.device)  # (B, 1)
+    a = 0.5 * torch.rand(b, 1, device=x.device)  # (B, 1)
     x_a = model.decode(a * z + (1 - a) * z.flip(0)).reshape(x.shape)
     regulariser = critic(x_a).pow(2).mean()
-    g = torch.rand((), generator=generator, device=x.device)
+    g = torch.rand((), device=x.device)
     critic_loss = (critic(x_a.detach()) - a.squeeze(1)).pow(2).mean() + critic(
         g * x + (1 - g) * x_hat.detach()
     ).pow(2).mean()
