@@ -102,3 +102,50 @@ def dkm_alphas(n: int, alpha_0: float = 0.1) -> list[float]:
     for i in range(1, n):
         alphas.append(alphas[-1] * 2 ** (1 / math.log(i + 1) ** 2))
     return alphas
+
+
+# --- DSSL, DCSS and DML: fuzzy cluster-specific losses ------------------------------
+
+
+def memberships_from_distances(d2: Tensor, m: float = 1.5) -> Tensor:
+    """Fuzzy memberships from squared distances (DCSS eq. 2; DML eq. 2g).
+
+    p_ik = d_ik^(-1/(m-1)) / sum_j d_ij^(-1/(m-1)) with d_ik = ||u_i - mu_k||^2.
+    DML measures d_ik in the latent space of the autoencoder that owns cluster k;
+    DSSL and DCSS in one space (``fuzzy_memberships``). Computed as a softmax of
+    -log(d_ik) / (m - 1), so it stays finite for any m > 1 and tends to a one-hot row
+    when a point sits on a centre. Rows sum to 1.
+    """
+    if d2.ndim != 2 or d2.shape[1] < 2:
+        raise ValueError(f"need squared distances (n, K >= 2), got {tuple(d2.shape)}")
+    if not m > 1:
+        raise ValueError(f"the fuzziness m must be > 1, got {m}")
+    tiny = torch.finfo(d2.dtype).tiny
+    return torch.softmax(-d2.clamp_min(tiny).log() / (m - 1), dim=1)
+
+
+def fuzzy_memberships(u: Tensor, mu: Tensor, m: float = 1.5) -> Tensor:
+    """DCSS eq. 2 (DSSL eq. 2): memberships of codes ``u`` (n, d) to centres ``mu``."""
+    return memberships_from_distances(squared_distances(u, mu), m)
+
+
+def fuzzy_centres(u: Tensor, p: Tensor, m: float = 1.5) -> Tensor:
+    """DCSS eq. 3 (DML eq. 4): mu_k = sum_i p_ik^m u_i / sum_i p_ik^m, (K, d)."""
+    w = p.pow(m)  # (n, K)
+    return (w.T @ u) / w.sum(0)[:, None]
+
+
+def cluster_specific_loss(
+    x: Tensor, x_hat: Tensor, u: Tensor, mu_k: Tensor, p_k: Tensor, *,
+    m: float = 1.5, alpha: float = 0.1,
+) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """The k-th run's loss, DCSS eq. 1a-c (DSSL eq. 1 with alpha = zeta; DML eq. 3).
+
+    L_r = sum_i p_ik^m ||x_i - x_hat_i||^2 (1b), L_c = sum_i p_ik^m ||u_i - mu_k||^2
+    (1c), summed over the batch; returns ``(L_r + alpha L_c, L_r, L_c)`` (1a).
+    ``p_k`` (B,) are the memberships to cluster k, ``mu_k`` (d,) its centre.
+    """
+    w = p_k.pow(m)  # (B,)
+    l_r = (w * (x - x_hat).pow(2).flatten(1).sum(1)).sum()
+    l_c = (w * (u - mu_k).pow(2).sum(1)).sum()
+    return l_r + alpha * l_c, l_r, l_c

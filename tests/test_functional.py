@@ -117,3 +117,67 @@ def test_dkm_alphas():
     assert a[0] == 0.1
     assert a[1] == pytest.approx(0.1 * 2 ** (1 / math.log(2) ** 2))
     assert a[3] == pytest.approx(a[2] * 2 ** (1 / math.log(4) ** 2))
+
+
+def test_fuzzy_memberships_by_hand():
+    from dclib.functional import fuzzy_memberships
+
+    # d2 = 1 and 4; m = 1.5: weights d2^-2 = 1 and 1/16 -> p = (16/17, 1/17)
+    u = torch.tensor([[0.0, 0.0]])
+    mu = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    torch.testing.assert_close(
+        fuzzy_memberships(u, mu), torch.tensor([[16 / 17, 1 / 17]])
+    )
+    # m = 2: weights d2^-1 = 1 and 1/4 -> p = (0.8, 0.2)
+    torch.testing.assert_close(
+        fuzzy_memberships(u, mu, m=2.0), torch.tensor([[0.8, 0.2]])
+    )
+
+
+def test_fuzzy_memberships_are_finite_on_a_centre_and_sum_to_one():
+    from dclib.functional import fuzzy_memberships
+
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(4, 3, generator=g)
+    u = torch.cat([mu[:1], torch.randn(20, 3, generator=g)])  # sample 0 on centre 0
+    for m in (1.05, 1.5, 3.0):
+        p = fuzzy_memberships(u, mu, m=m)
+        assert torch.isfinite(p).all()
+        torch.testing.assert_close(p.sum(1), torch.ones(21))
+        assert p[0, 0] > 0.999
+
+
+def test_fuzzy_centres_by_hand():
+    from dclib.functional import fuzzy_centres
+
+    u = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    p = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    # m = 2: weights (1, 0.25) for centre 0 -> (0.5/1.25, 0); (0, 0.25) -> (2, 0)
+    torch.testing.assert_close(
+        fuzzy_centres(u, p, m=2.0), torch.tensor([[0.4, 0.0], [2.0, 0.0]])
+    )
+
+
+def test_cluster_specific_loss_by_hand():
+    from dclib.functional import cluster_specific_loss
+
+    x = torch.tensor([[1.0, 1.0], [0.0, 2.0]])
+    x_hat = torch.tensor([[1.0, 0.0], [0.0, 0.0]])  # errors 1 and 4
+    u = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    mu_k = torch.tensor([0.0, 0.0])  # centring errors 0 and 25
+    p_k = torch.tensor([1.0, 0.25])  # m = 2: weights 1 and 1/16
+    total, l_r, l_c = cluster_specific_loss(x, x_hat, u, mu_k, p_k, m=2.0, alpha=0.1)
+    assert l_r.item() == pytest.approx(1 + 4 / 16)
+    assert l_c.item() == pytest.approx(25 / 16)
+    assert total.item() == pytest.approx(1.25 + 0.1 * 25 / 16)
+
+
+@pytest.mark.parametrize(("d2", "m", "match"), [
+    (torch.ones(3, 1), 1.5, "K >= 2"), (torch.ones(3), 1.5, "K >= 2"),
+    (torch.ones(3, 2), 1.0, "m must be > 1"),
+])  # fmt: skip
+def test_bad_membership_input(d2, m, match):
+    from dclib.functional import memberships_from_distances
+
+    with pytest.raises(ValueError, match=match):
+        memberships_from_distances(d2, m)
