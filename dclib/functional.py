@@ -149,3 +149,44 @@ def cluster_specific_loss(
     l_r = (w * (x - x_hat).pow(2).flatten(1).sum(1)).sum()
     l_c = (w * (u - mu_k).pow(2).sum(1)).sum()
     return l_r + alpha * l_c, l_r, l_c
+
+
+def pairwise_similarity_loss(
+    q: Tensor, s: Tensor, *, zeta: float = 0.8, gamma: float = 0.2,
+    variant: str = "paper",
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """DCSS eq. 4 (``s = p p^T``) and eq. 5 (``s = q q^T``): pairwise self-supervision.
+
+    L = sum over pairs of 1{s_ij >= zeta} (1 - q_i.q_j) + 1{s_ij <= gamma} q_i.q_j:
+    pairs similar in ``s`` are pulled together in the q space, dissimilar ones pushed
+    apart, and pairs in the ambiguity region (gamma, zeta) are left out. ``s``
+    (B, B) only selects pairs (no gradient flows through it).
+
+    ``variant="paper"`` sums over the B(B-1)/2 unordered pairs i != j.
+    ``variant="code"`` reproduces the official code (official-code notes §1.4):
+    strict inequalities, q clamped to 1 above 0.99 and to 0 below 0.01 (no gradient
+    there), a sum over all B^2 ordered pairs including i = j, times 0.001.
+
+    Returns ``(loss, pairs)``: the loss and how many of the summed pairs contribute
+    (DCSS Fig. 10a). Memory is O(B^2), nothing larger.
+    """
+    if variant not in ("paper", "code"):
+        raise ValueError(f"variant must be 'paper' or 'code', got {variant!r}")
+    if q.ndim != 2 or s.shape != (q.shape[0], q.shape[0]):
+        raise ValueError(
+            f"need q (B, K) and s (B, B), got {tuple(q.shape)}, {tuple(s.shape)}"
+        )
+    s = s.detach()
+    if variant == "code":
+        q = torch.where(q > 0.99, 1.0, torch.where(q < 0.01, 0.0, q))
+        similar, dissimilar = s > zeta, s < gamma
+        keep = torch.ones_like(s, dtype=torch.bool)
+        scale = 0.001
+    else:
+        similar, dissimilar = s >= zeta, s <= gamma
+        keep = torch.ones_like(s, dtype=torch.bool).triu(diagonal=1)  # i < j
+        scale = 1.0
+    sim = q @ q.T  # (B, B) inner products q_i . q_j
+    terms = similar * (1 - sim) + dissimilar * sim
+    loss = scale * (terms * keep).sum()
+    return loss, ((similar | dissimilar) & keep).sum()

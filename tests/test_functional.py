@@ -181,3 +181,51 @@ def test_bad_membership_input(d2, m, match):
 
     with pytest.raises(ValueError, match=match):
         memberships_from_distances(d2, m)
+
+
+def test_pairwise_similarity_loss_by_hand():
+    from dclib.functional import pairwise_similarity_loss
+
+    q = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9]])
+    # q.q: (0,1) 0.74, (0,2) 0.18, (1,2) 0.26
+    s = torch.tensor([[1.0, 0.9, 0.1], [0.9, 1.0, 0.5], [0.1, 0.5, 1.0]])
+    # pairs: (0,1) similar -> 1 - 0.74; (0,2) dissimilar -> 0.18; (1,2) ambiguous
+    loss, pairs = pairwise_similarity_loss(q, s)
+    assert loss.item() == pytest.approx(0.26 + 0.18)
+    assert pairs.item() == 2
+
+
+def test_pairwise_code_variant_by_hand():
+    from dclib.functional import pairwise_similarity_loss
+
+    q = torch.tensor([[0.995, 0.005], [0.5, 0.5]])  # row 0 clamps to (1, 0)
+    s = torch.tensor([[0.8, 0.9], [0.9, 0.2]])  # strict: 0.8 and 0.2 not selected
+    # clamped q.q: (0,1) 0.5, (1,0) 0.5; similar pairs (0,1),(1,0): 2 x (1 - 0.5)
+    loss, pairs = pairwise_similarity_loss(q, s, variant="code")
+    assert loss.item() == pytest.approx(0.001 * 1.0)
+    assert pairs.item() == 2
+    # the paper variant on the same input: only pair {0,1}, similar, unclamped q
+    paper, n = pairwise_similarity_loss(q, s)
+    assert paper.item() == pytest.approx(1 - (0.995 * 0.5 + 0.005 * 0.5))
+    assert n.item() == 1
+
+
+def test_pairwise_loss_gradients_pull_similar_and_push_dissimilar():
+    from dclib.functional import pairwise_similarity_loss
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    q = torch.softmax(logits, 1)
+    s = torch.tensor([[1.0, 1.0], [1.0, 1.0]])  # call the two similar
+    loss, _ = pairwise_similarity_loss(q, s)
+    loss.backward()
+    # descending the gradient moves q_0 towards cluster 1 (towards q_1)
+    assert logits.grad[0, 1] < 0 < logits.grad[0, 0]
+
+
+def test_pairwise_loss_handles_a_batch_of_1024():
+    from dclib.functional import pairwise_similarity_loss
+
+    g = torch.Generator().manual_seed(0)
+    q = torch.softmax(torch.randn(1024, 10, generator=g), 1)
+    loss, pairs = pairwise_similarity_loss(q, q @ q.T)
+    assert torch.isfinite(loss) and 0 <= pairs <= 1024 * 1023 // 2
