@@ -323,3 +323,21 @@ def pretrained_model(
     X = torch.as_tensor(ds.X, device=device)
     history = cached_pretraining(array_hash(ds.X, ds.y))(model.to(device), X, cfg, seed)
     return model, history
+
+
+def epoch_costs(results: dict[str, RunResult]) -> pd.DataFrame:
+    """Epochs and mean wall-clock seconds per epoch of each run, by stage.
+
+    ``results`` maps a method to one run; its history's ``stage`` 0 epochs are
+    pretraining, ``stage`` 1 clustering (records without ``seconds`` are skipped).
+    """
+    rows = {}
+    for method, run in results.items():
+        row = {}
+        for stage, name in ((0, "pretraining"), (1, "clustering")):
+            secs = [r["seconds"] for r in run.history
+                    if r.get("stage") == stage and "seconds" in r]  # fmt: skip
+            row[f"{name} epochs"] = len(secs)
+            row[f"s / {name} epoch"] = float(np.mean(secs)) if secs else np.nan
+        rows[method] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -46,7 +46,7 @@ import dclib
 from dclib import functional as Fn
 from dclib import metrics, plotting
 from dclib.methods import baselines
-from dclib.runs import cluster, ours_vs_paper, pretrained_model
+from dclib.runs import cluster, epoch_costs, ours_vs_paper, pretrained_model
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -191,20 +191,7 @@ plotting.embeddings(
 # ## Cost
 
 # %% tags=["hide-input"]
-timing = pd.DataFrame({
-    name: {
-        "pretraining epochs": sum(r["stage"] == 0 for r in res[run.seed].history),
-        "s / pretraining epoch": np.mean([r.get("seconds", np.nan)
-                                          for r in res[run.seed].history
-                                          if r["stage"] == 0]),
-        "clustering epochs": sum(r["stage"] == 1 and "seconds" in r
-                                 for r in res[run.seed].history),
-        "s / clustering epoch": np.mean([r["seconds"] for r in res[run.seed].history
-                                         if r["stage"] == 1 and "seconds" in r]
-                                        or [np.nan]),
-    }
-    for name, res in results.items()
-}).T  # fmt: skip
+timing = epoch_costs({name: res[run.seed] for name, res in results.items()})
 timing.style.format("{:.3g}", na_rep="—").set_caption(
     f"Epochs and seconds per epoch of each method on {run.device} (first seed). "
     "Pretraining epochs shared through the cache were timed when first trained."

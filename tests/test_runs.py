@@ -122,3 +122,17 @@ def test_ours_vs_paper_uses_each_papers_scale_and_label():
     assert row[("DCSS Table 1", "ACC")] == f"{acc:.1f}"
     dynae = float(row[("DynAE Table 2", "ACC")])  # stored as a fraction, shown in %
     assert 1 < dynae < 100 and not np.isnan(dynae)
+
+
+def test_epoch_costs_by_stage():
+    import math
+
+    from dclib.runs import RunResult, epoch_costs
+
+    hist = [{"stage": 0, "seconds": 1.0}, {"stage": 0, "seconds": 3.0},
+            {"stage": 1, "seconds": 0.5}, {"stage": 1, "acc": 0.1}]  # fmt: skip
+    table = epoch_costs({"dec": RunResult({}, hist, {}), "ae": RunResult({}, [], {})})
+    assert table.loc["dec", "pretraining epochs"] == 2
+    assert table.loc["dec", "s / pretraining epoch"] == 2.0
+    assert table.loc["dec", "clustering epochs"] == 1
+    assert math.isnan(table.loc["ae", "s / clustering epoch"])
