@@ -13,16 +13,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dclib import functional as Fn
-from dclib.methods import baselines
+from dclib.methods import get_method
 from dclib.methods.baselines import as_tensor, encode
+from dclib.methods.dcss import soft_assignments
 
 
 class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
-    """Base class: subclasses name the method of ``baselines.METHODS``."""
+    """Base class: subclasses name their method in ``dclib.methods.METHODS``."""
 
     method: str = ""
 
@@ -45,7 +47,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         X = validate_data(
             self, X, dtype=np.float32, allow_nd=True, ensure_min_samples=2
         )
-        fit, config_class = baselines.METHODS[self.method]
+        fit, config_class = get_method(self.method)
         cfg = self.config if self.config is not None else config_class()
         if not isinstance(cfg, config_class):
             raise ValueError(
@@ -56,6 +58,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
         self.result_ = fit(X, cfg, seed=seed, device=self.device)
+        self.result_config_ = cfg
         self.labels_ = self.result_.labels_
         self.cluster_centers_ = self.result_.mu_
         return self
@@ -70,8 +73,6 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The nearest centre of each sample in the latent space."""
-        import torch
-
         z = torch.as_tensor(self.transform(X))
         mu = torch.as_tensor(self.cluster_centers_)
         return Fn.squared_distances(z, mu).argmin(1).numpy().astype(np.int64)
@@ -105,3 +106,36 @@ class DKM(DeepClusterer):
     """DKM, Moradi Fard et al. (2020) (``DKMConfig``)."""
 
     method = "dkm"
+
+
+class DSSL(DeepClusterer):
+    """DSSL, Sadeghi and Armanfard (2021) (``DSSLConfig``): the symmetric conv AE for
+    28x28 / 16x16 images, the MLP AE for feature vectors."""
+
+    method = "dssl"
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Fuzzy memberships p (n, K) to the centres (DSSL eq. 2)."""
+        z = torch.as_tensor(self.transform(X))
+        mu = torch.as_tensor(self.cluster_centers_)
+        return Fn.fuzzy_memberships(z, mu, self.result_config_.m).numpy()
+
+
+class DCSS(DeepClusterer):
+    """DCSS, Sadeghi and Armanfard (2021) (``DCSSConfig``): the asymmetric conv AE
+    for 28x28 / 16x16 images, the MLP AE (latent 20) for feature vectors such as
+    ``dclib.data.features``; both phases. Labels are argmax q."""
+
+    method = "dcss"
+
+    def predict_proba(self, X) -> np.ndarray:
+        """MNet's q (n, K), rows on the simplex."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+        model, mnet = self.result_.model_, self.result_.mnet_
+        device = next(model.parameters()).device
+        return soft_assignments(model, mnet, as_tensor(X, device)).cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """argmax q (DCSS §3.3)."""
+        return self.predict_proba(X).argmax(1).astype(np.int64)

@@ -190,3 +190,20 @@ def pairwise_similarity_loss(
     terms = similar * (1 - sim) + dissimilar * sim
     loss = scale * (terms * keep).sum()
     return loss, ((similar | dissimilar) & keep).sum()
+
+
+def has_adjacent_neighbour(q: Tensor, zeta: float = 0.8, chunk: int = 4096) -> Tensor:
+    """(n,) bool: does point i have a j != i with q_i . q_j >= zeta (DCSS Def. A.1)?
+
+    The points without one are those of DCSS Fig. 13. Rows are processed ``chunk``
+    at a time, so memory is O(chunk x n), never n x n.
+    """
+    if q.ndim != 2:
+        raise ValueError(f"need q (n, K), got {tuple(q.shape)}")
+    n, found = q.shape[0], []
+    for lo in range(0, n, chunk):
+        sim = q[lo : lo + chunk] @ q.T  # (chunk, n)
+        rows = torch.arange(lo, min(lo + chunk, n), device=q.device)
+        sim[rows - lo, rows] = -1.0  # a point is not its own neighbour
+        found.append((sim >= zeta).any(1))
+    return torch.cat(found)

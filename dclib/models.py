@@ -148,7 +148,8 @@ class ConvAutoencoder(Autoencoder):
         if h != w or h not in GEOMETRIES:
             raise ValueError(
                 f"ConvAutoencoder takes square {sorted(GEOMETRIES)}-pixel images, "
-                f"got {h}x{w}; use MLPAutoencoder for other inputs"
+                f"got {h}x{w}; use MLPAutoencoder for other inputs (for RGB"
+                " images: feature vectors from dclib.data.features)"
             )
         if kind not in ("dcss", "dssl"):
             raise ValueError(f"kind must be 'dcss' or 'dssl', got {kind!r}")
@@ -219,10 +220,12 @@ def autoencoder_for(
     in_dim: int,
     latent_dim: int = 10,
     kind: str = "mlp",
+    hidden: Sequence[int] = (500, 500, 2000),
 ) -> Autoencoder:
-    """The AE a method uses for data of this shape: ``kind`` is mlp, dcss or dssl."""
+    """The AE a method uses for data of this shape: ``kind`` is mlp (with ``hidden``
+    widths), dcss or dssl (conv, for 28x28 or 16x16 images)."""
     if kind == "mlp":
-        return MLPAutoencoder(in_dim, latent_dim)
+        return MLPAutoencoder(in_dim, latent_dim, hidden)
     if image_shape is None:
         raise ValueError(f"a {kind!r} conv autoencoder needs images, got vectors")
     return ConvAutoencoder(image_shape, latent_dim, kind=kind)

@@ -113,11 +113,13 @@ def source_hash() -> str:
 
 @dataclasses.dataclass
 class RunResult:
-    """What a cached run keeps: scores, per-epoch history and named arrays."""
+    """What a cached run keeps: scores, per-epoch history, named arrays and, where
+    a later stage starts from this run (DCSS phase 2, X + MNet), model weights."""
 
     metrics: dict[str, float]
     history: list[dict[str, float]]
     arrays: dict[str, np.ndarray]
+    weights: dict[str, torch.Tensor] | None = None
 
 
 def _json(obj: Any) -> Any:
@@ -161,6 +163,7 @@ def run_or_load(
     """Return the cached result of this run, or ``fit()`` it and cache it atomically."""
     key = run_key(method, config, dataset=dataset, profile=profile, seed=seed)
     out, arrays = run_dir(method, dataset, profile, seed), CACHE_DIR / f"{key}.npz"
+    weights = CACHE_DIR / f"{key}.pt"
     cfg_file = out / "config.json"
     if cfg_file.exists() and arrays.exists():
         if json.loads(cfg_file.read_text()).get("key") == key:
@@ -170,9 +173,12 @@ def run_or_load(
                     json.loads((out / "metrics.json").read_text()),
                     history,
                     dict(npz),
+                    load_checkpoint(weights) if weights.exists() else None,
                 )
     result = fit()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    if result.weights is not None:
+        save_checkpoint(weights, result.weights)
     fd, tmp_npz = tempfile.mkstemp(dir=CACHE_DIR, suffix=".npz")
     os.close(fd)
     np.savez_compressed(tmp_npz, **result.arrays)
@@ -252,31 +258,59 @@ def cluster(
     profile: str,
     seed: int,
     device: Any = "auto",
+    start: tuple[Autoencoder, np.ndarray] | None = None,
 ) -> RunResult:
     """Run (or load from the cache) one clustering ``fit`` on a ``Dataset``.
 
     The autoencoder pretraining is shared through ``cached_pretraining``; the true
     labels are passed only as ``y_monitor`` (learning curves) and to score the final
-    labels. Keeps the scores, the history, the labels and the latent codes. A method
-    that takes a ``checkpoint`` resumes an interrupted run from the cache.
+    labels. Keeps the scores, the history, the labels, the latent codes, the centres,
+    the soft assignments and the autoencoder's weights (``trained_model``). A method
+    that takes a ``checkpoint`` resumes an interrupted run from the cache. ``start``
+    (an autoencoder and its centres) goes to fits that continue a trained model
+    (``dcss.fit_mnet``); the run's key then includes a hash of its weights.
     """
     from dclib.metrics import scores
 
     data_id = array_hash(ds.X, ds.y)
     config = {"method": dataclasses.asdict(cfg), "data": data_id}
-    resumable = "checkpoint" in inspect.signature(fit).parameters
+    takes = inspect.signature(fit).parameters
+    extra: dict[str, Any] = {}
+    if start is not None:
+        model, mu = start
+        tensors = [t.detach().cpu().numpy() for t in model.state_dict().values()]
+        config["start"] = array_hash(*tensors, np.asarray(mu, dtype=np.float32))
+        extra["start"] = start
+    if "pretrain" in takes:
+        extra["pretrain"] = cached_pretraining(data_id)
     key = run_key(method, config, dataset=ds.name, profile=profile, seed=seed)
-    extra = {"checkpoint": CACHE_DIR / f"{key}.ckpt"} if resumable else {}
+    ckpt = CACHE_DIR / f"{key}.ckpt"
+    if "checkpoint" in takes:
+        extra["checkpoint"] = ckpt
 
     def go() -> RunResult:
-        r = fit(ds.X, cfg, seed=seed, device=device, y_monitor=ds.y,
-                pretrain=cached_pretraining(data_id), **extra)  # fmt: skip
-        for path in extra.values():
-            path.unlink(missing_ok=True)  # finished: the result replaces it
-        arrays = {"labels": r.labels_, "z": r.z_}
-        return RunResult(scores(ds.y, r.labels_), r.history_, arrays)
+        r = fit(ds.X, cfg, seed=seed, device=device, y_monitor=ds.y, **extra)
+        for path in CACHE_DIR.glob(f"{ckpt.name}*"):
+            path.unlink()  # finished: the result replaces the checkpoints
+        arrays = {"labels": r.labels_, "z": r.z_, "mu": r.mu_}
+        if r.q_ is not None:
+            arrays["q"] = r.q_
+        weights = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
+        return RunResult(scores(ds.y, r.labels_), r.history_, arrays, weights)
 
     return run_or_load(method, config, go, dataset=ds.name, profile=profile, seed=seed)
+
+
+def trained_model(
+    run: RunResult, ds: Any, *, kind: str = "mlp", latent_dim: int = 10,
+    hidden: tuple[int, ...] = (500, 500, 2000),
+) -> Autoencoder:  # fmt: skip
+    """The autoencoder of a cached ``cluster`` run, rebuilt and loaded (CPU)."""
+    if run.weights is None:
+        raise ValueError("this run kept no weights; rerun it through runs.cluster")
+    model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind, hidden)
+    model.load_state_dict(run.weights)
+    return model
 
 
 def ours_vs_paper(

@@ -1,4 +1,4 @@
-"""Each baseline clusters blobs, deterministically, learns, and validates input."""
+"""Each method clusters blobs, deterministically, learns, and validates input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from dclib import metrics
 from dclib.data import load, subset
-from dclib.methods.baselines import METHODS
+from dclib.methods import METHODS
 from dclib.train import PretrainConfig
 
 
@@ -20,7 +20,9 @@ def tiny(name: str, **over):
     fields = {f.name for f in dataclasses.fields(cfg)}
     small = {"n_clusters": 4, "hidden": (64,), "latent_dim": 4, "pretrain": pre}
     small |= {k: v for k, v in {"n_epochs": 10, "batch_size": 64,
-                                "update_interval": 5, "epochs_per_alpha": 2}.items()
+                                "update_interval": 5, "epochs_per_alpha": 2,
+                                "phase1_epochs": 4, "phase2_epochs": 6,
+                                "t2": 2}.items()
               if k in fields}  # fmt: skip
     return dataclasses.replace(cfg, **small | over)
 
@@ -71,7 +73,14 @@ def test_pretraining_config_is_used(blobs):
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("dec", "kl"), ("idec", "loss"), ("dcn", "loss"), ("dkm", "loss")],
+    [
+        ("dec", "kl"),
+        ("idec", "loss"),
+        ("dcn", "loss"),
+        ("dkm", "loss"),
+        ("dssl", "loss"),
+        ("dcss_u", "loss"),
+    ],
 )
 def test_clustering_loss_decreases(blobs, name, key):
     result = METHODS[name][0](blobs.X, tiny(name, tol=0.0) if "dec" in name

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from dclib import functional as Fn
 from dclib import metrics
-from dclib.models import Autoencoder, MLPAutoencoder
+from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
 from dclib.train import (
     History,
@@ -63,9 +63,12 @@ class ClusteringResult:
     q_: np.ndarray | None
     """(n, K) soft assignments where the method has them"""
     history_: list[dict[str, float]]
-    """per-epoch logs: pretraining epochs (``stage`` 0) then clustering (``stage`` 1)"""
+    """per-epoch logs: pretraining epochs (``stage`` 0) then clustering (``stage`` 1;
+    DCSS: phase 1, then ``stage`` 2 for phase 2)"""
     model_: Autoencoder
     """the trained autoencoder (its encoder maps new data to the latent space)"""
+    mnet_: nn.Module | None = None
+    """DCSS's MNet (u -> q) where the method trains one"""
 
 
 @dataclass(frozen=True)
@@ -193,20 +196,26 @@ def kmeans(z: Tensor, n_clusters: int, n_init: int, seed: int) -> tuple[Tensor, 
 
 
 def pretrained(
-    X: Tensor, cfg: _AEConfig, seed: int, pretrain: Callable | None = None
-) -> tuple[Autoencoder, History]:
-    """A fresh MLP autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``).
+    X: Tensor, cfg: _AEConfig, seed: int, pretrain: Callable | None = None,
+    conv: str | None = None,
+) -> tuple[Autoencoder, History]:  # fmt: skip
+    """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``).
 
-    ``pretrain(model, X, cfg, seed)`` lets a caller substitute a cached run
-    (``dclib.runs.pretrained_autoencoder``).
+    Images get the ``conv`` autoencoder (``"dcss"`` or ``"dssl"``) when one is named,
+    everything else the MLP with ``cfg.hidden``. ``pretrain(model, X, cfg, seed)``
+    lets a caller substitute a cached run (``dclib.runs.cached_pretraining``).
     """
     torch.manual_seed(seed)
-    model = MLPAutoencoder(X[0].numel(), cfg.latent_dim, cfg.hidden).to(X.device)
+    image = tuple(X.shape[1:]) if X.ndim == 4 else None
+    kind = conv if conv is not None and image is not None else "mlp"
+    latent = cfg.latent_dim or (10 if image is not None else 20)  # DCSS §6 when None
+    model = autoencoder_for(image, X[0].numel(), latent, kind, cfg.hidden)
+    model = model.to(X.device)
     run = pretrain or (lambda m, x, c, s: pretrain_autoencoder(m, x, c, seed=s))
     return model, run(model, X, cfg.pretrain, seed)
 
 
-def _monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
+def label_monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
     """ACC/NMI of labels against ``y_monitor`` for the history; empty without it."""
     if y_monitor is None:
         return lambda labels: {}
@@ -217,12 +226,12 @@ def _monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
     }
 
 
-def _result(
+def make_result(
     model: Autoencoder, X: Tensor, mu: Tensor, q: Tensor | None, labels: Tensor,
-    pre: History, hist: History,
+    *stages: History, mnet: nn.Module | None = None,
 ) -> ClusteringResult:  # fmt: skip
-    records = [r | {"stage": 0} for r in pre.records]
-    records += [r | {"stage": 1} for r in hist.records]
+    """Package a fit; the i-th history in ``stages`` becomes the records of stage i."""
+    records = [r | {"stage": i} for i, h in enumerate(stages) for r in h.records]
     return ClusteringResult(
         labels_=labels.cpu().numpy().astype(np.int64),
         z_=encode(model, X).cpu().numpy(),
@@ -230,13 +239,15 @@ def _result(
         q_=None if q is None else q.detach().cpu().numpy(),
         history_=records,
         model_=model,
+        mnet_=mnet,
     )
 
 
-def _prepare(X, cfg, seed, device, pretrain):
+def prepare(X, cfg, seed, device, pretrain, conv=None):
+    """Data on the device, the pretrained AE and k-means' centres and labels."""
     device = pick_device(device)
     X = as_tensor(X, device, cfg.n_clusters)
-    model, pre = pretrained(X, cfg, seed, pretrain)
+    model, pre = pretrained(X, cfg, seed, pretrain, conv)
     mu, labels = kmeans(encode(model, X), cfg.n_clusters, cfg.n_init, seed)
     return X, model, pre, mu, labels
 
@@ -249,10 +260,10 @@ def fit_ae_kmeans(
     device: str = "auto", y_monitor=None, pretrain: Callable | None = None,
 ) -> ClusteringResult:  # fmt: skip
     """AE + k-means: k-means (``n_init`` restarts) on a pretrained AE's codes."""
-    X, model, pre, mu, labels = _prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu, labels = prepare(X, cfg, seed, device, pretrain)
     hist = History()
-    hist.append(epoch=0, **_monitor(y_monitor)(labels))
-    return _result(model, X, mu, None, labels, pre, hist)
+    hist.append(epoch=0, **label_monitor(y_monitor)(labels))
+    return make_result(model, X, mu, None, labels, pre, hist)
 
 
 def fit_dec(
@@ -266,7 +277,7 @@ def fit_dec(
     once fewer than ``tol`` of the labels changed. Each batch minimises KL(P || Q)
     (DEC eq. 2), plus for IDEC the reconstruction MSE: L = L_r + gamma L_c.
     """
-    X, model, pre, mu0, labels = _prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu0, labels = prepare(X, cfg, seed, device, pretrain)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
     idec = cfg.gamma is not None
     params = [*(model.parameters() if idec else model.encoder.parameters()),
@@ -274,7 +285,7 @@ def fit_dec(
     opt = (torch.optim.Adam(params, lr=cfg.lr) if idec
            else torch.optim.SGD(params, lr=cfg.lr, momentum=0.9))  # fmt: skip
     s = TensorState(iteration=0, labels=labels, p=None, converged=False)
-    monitor = _monitor(y_monitor)
+    monitor = label_monitor(y_monitor)
 
     def refresh() -> None:
         q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
@@ -309,7 +320,7 @@ def fit_dec(
         config=dataclasses.asdict(cfg),
     )  # fmt: skip
     q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
-    return _result(model, X, centres["mu"], q, q.argmax(1), pre, hist)
+    return make_result(model, X, centres["mu"], q, q.argmax(1), pre, hist)
 
 
 def _sum_mse(x_hat: Tensor, x: Tensor) -> Tensor:
@@ -324,12 +335,12 @@ def fit_dcn(
     """DCN: per batch, one network step on ||x - g(f(x))||^2 + lambda/2 ||f(x) -
     mu_s||^2 with the nearest centres s fixed (eq. 5), then new assignments (eq. 6)
     and count-based centre updates (eq. 7) from the updated codes."""
-    X, model, pre, mu0, labels = _prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu0, labels = prepare(X, cfg, seed, device, pretrain)
     # c_k starts at the size of k-means' cluster k, so early samples move mu_k little
     counts = torch.bincount(labels, minlength=cfg.n_clusters).to(mu0.dtype)
     s = TensorState(mu=mu0, counts=counts)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    monitor = _monitor(y_monitor)
+    monitor = label_monitor(y_monitor)
 
     def nearest(z: Tensor) -> Tensor:
         return Fn.squared_distances(z, s.mu).argmin(1)
@@ -353,7 +364,7 @@ def fit_dcn(
         on_epoch=lambda e: monitor(nearest(encode(model, X))), desc="DCN",
         checkpoint=checkpoint, config=dataclasses.asdict(cfg),
     )  # fmt: skip
-    return _result(model, X, s.mu, None, nearest(encode(model, X)), pre, hist)
+    return make_result(model, X, s.mu, None, nearest(encode(model, X)), pre, hist)
 
 
 def fit_dkm(
@@ -364,13 +375,13 @@ def fit_dkm(
     r_k||^2) (eq. 4), network and centres r trained jointly by Adam; alpha follows
     ``dkm_alphas`` for ``epochs_per_alpha`` epochs each (or stays at
     ``constant_alpha``); label = nearest centre."""
-    X, model, pre, mu0, _ = _prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu0, _ = prepare(X, cfg, seed, device, pretrain)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
     opt = torch.optim.Adam([*model.parameters(), *centres.parameters()], lr=cfg.lr)
     alphas = (Fn.dkm_alphas(cfg.n_alphas) if cfg.constant_alpha is None
               else [cfg.constant_alpha])  # fmt: skip
     s = TensorState(epoch=0)
-    monitor = _monitor(y_monitor)
+    monitor = label_monitor(y_monitor)
 
     def labels() -> Tensor:
         return Fn.squared_distances(encode(model, X), centres["mu"].detach()).argmin(1)
@@ -396,7 +407,7 @@ def fit_dkm(
         on_epoch=on_epoch, desc="DKM", checkpoint=checkpoint,
         config=dataclasses.asdict(cfg),
     )  # fmt: skip
-    return _result(model, X, centres["mu"], None, labels(), pre, hist)
+    return make_result(model, X, centres["mu"], None, labels(), pre, hist)
 
 
 METHODS: dict[str, tuple[Callable[..., ClusteringResult], type]] = {
