@@ -35,19 +35,29 @@ class Profile:
     dataset: str
     """the dataset a notebook uses unless told otherwise"""
     description: str
+    sweep_samples: int | None = None
+    """samples of the subsets that sensitivity sweeps and imbalanced-data studies
+    draw (stratified); None: the whole dataset"""
 
-    def cap_epochs(self, cfg: Any) -> Any:
+    def cap_epochs(self, cfg: Any, tighter: dict[str, int] | None = None) -> Any:
         """``cfg`` with every int field named ``*epochs`` (nested configs included)
-        capped at ``max_epochs``; every other field keeps the paper's value."""
+        capped at ``max_epochs``; every other field keeps the paper's value.
+
+        ``tighter`` caps named fields of ``cfg`` lower still (a page's budget for
+        stages that take K optimiser steps per batch); it is ignored when the profile
+        does not cap (``paper``)."""
         if self.max_epochs is None:
             return cfg
+        tighter = tighter or {}
         changes = {}
         for f in dataclasses.fields(cfg):
             value = getattr(cfg, f.name)
             if dataclasses.is_dataclass(value):
                 changes[f.name] = self.cap_epochs(value)
             elif f.name.endswith("epochs") and isinstance(value, int):
-                changes[f.name] = min(value, self.max_epochs)
+                changes[f.name] = min(
+                    value, self.max_epochs, tighter.get(f.name, value)
+                )
         return dataclasses.replace(cfg, **changes)
 
 
@@ -55,9 +65,10 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         Profile("smoke", 512, 2, (0,), "mnist5k",
-                "CI: at most 512 samples and 2 epochs, seconds per notebook"),
+                "CI: at most 512 samples and 2 epochs, seconds per notebook", 128),
         Profile("quick", None, 50, (0, 1), "mnist5k",
-                "default: offline data, at most 50 epochs, 2 seeds, minutes on a CPU"),
+                "default: offline data, at most 50 epochs, 2 seeds, minutes on a CPU",
+                500),
         Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
                 "the papers' data and epochs, 5 seeds, meant for a GPU"),
     )

@@ -19,8 +19,8 @@ def _tiny(estimator):
     small = {"hidden": (16,), "latent_dim": 2, "pretrain": PretrainConfig(n_epochs=2)}
     small |= {k: 2 for k in ("n_epochs", "update_interval", "phase1_epochs",
                              "phase1_epochs") if k in fields}  # fmt: skip
-    if "phase2_epochs" in fields:  # MNet starts from random weights: a faster MNet
-        small |= {"phase2_epochs": 20, "t2": 20, "mnet_hidden": (16,), "mnet_lr": 0.03}
+    if "phase2_epochs" in fields:
+        small |= {"phase2_epochs": 3, "t2": 2, "mnet_hidden": (16,)}
     return type(estimator)(n_clusters=3, config=dataclasses.replace(cfg, **small))
 
 
@@ -36,7 +36,7 @@ EXPECTED_FAILURES = {
 
 
 _MNET = (
-    "DCSS's MNet starts from random weights and the tiny config gives it 20 "
+    "DCSS's MNet starts from random weights and the tiny config gives it 3 "
     "steps; tests/test_dcss.py checks DCSS's accuracy on blobs"
 )
 

@@ -52,3 +52,13 @@ def test_cap_epochs_reaches_nested_configs_and_nothing_else():
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
     assert PROFILES["paper"].cap_epochs(DECConfig()) == DECConfig()
     assert PROFILES["smoke"].cap_epochs(DECConfig()).pretrain.n_epochs == 2
+
+
+def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
+    from dclib.methods.dcss import DCSSConfig
+
+    cfg = PROFILES["quick"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2})
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 50)
+    assert PROFILES["paper"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2}) == (
+        DCSSConfig()
+    )
