@@ -101,3 +101,62 @@ def embeddings(
         ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def assignment_bars(images: np.ndarray, q: np.ndarray) -> Figure:
+    """Each image above the bar chart of its soft assignment (DSSL Fig. 3, DCSS
+    Fig. 7); ``images`` (n, C, H, W), ``q`` (n, K) with values in [0, 1]."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.2), squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(images[i].transpose(1, 2, 0).squeeze(), cmap="gray")
+        axes[0, i].set_axis_off()
+        axes[1, i].bar(np.arange(q.shape[1]), q[i], color="C0")
+        axes[1, i].set_ylim(0, 1)
+        axes[1, i].set_xticks([])
+        axes[1, i].set_yticks([] if i else [0, 1])
+    fig.tight_layout()
+    return fig
+
+
+def sweeps(frames: dict, *, x: str = "setting", metrics=("acc", "nmi")) -> Figure:
+    """Scores (in %) against swept settings: one column per frame of ``frames``
+    (title -> rows with ``x``, the metrics and optionally ``method``, one line per
+    method), one row per metric (DSSL Figs. 6-8, DCSS Figs. 6, 9 and 10b)."""
+    fig, axes = plt.subplots(
+        len(metrics), len(frames), figsize=(3 * len(frames), 2.4 * len(metrics)),
+        squeeze=False,
+    )  # fmt: skip
+    for j, (title, frame) in enumerate(frames.items()):
+        groups = frame.groupby("method") if "method" in frame else [(None, frame)]
+        for name, g in groups:
+            for i, m in enumerate(metrics):
+                axes[i, j].plot(g[x].astype(str), 100 * g[m], marker="o", label=name)
+                axes[i, j].set_ylabel(f"{m.upper()} (%)")
+        axes[0, j].set_title(title, fontsize=9)
+        axes[-1, j].set_xlabel(x)
+        if "method" in frame:
+            axes[0, j].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def curves(
+    histories: dict[str, list[dict]], keys: Sequence[str], *, mark: float | None = None
+) -> Figure:
+    """Per-epoch values of ``keys`` (one panel each) for several runs; ``mark``
+    draws a vertical line at that epoch (e.g. DCSS's T2)."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.5 * len(keys), 2.8))
+    for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
+        for name, h in histories.items():
+            pts = [(r["epoch"] + 1, r[key]) for r in h if key in r]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker=".", label=name)
+        if mark is not None:
+            ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        if len(histories) > 1:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

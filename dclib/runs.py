@@ -301,6 +301,25 @@ def cluster(
     return run_or_load(method, config, go, dataset=ds.name, profile=profile, seed=seed)
 
 
+def sweep(
+    method: str, fit: Callable, cfg: Any, ds: Any, settings: dict[Any, dict], *,
+    profile: str, seed: int, device: Any = "auto",
+    start: tuple[Autoencoder, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, dict[Any, RunResult]]:  # fmt: skip
+    """``cluster`` once per setting (a label -> field overrides of ``cfg``), e.g. a
+    sensitivity study; returns a frame of each label's scores and the runs."""
+    runs = {
+        label: cluster(
+            f"{method}-" + "-".join(f"{k}={v}" for k, v in over.items()), fit,
+            dataclasses.replace(cfg, **over), ds, profile=profile, seed=seed,
+            device=device, start=start,
+        )
+        for label, over in settings.items()
+    }  # fmt: skip
+    frame = pd.DataFrame([{"setting": label, **r.metrics} for label, r in runs.items()])
+    return frame, runs
+
+
 def trained_model(
     run: RunResult, ds: Any, *, kind: str = "mlp", latent_dim: int = 10,
     hidden: tuple[int, ...] = (500, 500, 2000),

@@ -89,6 +89,9 @@ class _AEConfig:
 class AEKMeansConfig(_AEConfig):
     """AE + k-means: the baseline row of DCSS Table 1 and DML Table II."""
 
+    autoencoder: str = "mlp"
+    """"mlp", or the conv AE of "dcss" / "dssl" for images (those pages' baseline)"""
+
 
 @dataclass(frozen=True)
 class DECConfig(_AEConfig):
@@ -260,7 +263,8 @@ def fit_ae_kmeans(
     device: str = "auto", y_monitor=None, pretrain: Callable | None = None,
 ) -> ClusteringResult:  # fmt: skip
     """AE + k-means: k-means (``n_init`` restarts) on a pretrained AE's codes."""
-    X, model, pre, mu, labels = prepare(X, cfg, seed, device, pretrain)
+    conv = None if cfg.autoencoder == "mlp" else cfg.autoencoder
+    X, model, pre, mu, labels = prepare(X, cfg, seed, device, pretrain, conv)
     hist = History()
     hist.append(epoch=0, **label_monitor(y_monitor)(labels))
     return make_result(model, X, mu, None, labels, pre, hist)
