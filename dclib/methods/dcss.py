@@ -38,7 +38,11 @@ from dclib.methods.baselines import (
     make_result,
     prepare,
 )
-from dclib.methods.dssl import CONV_PRETRAIN, check_variant, train_cluster_specific
+from dclib.methods.dssl import (
+    CONV_PRETRAIN,
+    check_fuzzy_config,
+    train_cluster_specific,
+)
 from dclib.models import Autoencoder, MNet
 from dclib.repro import pick_device
 from dclib.train import History, PretrainConfig, TensorState, fit_epochs
@@ -81,9 +85,7 @@ class DCSSConfig(_AEConfig):
     """"paper" or "code" (the official code; see the module docstring)"""
 
     def __post_init__(self) -> None:
-        check_variant(self.variant)
-        if not self.m > 1:
-            raise ValueError(f"the fuzziness m must be > 1, got {self.m}")
+        check_fuzzy_config(self.variant, self.m)
         if not 0 <= self.gamma <= self.zeta <= 1:
             raise ValueError(
                 f"need 0 <= gamma <= zeta <= 1, got gamma={self.gamma}, "

@@ -38,9 +38,12 @@ papers only say "Adam with the parameters of the original paper")."""
 VARIANTS = ("paper", "code")
 
 
-def check_variant(variant: str) -> None:
+def check_fuzzy_config(variant: str, m: float) -> None:
+    """A ValueError for an unknown variant or a fuzziness m <= 1 (eq. 2 needs m > 1)."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if not m > 1:
+        raise ValueError(f"the fuzziness m must be > 1, got {m}")
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,7 @@ class DSSLConfig(_AEConfig):
     updated at the start of epochs 2, 4, ... (official-code notes §1.3, §2.2)"""
 
     def __post_init__(self) -> None:
-        check_variant(self.variant)
-        if not self.m > 1:
-            raise ValueError(f"the fuzziness m must be > 1, got {self.m}")
+        check_fuzzy_config(self.variant, self.m)
 
 
 def centre_update_due(epoch: int, interval: int, n_epochs: int, variant: str) -> bool:
