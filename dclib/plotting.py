@@ -160,3 +160,13 @@ def curves(
             ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def onehot_residuals(q: np.ndarray) -> Figure:
+    """Histogram of h_i = ||I_i - q_i||_1 = 2 (1 - max_k q_ik), the distance of each
+    q to its one-hot crisp assignment (DCSS Fig. 8)."""
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    ax.hist(2 * (1 - q.max(1)), bins=40, range=(0, 2))
+    ax.set_xlabel("||I_i - q_i||_1")
+    ax.set_ylabel("samples")
+    return fig

@@ -103,6 +103,14 @@ class Run:
         cap = self.profile.n_samples
         return data.subset(ds, cap, seed=self.seed) if cap and len(ds) > cap else ds
 
+    def sweep_subset(self, ds: data.Dataset) -> data.Dataset:
+        """The stratified ``profile.sweep_samples`` subset of ``ds`` that sensitivity
+        and imbalance studies use (all of ``ds`` when the profile sets none), named
+        ``<name>-sweep`` so its cached runs stay apart from the full data's."""
+        cap = self.profile.sweep_samples
+        part = data.subset(ds, cap, seed=self.seed) if cap and cap < len(ds) else ds
+        return dataclasses.replace(part, name=f"{ds.name}-sweep")
+
     def describe(self) -> str:
         """A Markdown table of the profile, data, seeds and device behind a page."""
         import dclib

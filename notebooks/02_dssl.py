@@ -149,9 +149,7 @@ ours_vs_paper(results, {k: {"dssl:Table I": v} for k, v in names.items()},
 )  # fmt: skip
 
 # %%
-small = data.subset(ds, run.profile.sweep_samples, seed=run.seed) \
-    if run.profile.sweep_samples and run.profile.sweep_samples < len(ds) else ds
-small = dataclasses.replace(small, name=f"{ds.name}-sweep")
+small = run.sweep_subset(ds)
 rows = []
 for r in (0.1, 0.2, 0.3, 0.4, 0.5):
     part = data.imbalanced(small, r, seed=run.seed)

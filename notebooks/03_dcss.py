@@ -243,13 +243,7 @@ one = np.array([np.flatnonzero(ds.y == c)[0] for c in range(ds.n_clusters)])
 plotting.assignment_bars(ds.X[one], first["dcss"].arrays["q"][one]);
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 8 — histogram of h_i = ||I_i - q_i||_1 = 2 (1 - max_k q_ik), the distance of each q to its one-hot crisp assignment (first seed, all samples).", "name": "fig-dcss-hist"}}
-import matplotlib.pyplot as plt
-
-h = 2 * (1 - first["dcss"].arrays["q"].max(1))
-fig, ax = plt.subplots(figsize=(5, 2.6))
-ax.hist(h, bins=40, range=(0, 2))
-ax.set_xlabel("||I_i - q_i||_1")
-ax.set_ylabel("samples");
+plotting.onehot_residuals(first["dcss"].arrays["q"]);
 
 # %% [markdown]
 # ## Sensitivity, imbalance and the two variants
@@ -260,9 +254,7 @@ ax.set_ylabel("samples");
 # profile shrinks the $T_1$ grid to values that fit in its phase-1 epochs.
 
 # %%
-small = data.subset(ds, run.profile.sweep_samples, seed=run.seed) \
-    if run.profile.sweep_samples and run.profile.sweep_samples < len(ds) else ds
-small = dataclasses.replace(small, name=f"{ds.name}-sweep")
+small = run.sweep_subset(ds)
 kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
 t1_grid = [2, 5, 10, 15] if run.profile.max_epochs is None else [1, 2]
 phase1 = {
@@ -310,9 +302,8 @@ for v in ("paper", "code"):
     vcfg = dataclasses.replace(cfg, variant=v)
     res = dcss_runs(small, vcfg, run.seed, tag="" if v == "paper" else "-code")
     variants[v] = {k: res[k].metrics for k in ("dcss_u", "dcss")}
-table = pd.DataFrame({(v, k, mtr): 100 * variants[v][k][mtr]
-                      for v in variants for k in ("dcss_u", "dcss")
-                      for mtr in ("acc", "nmi")}, index=["%"]).T.unstack(level=2)  # fmt: skip
+table = pd.DataFrame({(v, k): {m.upper(): 100 * variants[v][k][m] for m in ("acc", "nmi")}
+                      for v in variants for k in ("dcss_u", "dcss")}).T  # fmt: skip
 table.round(1).style.format("{:.1f}").set_caption(
     f"The paper's DCSS and the official code's variant (variant='code') on the sweep "
     f"subset ({run.profile.name} profile, {small.name}, n = {len(small):,}, seed "
