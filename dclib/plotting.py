@@ -170,3 +170,31 @@ def onehot_residuals(q: np.ndarray) -> Figure:
     ax.set_xlabel("||I_i - q_i||_1")
     ax.set_ylabel("samples")
     return fig
+
+
+def q_plane(
+    samples: dict[str, tuple[np.ndarray, np.ndarray]], bounds: dict[str, float]
+) -> Figure:
+    """Pairs of q-vectors in the (q_i . q_j, min(max q_i, max q_j)) plane, one panel
+    per sample; each sample maps to (qi, qj) aligned (n, K) arrays. Pairs are
+    coloured by whether their argmaxes agree; Theorem 1's diagonal and a vertical
+    line per entry of ``bounds`` (label -> inner-product value) are drawn."""
+    fig, axes = plt.subplots(1, len(samples), figsize=(3.4 * len(samples), 3.3),
+                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    styles = ["--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3))]
+    for ax, (name, (qi, qj)) in zip(axes[0], samples.items(), strict=True):
+        dots = (qi * qj).sum(1)
+        peaks = np.minimum(qi.max(1), qj.max(1))
+        same = qi.argmax(1) == qj.argmax(1)
+        for mask, label, colour in ((same, "same argmax", "C0"),
+                                    (~same, "different argmax", "C3")):  # fmt: skip
+            ax.scatter(dots[mask], peaks[mask], s=3, alpha=0.4, c=colour, label=label)
+        ax.plot([0, 1], [0, 1], color="k", lw=1, label="Theorem 1: x = y")
+        for (label, x), ls in zip(bounds.items(), styles, strict=False):
+            ax.axvline(x, color="grey", ls=ls, lw=1, label=label)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("q_i . q_j")
+    axes[0, 0].set_ylabel("min(max q_i, max q_j)")
+    axes[0, -1].legend(fontsize=6, loc="lower right", markerscale=3)
+    fig.tight_layout()
+    return fig

@@ -32,6 +32,11 @@ from dclib.functional import has_adjacent_neighbour
 TOL = 1e-9
 """slack on the claimed inequalities (float64 rounding)"""
 
+STATEMENTS = (
+    "Theorem 1", "Corollary 1.1", "Corollary 1.2", "Corollary 1.3",
+    "Theorem 2", "Corollary 2.1", "Theorem 3",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Check:
@@ -283,3 +288,29 @@ def ascend_cross_cluster(
         values = dot(qi, qj)
         best = int(values.argmax())
     return float(values[best]), qi[best], qj[best]
+
+
+def check_set(
+    q: Tensor, zeta: float, gamma: float, *, n_triples: int = 2**16, seed: int = 0,
+    chunk: int = 1024,
+) -> dict[str, Check]:  # fmt: skip
+    """Every statement on one set of q-vectors (n, K): the pair statements over all
+    pairs i < j, Corollary 1.2 over the points, Corollary 2.1 and Theorem 3 over
+    ``n_triples`` random triples (i, j, k) drawn with ``seed``. Memory O(chunk x n)."""
+    q = as_q(q)
+    checks = [corollary_1_2(q, zeta)]
+    for i, j in pair_blocks(len(q), chunk):
+        qi, qj = q[i], q[j]
+        checks += [
+            theorem_1(qi, qj), corollary_1_1(qi, qj, zeta), theorem_2(qi, qj, zeta),
+            corollary_1_3(q, i, j, zeta, gamma),
+        ]  # fmt: skip
+    g = torch.Generator().manual_seed(seed)
+    for lo in range(0, n_triples, chunk * 64):
+        idx = torch.randint(len(q), (3, min(chunk * 64, n_triples - lo)), generator=g)
+        qi, qj, qk = q[idx[0]], q[idx[1]], q[idx[2]]
+        checks += [corollary_2_1(qi, qj, qk, zeta), theorem_3(qi, qj, qk, zeta, gamma)]
+    out: dict[str, Check] = {}
+    for c in checks:
+        out[c.statement] = out[c.statement] + c if c.statement in out else c
+    return {s: out[s] for s in STATEMENTS}

@@ -38,10 +38,9 @@ import torch
 from IPython.display import Markdown, display
 
 import dclib
-from dclib import data, plotting
+from dclib import data, pages, plotting
 from dclib import functional as Fn
 from dclib.methods import baselines, dcss
-from dclib.methods.dssl import CONV_PRETRAIN
 from dclib.runs import cluster, ours_vs_paper, sweep, trained_model
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -138,38 +137,22 @@ torch.testing.assert_close(
 # with the baselines page), initialises the centres by k-means on its codes (that
 # is our AE + k-means row), runs phase 1 and then phase 2. Phase 1 takes $K$
 # optimiser steps per batch, ten times the cost of an autoencoder epoch, so the
-# quick profile gives it 2 epochs (the paper: 200); pretraining keeps the
+# capped profiles give it `pages.DCSS_BUDGET` epochs (the paper: 200); pretraining keeps the
 # profile's cap and phase 2 its 20 epochs. DCSS as a general framework (Table 3)
 # runs phase 2 on the trained encoders and centres of DEC, IDEC, DCN and DKM from
 # the baselines page.
 
 # %%
-PHASE1 = {"phase1_epochs": 2}  # quick/smoke budget for the K-step phase 1
-cfg = run.profile.cap_epochs(dcss.DCSSConfig(n_clusters=10), PHASE1)
-ae_cfg = run.profile.cap_epochs(
-    baselines.AEKMeansConfig(autoencoder="dcss", pretrain=CONV_PRETRAIN)
-)
 ds = run.load()
-cfg = dataclasses.replace(cfg, n_clusters=ds.n_clusters)
-ae_cfg = dataclasses.replace(ae_cfg, n_clusters=ds.n_clusters)
-
-
-def dcss_runs(ds, cfg, seed, tag=""):
-    """AE + k-means, DCSS_u and DCSS (phase 2 from DCSS_u) on ``ds`` for one seed."""
-    kw = dict(profile=run.profile.name, seed=seed, device=run.device)
-    ae = cluster("ae_kmeans_dcss", baselines.fit_ae_kmeans, ae_cfg, ds, **kw)
-    u = cluster(f"dcss_u{tag}", dcss.fit_dcss_u, cfg, ds, **kw)
-    start = (trained_model(u, ds, kind="dcss"), u.arrays["mu"])
-    return {"ae_kmeans": ae, "dcss_u": u,
-            "dcss": cluster(f"dcss{tag}", dcss.fit_mnet, cfg, ds, start=start, **kw)}
-
-
-results = {}
-for seed in run.seeds:
-    for name, r in dcss_runs(ds, cfg, seed).items():
-        results.setdefault(name, {})[seed] = r
+cfg, _ = pages.dcss_configs(run, ds.n_clusters)
 pd.Series({f.name: str(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)},
           name="DCSSConfig").to_frame()  # fmt: skip
+
+# %%
+results = {}
+for seed in run.seeds:
+    for name, r in pages.dcss_runs(run, ds, cfg, seed).items():
+        results.setdefault(name, {})[seed] = r
 
 # %%
 x_mnet = {}
@@ -289,7 +272,7 @@ imbalance = []
 for r in rs:
     part = data.imbalanced(small, r, seed=run.seed)
     part = dataclasses.replace(part, name=f"{small.name}-r{r}")
-    for name, res in dcss_runs(part, cfg, run.seed).items():
+    for name, res in pages.dcss_runs(run, part, cfg, run.seed).items():
         imbalance.append({"setting": r, "method": name, **res.metrics})
 imbalance = pd.DataFrame(imbalance)
 
@@ -300,7 +283,7 @@ plotting.sweeps({"retention rate r": imbalance});
 variants = {}
 for v in ("paper", "code"):
     vcfg = dataclasses.replace(cfg, variant=v)
-    res = dcss_runs(small, vcfg, run.seed, tag="" if v == "paper" else "-code")
+    res = pages.dcss_runs(run, small, vcfg, run.seed, tag="" if v == "paper" else "-code")
     variants[v] = {k: res[k].metrics for k in ("dcss_u", "dcss")}
 table = pd.DataFrame({(v, k): {m.upper(): 100 * variants[v][k][m] for m in ("acc", "nmi")}
                       for v in variants for k in ("dcss_u", "dcss")}).T  # fmt: skip

@@ -205,3 +205,18 @@ def test_cross_cluster_inner_products_stay_below_one_half():
     assert 0.49 < value < 0.5 and int(qi.argmax()) != int(qj.argmax())
     value, qi, qj = T.ascend_cross_cluster(4, restarts=8, steps=300)
     assert 0.49 < value <= 0.5 and (int(qi.argmax()), int(qj.argmax())) == (0, 1)
+
+
+def test_check_set_counts_every_pair_and_point():
+    q = T.simplex_grid(3, 10)
+    n = len(q)
+    checks = T.check_set(q, 0.8, 0.2, n_triples=500, seed=0, chunk=16)
+    assert tuple(checks) == T.STATEMENTS
+    assert checks["Theorem 1"].n == n * (n - 1) // 2 == checks["Theorem 2"].n
+    assert checks["Corollary 1.2"].n == n and checks["Theorem 3"].n == 500
+    i, j = torch.triu_indices(n, n, 1)
+    assert checks["Theorem 2"].tested == T.theorem_2(q[i], q[j], 0.8).tested > 0
+    assert all(clean(c) for c in checks.values())
+    # gamma = zeta^2 on the K = 3 grid: Corollary 1.3's tight pair is in the set
+    tight = T.check_set(q, 0.8, 0.8**2, n_triples=64)
+    assert not tight["Corollary 1.3"].premise and tight["Corollary 1.3"].violated > 0
