@@ -21,6 +21,8 @@ from dclib import functional as Fn
 from dclib.methods import get_method
 from dclib.methods.baselines import as_tensor, encode
 from dclib.methods.dcss import soft_assignments
+from dclib.methods.dml import DMLConfig
+from dclib.methods.dssl import all_codes
 
 
 class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
@@ -138,4 +140,59 @@ class DCSS(DeepClusterer):
 
     def predict(self, X) -> np.ndarray:
         """argmax q (DCSS §3.3)."""
+        return self.predict_proba(X).argmax(1).astype(np.int64)
+
+
+class DML(DeepClusterer):
+    """DML, Sadeghi and Armanfard (2022) (``DMLConfig``): trains the base method M
+    (``base``: "dsl" = DCSS_u, "dcn" or "dkm"), then one autoencoder per difficult
+    cluster plus a general one. Labels are argmax p (eq. 2g)."""
+
+    method = "dml"
+
+    def __init__(
+        self, n_clusters: int = 10, *, base: str = "dsl", config=None,
+        random_state: int | None = 0, device: str = "auto",
+    ) -> None:  # fmt: skip
+        super().__init__(
+            n_clusters, config=config, random_state=random_state, device=device
+        )
+        self.base = base
+
+    def fit(self, X, y=None):
+        """Train M on ``X``, then DML from it; ``y`` is ignored."""
+        cfg = self.config if self.config is not None else DMLConfig()
+        if not isinstance(cfg, DMLConfig):
+            raise ValueError(f"config must be a DMLConfig, got {type(cfg).__name__}")
+        self.config, given = dataclasses.replace(cfg, base=self.base), self.config
+        try:
+            return super().fit(X, y)
+        finally:
+            self.config = given
+
+    def _codes_and_p(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        """``X`` in every network's latent space (L, n, d) and its memberships p."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+        model = self.result_.model_
+        device = next(model.parameters()).device
+        codes = all_codes(model.nets, as_tensor(X, device)).cpu()
+        p = Fn.multi_space_memberships(
+            codes, torch.as_tensor(self.cluster_centers_), model.owner.cpu(),
+            self.result_config_.m,
+        )  # fmt: skip
+        return codes, p
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Memberships p (n, K), each distance in its cluster's latent space."""
+        return self._codes_and_p(X)[1].numpy()
+
+    def transform(self, X) -> np.ndarray:
+        """Each sample's code in the latent space of its most probable cluster."""
+        codes, p = self._codes_and_p(X)
+        owner = self.result_.model_.owner.cpu()
+        return codes[owner[p.argmax(1)], torch.arange(codes.shape[1])].numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """argmax p (DML §III-D)."""
         return self.predict_proba(X).argmax(1).astype(np.int64)

@@ -135,20 +135,65 @@ def fuzzy_centres(u: Tensor, p: Tensor, m: float = 1.5) -> Tensor:
     return (w.T @ u) / w.sum(0)[:, None]
 
 
+def latent_distances(codes: Tensor, mu: Tensor, owner: Tensor) -> Tensor:
+    """d_ik = ||u_i^(l_k) - mu_k||^2, (n, K): the distance of DML eq. 2g, measured in
+    the latent space of the autoencoder l_k = ``owner[k]`` that cluster k belongs to.
+
+    ``codes`` (L, n, d) holds x_i's code in each of the L latent spaces. With L = 1
+    (DSSL, DCSS: one autoencoder) it is ``squared_distances(codes[0], mu)``.
+    """
+    if codes.ndim != 3:
+        raise ValueError(f"need codes (L, n, d), got {tuple(codes.shape)}")
+    n_clusters = mu.shape[0]
+    if owner.shape != (n_clusters,) or not 0 <= int(owner.min()) <= int(
+        owner.max()
+    ) < len(codes):
+        raise ValueError(
+            f"owner must map each of the {n_clusters} clusters to one of the "
+            f"{len(codes)} latent spaces, got {owner.tolist()}"
+        )
+    d2 = torch.stack([squared_distances(u, mu) for u in codes])  # (L, n, K)
+    pick = owner.to(d2.device).view(1, 1, -1).expand(1, d2.shape[1], -1)
+    return d2.gather(0, pick)[0]
+
+
+def multi_space_memberships(
+    codes: Tensor, mu: Tensor, owner: Tensor, m: float = 1.5
+) -> Tensor:
+    """DML eq. 2g: fuzzy memberships with cluster k's distance measured in the latent
+    space ``owner[k]`` (``latent_distances``); eq. 2 of DCSS when L = 1."""
+    return memberships_from_distances(latent_distances(codes, mu, owner), m)
+
+
+def multi_space_centres(
+    codes: Tensor, p: Tensor, owner: Tensor, m: float = 1.5
+) -> Tensor:
+    """DML eq. 4: mu_k = sum_i p_ik^m u_i^(l_k) / sum_i p_ik^m, each centre the
+    weighted mean of the codes in its own latent space; DCSS eq. 3 when L = 1."""
+    mu = torch.empty(p.shape[1], codes.shape[2], dtype=codes.dtype, device=codes.device)
+    for space, u in enumerate(codes):
+        mine = owner.to(p.device) == space
+        if mine.any():
+            mu[mine] = fuzzy_centres(u, p[:, mine], m)
+    return mu
+
+
 def cluster_specific_loss(
     x: Tensor, x_hat: Tensor, u: Tensor, mu_k: Tensor, p_k: Tensor, *,
-    m: float = 1.5, alpha: float = 0.1,
+    m: float = 1.5, alpha: float = 0.1, recon: float = 1.0,
 ) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-    """The k-th run's loss, DCSS eq. 1a-c (DSSL eq. 1 with alpha = zeta; DML eq. 3).
+    """The k-th run's loss, DCSS eq. 1a-c (DSSL eq. 1 with alpha = zeta; DML eq. 3
+    with alpha = lambda and u, x_hat from the autoencoder of cluster k).
 
     L_r = sum_i p_ik^m ||x_i - x_hat_i||^2 (1b), L_c = sum_i p_ik^m ||u_i - mu_k||^2
-    (1c), summed over the batch; returns ``(L_r + alpha L_c, L_r, L_c)`` (1a).
-    ``p_k`` (B,) are the memberships to cluster k, ``mu_k`` (d,) its centre.
+    (1c), summed over the batch; returns ``(recon L_r + alpha L_c, L_r, L_c)`` (1a;
+    ``recon`` is 1 in the papers, 0.1 in the DML code). ``p_k`` (B,) are the
+    memberships to cluster k, ``mu_k`` (d,) its centre.
     """
     w = p_k.pow(m)  # (B,)
     l_r = (w * (x - x_hat).pow(2).flatten(1).sum(1)).sum()
     l_c = (w * (u - mu_k).pow(2).sum(1)).sum()
-    return l_r + alpha * l_c, l_r, l_c
+    return recon * l_r + alpha * l_c, l_r, l_c
 
 
 def pairwise_similarity_loss(

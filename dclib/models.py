@@ -199,6 +199,22 @@ class MNet(nn.Module):
         return torch.softmax(self.net(u), dim=1)  # (B, K)
 
 
+class MultiAutoencoder(nn.Module):
+    """DML's L autoencoders: ``nets[l]`` is AE^(l+1); ``owner[k]`` = l_k, the network
+    of cluster k (DML eq. 1): one per difficult cluster, the last one shared by the
+    easy clusters."""
+
+    def __init__(self, nets: Sequence[Autoencoder], owner: Tensor) -> None:
+        super().__init__()
+        if owner.ndim != 1 or int(owner.max()) >= len(nets) or int(owner.min()) < 0:
+            raise ValueError(
+                f"owner must map clusters to the {len(nets)} networks, got "
+                f"{owner.tolist()}"
+            )
+        self.nets = nn.ModuleList(nets)
+        self.register_buffer("owner", owner.long())
+
+
 class Critic(nn.Module):
     """ACAI critic: an encoder-shaped network whose outputs are averaged per image.
 
@@ -238,5 +254,6 @@ __all__ = [
     "Critic",
     "MLPAutoencoder",
     "MNet",
+    "MultiAutoencoder",
     "autoencoder_for",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dclib.methods import baselines, dcss, dssl
+from dclib.methods import baselines, dcss, dml, dssl
 
 METHODS: dict[str, tuple[Callable, type]] = baselines.METHODS | {
     "dssl": (dssl.fit_dssl, dssl.DSSLConfig),
     "dcss_u": (dcss.fit_dcss_u, dcss.DCSSConfig),
     "dcss": (dcss.fit_dcss, dcss.DCSSConfig),
+    "dml": (dml.fit_dml, dml.DMLConfig),
 }
 """name -> (fit function, config class) of every method that starts from data"""
 

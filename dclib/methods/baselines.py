@@ -65,8 +65,9 @@ class ClusteringResult:
     history_: list[dict[str, float]]
     """per-epoch logs: pretraining epochs (``stage`` 0) then clustering (``stage`` 1;
     DCSS: phase 1, then ``stage`` 2 for phase 2)"""
-    model_: Autoencoder
-    """the trained autoencoder (its encoder maps new data to the latent space)"""
+    model_: nn.Module
+    """the trained autoencoder (its encoder maps new data to the latent space); DML:
+    its ``MultiAutoencoder``"""
     mnet_: nn.Module | None = None
     """DCSS's MNet (u -> q) where the method trains one"""
 
@@ -230,14 +231,15 @@ def label_monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
 
 
 def make_result(
-    model: Autoencoder, X: Tensor, mu: Tensor, q: Tensor | None, labels: Tensor,
-    *stages: History, mnet: nn.Module | None = None,
+    model: nn.Module, X: Tensor, mu: Tensor, q: Tensor | None, labels: Tensor,
+    *stages: History, mnet: nn.Module | None = None, z: Tensor | None = None,
 ) -> ClusteringResult:  # fmt: skip
-    """Package a fit; the i-th history in ``stages`` becomes the records of stage i."""
+    """Package a fit; the i-th history in ``stages`` becomes the records of stage i.
+    ``z`` defaults to the codes of ``model`` (an ``Autoencoder``)."""
     records = [r | {"stage": i} for i, h in enumerate(stages) for r in h.records]
     return ClusteringResult(
         labels_=labels.cpu().numpy().astype(np.int64),
-        z_=encode(model, X).cpu().numpy(),
+        z_=(encode(model, X) if z is None else z).cpu().numpy(),
         mu_=mu.detach().cpu().numpy(),
         q_=None if q is None else q.detach().cpu().numpy(),
         history_=records,

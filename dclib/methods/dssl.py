@@ -13,7 +13,7 @@ the codes (eq. 3). A sample's cluster is its nearest centre (§III-B).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -28,7 +28,7 @@ from dclib.methods.baselines import (
     make_result,
     prepare,
 )
-from dclib.models import Autoencoder
+from dclib.models import Autoencoder, MultiAutoencoder
 from dclib.train import History, PretrainConfig, TensorState, fit_epochs
 
 CONV_PRETRAIN = PretrainConfig(n_epochs=200, batch_size=500)
@@ -82,51 +82,81 @@ def centre_update_due(epoch: int, interval: int, n_epochs: int, variant: str) ->
     return (epoch + 1) % interval == 0
 
 
+def all_codes(nets: Sequence[Autoencoder], X: Tensor) -> Tensor:
+    """(L, n, d): the codes of all of ``X`` in each network's latent space."""
+    return torch.stack([encode(net, X) for net in nets])
+
+
 def train_cluster_specific(
-    model: Autoencoder, X: Tensor, mu: Tensor, opt: torch.optim.Optimizer, *,
-    m: float, weight: float, interval: int, n_epochs: int, batch_size: int,
-    seed: int, variant: str = "paper", monitor: Callable | None = None,
-    checkpoint=None, config: dict | None = None, desc: str = "phase 1",
+    model: Autoencoder | MultiAutoencoder, X: Tensor, mu: Tensor,
+    opt: torch.optim.Optimizer, *, m: float, weight: float, interval: int,
+    n_epochs: int, batch_size: int, seed: int, recon: float = 1.0,
+    variant: str = "paper", monitor: Callable | None = None, checkpoint=None,
+    config: dict | None = None, desc: str = "phase 1",
 ) -> tuple[History, Tensor]:  # fmt: skip
     """K successive runs per batch on the cluster-specific losses (DSSL Alg. 1, DCSS
-    Alg. 1 lines 1-8); returns the history and the final centres (K, d).
+    Alg. 1 lines 1-8, DML Alg. 1); returns the history and the final centres (K, d).
 
-    Run k recomputes the memberships p of the batch from its own forward pass (the
-    papers' line 4; ``variant="code"`` computes them once per batch), then takes one
-    ``opt`` step on L^(k) = L_r^(k) + weight L_c^(k) (eq. 1). After the epochs that
-    ``centre_update_due`` names, the centres move to eq. 3 over all of ``X``. Logs
-    per epoch the mean over the K runs of ``loss``, ``l_r`` and ``l_c`` (batch
-    sums), and the scores of the nearest-centre labels from ``monitor``.
+    ``model`` is one autoencoder (DSSL, DCSS) or the L autoencoders of DML, whose
+    ``owner[k]`` = l_k is the one that cluster k trains (DML eq. 1). Run k forwards
+    AE^(l_k), recomputes the memberships p of the batch (eq. 2; DML eq. 2g, each
+    distance in its cluster's latent space, from codes that are current: those of
+    a network stepped since its last forward are recomputed), then takes one ``opt``
+    step on L^(k) = recon L_r^(k) + weight L_c^(k) (eq. 1, DML eq. 3), which moves
+    AE^(l_k) only. ``variant="code"`` computes p once per batch, as both official
+    codes do. After the epochs that ``centre_update_due`` names, the centres move to
+    eq. 3 (DML eq. 4) over all of ``X``. Logs per epoch the mean over the K runs of
+    ``loss``, ``l_r`` and ``l_c`` (batch sums), and the scores of the nearest-centre
+    labels (= argmax p) from ``monitor``.
     """
-    s = TensorState(mu=mu.detach().clone())
     n_clusters, monitor = mu.shape[0], monitor or label_monitor(None)
+    if isinstance(model, MultiAutoencoder):
+        nets, owner = list(model.nets), model.owner.to(mu.device)
+    else:
+        nets = [model]
+        owner = torch.zeros(n_clusters, dtype=torch.long, device=mu.device)
+    spaces = owner.tolist()
+    s = TensorState(mu=mu.detach().clone())
+
+    def batch_codes(x: Tensor, nets: Sequence[Autoencoder]) -> list[Tensor]:
+        with torch.no_grad():
+            return [net.encode(x) for net in nets]
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
-        model.train()
+        for net in nets:
+            net.train()
+        codes: list[Tensor | None] = [None] * len(nets)  # None: to (re)compute
         if variant == "code":
-            with torch.no_grad():
-                p_batch = Fn.fuzzy_memberships(model.encode(x), s.mu, m)
+            codes = batch_codes(x, nets)
+            p_batch = Fn.multi_space_memberships(torch.stack(codes), s.mu, owner, m)
         total = torch.zeros(3, device=x.device)
-        for k in range(n_clusters):  # the K successive runs, one step each
-            u, x_hat = model(x)
+        for k, space in enumerate(spaces):  # the K successive runs, one step each
+            u, x_hat = nets[space](x)
             if variant != "code":  # the papers: memberships recomputed every run
-                p_batch = Fn.fuzzy_memberships(u.detach(), s.mu, m)
+                codes[space] = u.detach()
+                for j, c in enumerate(codes):
+                    if c is None:
+                        codes[j] = batch_codes(x, [nets[j]])[0]
+                p_batch = Fn.multi_space_memberships(torch.stack(codes), s.mu, owner, m)
             loss, l_r, l_c = Fn.cluster_specific_loss(
-                x, x_hat, u, s.mu[k], p_batch[:, k], m=m, alpha=weight
+                x, x_hat, u, s.mu[k], p_batch[:, k], m=m, alpha=weight, recon=recon
             )
-            opt.zero_grad()
+            opt.zero_grad()  # grads to None: the other networks' parameters stay
             loss.backward()
             opt.step()
+            if variant != "code":
+                codes[space] = None  # stepped: its codes are stale
             total += torch.stack([loss, l_r, l_c]).detach()
         loss, l_r, l_c = (total / n_clusters).tolist()
         return {"loss": loss, "l_r": l_r, "l_c": l_c}
 
     def on_epoch(epoch: int) -> dict[str, float]:
-        u = encode(model, X)
+        codes = all_codes(nets, X)
         updated = centre_update_due(epoch, interval, n_epochs, variant)
         if updated:
-            s.mu = Fn.fuzzy_centres(u, Fn.fuzzy_memberships(u, s.mu, m), m)
-        labels = Fn.squared_distances(u, s.mu).argmin(1)
+            p = Fn.multi_space_memberships(codes, s.mu, owner, m)
+            s.mu = Fn.multi_space_centres(codes, p, owner, m)
+        labels = Fn.latent_distances(codes, s.mu, owner).argmin(1)
         return {"centres_updated": float(updated)} | monitor(labels)
 
     history = fit_epochs(
@@ -159,6 +189,7 @@ def fit_dssl(
 __all__ = [
     "CONV_PRETRAIN",
     "DSSLConfig",
+    "all_codes",
     "centre_update_due",
     "fit_dssl",
     "train_cluster_specific",

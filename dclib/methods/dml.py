@@ -1,0 +1,162 @@
+"""DML (Sadeghi and Armanfard, 2022): deep multi-representation learning.
+
+DML improves a trained autoencoder-based clustering method M (DCN, DKM or DSL, the
+DCSS phase 1 = ``dcss.fit_dcss_u``). Clusters whose centre lies closer than
+tau = (d_min + d_max) / 4 to another centre are *difficult* (§III-A, §IV-C); each gets
+its own autoencoder, and one general autoencoder serves the easy clusters: L
+networks, all initialised from M's (Alg. 1 lines 1-2). Training is DSSL's mechanism
+with one latent space per cluster (``dssl.train_cluster_specific`` on a
+``MultiAutoencoder``): per batch, run k takes one step of AE^(l_k) on the weighted
+loss of eq. 3, with the memberships of eq. 2g, each distance measured in its
+cluster's latent space. The centres follow eq. 4 once per epoch: the paper's
+Algorithm 1 has no step for it; the official code runs it at the start of each
+epoch, we after each. A sample's cluster is argmax p (§III-D).
+
+The paper gives no optimiser, learning rate, batch size or MaxIter: the defaults are
+the official code's (Adam 1e-5, batch 1000, 10 epochs; official-code notes §3). It
+picks lambda in {0.001, 0.01, 0.1} on a labelled validation set, which an
+unsupervised run cannot; the default is the code's 0.1. ``variant="code"`` adds the
+code's departures: 0.1 times the reconstruction term, memberships computed once per
+batch, and centres updated at the start of every epoch (the first included).
+Book page: notebooks/05_dml.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dclib import functional as Fn
+from dclib.methods import baselines, dcss
+from dclib.methods.baselines import (
+    ClusteringResult,
+    as_tensor,
+    label_monitor,
+    make_result,
+)
+from dclib.methods.dssl import all_codes, check_fuzzy_config, train_cluster_specific
+from dclib.models import Autoencoder, MultiAutoencoder
+from dclib.repro import pick_device
+from dclib.train import History
+
+BASES: dict[str, tuple[Callable[..., ClusteringResult], type]] = {
+    "dcn": (baselines.fit_dcn, baselines.DCNConfig),
+    "dkm": (baselines.fit_dkm, baselines.DKMConfig),
+    "dsl": (dcss.fit_dcss_u, dcss.DCSSConfig),
+}
+"""the base methods M of DML Table I: name -> (fit, config class); DSL is DCSS_u"""
+
+
+@dataclass(frozen=True)
+class DMLConfig:
+    """DML's hyperparameters (§IV-C; the official code's where the paper is silent)."""
+
+    n_clusters: int = 10
+    base: str = "dsl"
+    """M: "dsl", "dcn" or "dkm" (trained first when ``fit_dml`` gets no ``start``)"""
+    lam: float = 0.1
+    """lambda, the weight of the clustering loss (eq. 3a)"""
+    m: float = 1.5
+    """level of fuzziness (eq. 2g)"""
+    n_epochs: int = 10
+    """MaxIter (the code's; the paper gives none)"""
+    batch_size: int = 1000
+    lr: float = 1e-5
+    """Adam, one optimiser state per autoencoder (the code's)"""
+    n_networks: int | None = None
+    """L; None: one network per cluster closer than tau to another, plus the general
+    one. An int keeps the L - 1 clusters with the closest neighbours (Fig. 7)."""
+    variant: str = "paper"
+
+    def __post_init__(self) -> None:
+        check_fuzzy_config(self.variant, self.m)
+        if self.base not in BASES:
+            raise ValueError(f"unknown base {self.base!r}; choose one of {list(BASES)}")
+        if self.lam < 0:
+            raise ValueError(f"lambda must be >= 0, got {self.lam}")
+        if self.n_networks is not None and not 1 <= self.n_networks <= self.n_clusters:
+            raise ValueError(
+                f"need 1 <= n_networks <= n_clusters, got {self.n_networks}"
+            )
+
+
+def centre_gaps(mu: Tensor) -> tuple[Tensor, float]:
+    """Each centre's distance to its closest other centre (K,), and tau =
+    (d_min + d_max) / 4 over all pairs of centres (DML §IV-C)."""
+    if mu.ndim != 2 or mu.shape[0] < 2:
+        raise ValueError(f"need centres (K >= 2, d), got {tuple(mu.shape)}")
+    d = torch.cdist(mu.double(), mu.double())
+    off = ~torch.eye(len(mu), dtype=torch.bool, device=mu.device)
+    pairs = d[off]
+    tau = float((pairs.min() + pairs.max()) / 4)
+    return d.masked_fill(~off, float("inf")).min(1).values, tau
+
+
+def assign_networks(mu: Tensor, n_networks: int | None = None) -> Tensor:
+    """owner (K,): l_k of DML eq. 1, 0-based. The difficult clusters (closest other
+    centre nearer than tau; or, given ``n_networks`` = L, the L - 1 clusters with
+    the nearest neighbours) get networks 0, 1, ... in increasing cluster index (the
+    code's order), the easy ones share the last. If every cluster is difficult there
+    is no easy one and no general network (L = K)."""
+    gaps, tau = centre_gaps(mu)
+    n_clusters = len(mu)
+    if n_networks is None:
+        difficult = gaps < tau
+    else:
+        difficult = torch.zeros(n_clusters, dtype=torch.bool, device=mu.device)
+        difficult[gaps.argsort(stable=True)[: n_networks - 1]] = True
+    rank = difficult.long().cumsum(0) - 1
+    return torch.where(difficult, rank, int(difficult.sum())).cpu()
+
+
+def fit_dml(
+    X, cfg: DMLConfig = DMLConfig(), *,
+    start: tuple[Autoencoder, np.ndarray] | None = None, seed: int = 0,
+    device: str = "auto", y_monitor=None, pretrain: Callable | None = None,
+    checkpoint=None,
+) -> ClusteringResult:  # fmt: skip
+    """DML (Alg. 1) from ``start = (M's autoencoder, M's centres)``; without it, M =
+    ``cfg.base`` is trained first with its paper defaults. Labels are argmax p; ``z_``
+    holds each sample's code in the latent space of its most probable cluster (the
+    view of Fig. 2); ``q_`` the memberships p (eq. 2g). History: stage 1 only."""
+    device = pick_device(device)
+    X = as_tensor(X, device, cfg.n_clusters)
+    if start is None:
+        fit, config_class = BASES[cfg.base]
+        first = fit(X, config_class(n_clusters=cfg.n_clusters), seed=seed,
+                    device=device, pretrain=pretrain)  # fmt: skip
+        start = (first.model_, first.mu_)
+    base, mu = start
+    mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
+    if mu.shape[0] != cfg.n_clusters:
+        raise ValueError(f"start has {mu.shape[0]} centres, cfg {cfg.n_clusters}")
+    owner = assign_networks(mu, cfg.n_networks)
+    nets = [copy.deepcopy(base) for _ in range(int(owner.max()) + 1)]
+    model = MultiAutoencoder(nets, owner).to(device)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.variant == "code":  # the code's update at the start of the first epoch
+        codes = all_codes(model.nets, X)
+        p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)
+        mu = Fn.multi_space_centres(codes, p, model.owner, cfg.m)
+    hist, mu = train_cluster_specific(
+        model, X, mu, opt, m=cfg.m, weight=cfg.lam, interval=1,
+        n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        recon=0.1 if cfg.variant == "code" else 1.0, variant=cfg.variant,
+        monitor=label_monitor(y_monitor), checkpoint=checkpoint,
+        config=dataclasses.asdict(cfg), desc="DML",
+    )  # fmt: skip
+    codes = all_codes(model.nets, X)  # (L, n, d)
+    p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)
+    labels = p.argmax(1)
+    z = codes[model.owner[labels], torch.arange(len(X), device=device)]
+    return make_result(model, X, mu, p, labels, History(), hist, z=z)
+
+
+__all__ = ["BASES", "DMLConfig", "assign_networks", "centre_gaps", "fit_dml"]
