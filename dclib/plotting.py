@@ -198,3 +198,29 @@ def q_plane(
     axes[0, -1].legend(fontsize=6, loc="lower right", markerscale=3)
     fig.tight_layout()
     return fig
+
+
+def difficult_centres(
+    panels: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], y: np.ndarray,
+    *, n: int = 2000, seed: int = 0,
+) -> Figure:  # fmt: skip
+    """DML Fig. 3: per panel (name -> codes (n, d), centres (K, d), difficult (K,)
+    bool), the codes and centres projected on the codes' first two principal axes;
+    difficult centres as red circles, easy ones as green triangles."""
+    idx = np.random.default_rng(seed).permutation(len(y))[:n]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2),
+                             squeeze=False)  # fmt: skip
+    for ax, (name, (z, mu, hard)) in zip(axes[0], panels.items(), strict=True):
+        mean = z.mean(0)
+        axes2 = np.linalg.svd(z - mean, full_matrices=False)[2][:2].T  # (d, 2)
+        e, c = (z[idx] - mean) @ axes2, (mu - mean) @ axes2
+        ax.scatter(e[:, 0], e[:, 1], c=y[idx], cmap="tab10", s=2, alpha=0.3)
+        ax.scatter(*c[hard].T, marker="o", s=60, c="red", edgecolors="k",
+                   label="difficult")  # fmt: skip
+        ax.scatter(*c[~hard].T, marker="^", s=60, c="green", edgecolors="k",
+                   label="easy")  # fmt: skip
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -4,7 +4,7 @@ A profile changes only how much data, how many epochs and how many seeds a run u
 hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
-- ``quick`` (default): the offline datasets, at most 50 epochs, two seeds, CPU;
+- ``quick`` (default): the offline datasets, at most 30 epochs, two seeds, CPU;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
 """
 
@@ -38,6 +38,8 @@ class Profile:
     sweep_samples: int | None = None
     """samples of the subsets that sensitivity sweeps and imbalanced-data studies
     draw (stratified); None: the whole dataset"""
+    tsne_samples: int = 2000
+    """random samples each t-SNE panel shows (t-SNE is quadratic in them)"""
 
     def cap_epochs(self, cfg: Any, tighter: dict[str, int] | None = None) -> Any:
         """``cfg`` with every int field named ``*epochs`` (nested configs included)
@@ -66,9 +68,9 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile("smoke", 512, 2, (0,), "mnist5k",
                 "CI: at most 512 samples and 2 epochs, seconds per notebook", 128),
-        Profile("quick", None, 50, (0, 1), "mnist5k",
-                "default: offline data, at most 50 epochs, 2 seeds, minutes on a CPU",
-                500),
+        Profile("quick", None, 30, (0, 1), "mnist5k",
+                "default: offline data, at most 30 epochs, 2 seeds, minutes on a CPU",
+                500, 1000),
         Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
                 "the papers' data and epochs, 5 seeds, meant for a GPU"),
     )

@@ -205,12 +205,12 @@ display(Markdown(
 # %% [markdown]
 # ## Figures
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of 2,000 random samples (first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (1,000 in quick, 2,000 in paper; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
 first = {name: r[run.seed] for name, r in results.items()}
 plotting.embeddings(
     {"AE + k-means": first["ae_kmeans"].arrays["z"], "u, phase 1": first["dcss_u"].arrays["z"],
      "u, phase 2": first["dcss"].arrays["z"], "q": first["dcss"].arrays["q"]},
-    ds.y, n=min(2000, len(ds)), seed=run.seed,
+    ds.y, n=min(run.profile.tsne_samples, len(ds)), seed=run.seed,
 );  # fmt: skip
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 4 — phase-1 losses per epoch (first seed), each the mean over the K runs of the batch sums: reconstruction L_r, centring L_c and total L_u = L_r + alpha L_c.", "name": "fig-dcss-phase1"}}

@@ -65,19 +65,23 @@ def test_bad_owner_is_refused():
 
 
 @pytest.mark.parametrize(
-    ("centres", "n_networks", "owner"),
+    ("centres", "n_networks", "owner", "difficult"),
     [
         # gaps (1, 1, 9, 10, 10); tau = (1 + 30) / 4: clusters 0, 1 are difficult
-        ([0, 1, 10, 20, 30], None, [0, 1, 2, 2, 2]),
-        ([0, 1, 10, 20, 30], 2, [0, 1, 1, 1, 1]),  # the closest one only
-        ([0, 1, 10, 20, 30], 1, [0, 0, 0, 0, 0]),  # one general network
-        ([0, 10, 20, 30], None, [0, 0, 0, 0]),  # tau = 15: all easy
-        ([0, 1, 100, 101], None, [0, 1, 2, 3]),  # all difficult: no general one
+        ([0, 1, 10, 20, 30], None, [0, 1, 2, 2, 2], [0, 1]),
+        ([0, 1, 10, 20, 30], 2, [0, 1, 1, 1, 1], [0]),  # the closest one only
+        ([0, 1, 10, 20, 30], 1, [0, 0, 0, 0, 0], []),  # one general network
+        ([0, 10, 20, 30], None, [0, 0, 0, 0], []),  # tau = 15: all easy
+        ([0, 1, 100, 101], None, [0, 1, 2, 3], [0, 1, 2, 3]),  # no general network
     ],
 )
-def test_difficult_clusters_get_their_own_network(centres, n_networks, owner):
+def test_difficult_clusters_get_their_own_network(
+    centres, n_networks, owner, difficult
+):
     mu = torch.tensor(centres, dtype=torch.float32)[:, None]
-    assert dml.assign_networks(mu, n_networks).tolist() == owner
+    got, hard = dml.assign_networks(mu, n_networks)
+    assert got.tolist() == owner
+    assert torch.nonzero(hard).flatten().tolist() == difficult
 
 
 def test_tau_is_a_quarter_of_d_min_plus_d_max():

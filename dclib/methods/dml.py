@@ -98,21 +98,21 @@ def centre_gaps(mu: Tensor) -> tuple[Tensor, float]:
     return d.masked_fill(~off, float("inf")).min(1).values, tau
 
 
-def assign_networks(mu: Tensor, n_networks: int | None = None) -> Tensor:
-    """owner (K,): l_k of DML eq. 1, 0-based. The difficult clusters (closest other
-    centre nearer than tau; or, given ``n_networks`` = L, the L - 1 clusters with
-    the nearest neighbours) get networks 0, 1, ... in increasing cluster index (the
-    code's order), the easy ones share the last. If every cluster is difficult there
-    is no easy one and no general network (L = K)."""
+def assign_networks(mu: Tensor, n_networks: int | None = None) -> tuple[Tensor, Tensor]:
+    """(owner, difficult), both (K,): l_k of DML eq. 1, 0-based, and which clusters
+    are difficult (closest other centre nearer than tau; or, given ``n_networks`` =
+    L, the L - 1 clusters with the nearest neighbours). Difficult clusters get
+    networks 0, 1, ... in increasing cluster index (the code's order), the easy ones
+    share the last. If every cluster is difficult there is no general network."""
     gaps, tau = centre_gaps(mu)
-    n_clusters = len(mu)
     if n_networks is None:
         difficult = gaps < tau
     else:
-        difficult = torch.zeros(n_clusters, dtype=torch.bool, device=mu.device)
+        difficult = torch.zeros(len(mu), dtype=torch.bool, device=mu.device)
         difficult[gaps.argsort(stable=True)[: n_networks - 1]] = True
     rank = difficult.long().cumsum(0) - 1
-    return torch.where(difficult, rank, int(difficult.sum())).cpu()
+    owner = torch.where(difficult, rank, int(difficult.sum()))
+    return owner.cpu(), difficult.cpu()
 
 
 def fit_dml(
@@ -136,7 +136,7 @@ def fit_dml(
     mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
     if mu.shape[0] != cfg.n_clusters:
         raise ValueError(f"start has {mu.shape[0]} centres, cfg {cfg.n_clusters}")
-    owner = assign_networks(mu, cfg.n_networks)
+    owner, _ = assign_networks(mu, cfg.n_networks)
     nets = [copy.deepcopy(base) for _ in range(int(owner.max()) + 1)]
     model = MultiAutoencoder(nets, owner).to(device)
     torch.manual_seed(seed)
