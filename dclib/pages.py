@@ -17,9 +17,10 @@ from dclib.methods.dssl import CONV_PRETRAIN
 from dclib.profiles import Run
 from dclib.runs import RunResult, cluster, trained_model
 
-DCSS_BUDGET = {"phase1_epochs": 2}
-"""capped profiles' phase-1 epochs (the paper: 200): phase 1 takes K optimiser steps
-per batch, ten times the cost of an autoencoder epoch"""
+DCSS_BUDGET = {"phase1_epochs": 2, "phase2_epochs": 10}
+"""capped profiles' epochs: phase 1 (the paper: 200) takes K optimiser steps per
+batch, ten times the cost of an autoencoder epoch; phase 2 (the paper: 20) keeps
+T2 = 5 epochs in the u space and 5 in the q space"""
 
 
 def dcss_configs(

@@ -4,7 +4,8 @@ A profile changes only how much data, how many epochs and how many seeds a run u
 hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
-- ``quick`` (default): the offline datasets, at most 30 epochs, two seeds, CPU;
+- ``quick`` (default): the offline datasets, at most 20 epochs, two seeds that
+  share one pretrained autoencoder, CPU;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
 """
 
@@ -19,6 +20,7 @@ import torch
 
 from dclib import data
 from dclib.repro import pick_device, seed_everything
+from dclib.train import PretrainConfig
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,23 @@ class Profile:
     draw (stratified); None: the whole dataset"""
     tsne_samples: int = 2000
     """random samples each t-SNE panel shows (t-SNE is quadratic in them)"""
+    pretrain_seed: int | None = None
+    """None: every seed pretrains its own autoencoder; an int: all seeds share the
+    autoencoder pretrained with this seed (``PretrainConfig.seed``), and differ from
+    k-means on"""
 
     def cap_epochs(self, cfg: Any, tighter: dict[str, int] | None = None) -> Any:
         """``cfg`` with every int field named ``*epochs`` (nested configs included)
         capped at ``max_epochs``; every other field keeps the paper's value.
 
+        A profile with a ``pretrain_seed`` also sets it on every pretraining config.
         ``tighter`` caps named fields of ``cfg`` lower still (a page's budget for
         stages that take K optimiser steps per batch); it is ignored when the profile
         does not cap (``paper``)."""
         if self.max_epochs is None:
             return cfg
         tighter = tighter or {}
-        changes = {}
+        changes: dict[str, Any] = {}
         for f in dataclasses.fields(cfg):
             value = getattr(cfg, f.name)
             if dataclasses.is_dataclass(value):
@@ -60,6 +67,8 @@ class Profile:
                 changes[f.name] = min(
                     value, self.max_epochs, tighter.get(f.name, value)
                 )
+        if isinstance(cfg, PretrainConfig) and self.pretrain_seed is not None:
+            changes["seed"] = self.pretrain_seed
         return dataclasses.replace(cfg, **changes)
 
 
@@ -68,9 +77,9 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile("smoke", 512, 2, (0,), "mnist5k",
                 "CI: at most 512 samples and 2 epochs, seconds per notebook", 128),
-        Profile("quick", None, 30, (0, 1), "mnist5k",
-                "default: offline data, at most 30 epochs, 2 seeds, minutes on a CPU",
-                500, 1000),
+        Profile("quick", None, 20, (0, 1), "mnist5k",
+                "default: offline data, at most 20 epochs, 2 seeds sharing one "
+                "pretrained autoencoder, minutes on a CPU", 300, 1000, 0),
         Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
                 "the papers' data and epochs, 5 seeds, meant for a GPU"),
     )

@@ -371,6 +371,7 @@ def pretrained_model(
 ) -> tuple[Autoencoder, History]:
     """The autoencoder ``kind`` (mlp, dcss, dssl) pretrained on ``ds`` with ``cfg``,
     from the same cache the methods use (a method with this config reuses it)."""
+    seed = seed if cfg.seed is None else cfg.seed
     torch.manual_seed(seed)
     model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind)
     X = torch.as_tensor(ds.X, device=device)

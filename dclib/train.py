@@ -202,6 +202,10 @@ class PretrainConfig:
     greedy_dropout: float | None = None
     """input dropout of greedy layer-wise denoising pretraining before the end-to-end
     epochs (DEC §3.2: 0.2); None: end to end only. MLP autoencoders only"""
+    seed: int | None = None
+    """None: the run's seed initialises and pretrains the autoencoder; an int: this
+    seed does, so runs with different seeds share one pretrained autoencoder (the
+    quick profile's saving; the official DCSS and DML code ship one)"""
 
 
 def _fresh_copy(module: nn.Module) -> nn.Module:

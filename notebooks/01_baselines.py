@@ -118,8 +118,9 @@ torch.testing.assert_close(
 # Each method starts from an autoencoder d-500-500-2000-10 pretrained as its paper
 # did: greedy layer-wise denoising pretraining then end-to-end fine-tuning for DEC,
 # IDEC and DCN; end to end for DKM and AE + k-means. Methods whose pretraining configs
-# agree share one cached pretraining per seed. The profile caps every epoch count;
-# every other hyperparameter is the paper's (the configs below).
+# agree share one cached pretraining per seed (the quick profile: one for all seeds,
+# `PretrainConfig.seed`). The profile caps every epoch count; every other
+# hyperparameter is the paper's (the configs below).
 
 # %%
 ds = run.load()

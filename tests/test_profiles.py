@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from dclib.profiles import PROFILES, start_run
+from dclib.train import PretrainConfig
 
 
 def test_start_run_validates_and_caps_data():
@@ -47,7 +50,7 @@ def test_cap_epochs_reaches_nested_configs_and_nothing_else():
     from dclib.methods.baselines import DECConfig
 
     cfg = PROFILES["quick"].cap_epochs(DECConfig())
-    assert cfg.n_epochs == 30 and cfg.pretrain.n_epochs == 30
+    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 20
     assert cfg.update_interval == DECConfig().update_interval
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
     assert PROFILES["paper"].cap_epochs(DECConfig()) == DECConfig()
@@ -58,7 +61,24 @@ def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
     from dclib.methods.dcss import DCSSConfig
 
     cfg = PROFILES["quick"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2})
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 30)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 20)
     assert PROFILES["paper"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2}) == (
         DCSSConfig()
     )
+
+
+def test_quick_seeds_share_one_pretrained_autoencoder():
+    from dclib.methods.baselines import DECConfig, pretrained
+
+    cfg = PROFILES["quick"].cap_epochs(DECConfig())
+    assert cfg.pretrain.seed == 0 and PROFILES["paper"].pretrain_seed is None
+    tiny = DECConfig(hidden=(8,), latent_dim=2)
+    X = torch.rand(32, 5)
+    for pre, same in ((PretrainConfig(n_epochs=1, seed=0), True),
+                      (PretrainConfig(n_epochs=1), False)):  # fmt: skip
+        c = dataclasses.replace(tiny, pretrain=pre)
+        a, _ = pretrained(X, c, seed=1)
+        b, _ = pretrained(X, c, seed=2)
+        equal = all(torch.equal(p, q) for p, q in
+                    zip(a.parameters(), b.parameters(), strict=True))  # fmt: skip
+        assert equal == same

@@ -203,12 +203,14 @@ def pretrained(
     X: Tensor, cfg: _AEConfig, seed: int, pretrain: Callable | None = None,
     conv: str | None = None,
 ) -> tuple[Autoencoder, History]:  # fmt: skip
-    """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``).
+    """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``),
+    initialised and trained with ``seed`` unless ``cfg.pretrain.seed`` fixes one.
 
     Images get the ``conv`` autoencoder (``"dcss"`` or ``"dssl"``) when one is named,
     everything else the MLP with ``cfg.hidden``. ``pretrain(model, X, cfg, seed)``
     lets a caller substitute a cached run (``dclib.runs.cached_pretraining``).
     """
+    seed = seed if cfg.pretrain.seed is None else cfg.pretrain.seed
     torch.manual_seed(seed)
     image = tuple(X.shape[1:]) if X.ndim == 4 else None
     kind = conv if conv is not None and image is not None else "mlp"
