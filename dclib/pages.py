@@ -51,7 +51,7 @@ def dcss_runs(
     return {"ae_kmeans": ae, "dcss_u": u, "dcss": mnet}
 
 
-DML_BUDGET = {"n_epochs": 2}
+DML_BUDGET = {"n_epochs": 1}
 """capped profiles' DML epochs (the code: 10): like DCSS phase 1, K steps per batch"""
 
 

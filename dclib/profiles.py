@@ -79,7 +79,7 @@ PROFILES: dict[str, Profile] = {
                 "CI: at most 512 samples and 2 epochs, seconds per notebook", 128),
         Profile("quick", None, 20, (0, 1), "mnist5k",
                 "default: offline data, at most 20 epochs, 2 seeds sharing one "
-                "pretrained autoencoder, minutes on a CPU", 300, 1000, 0),
+                "pretrained autoencoder, minutes on a CPU", 300, 500, 0),
         Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
                 "the papers' data and epochs, 5 seeds, meant for a GPU"),
     )

@@ -182,7 +182,7 @@ plotting.loss_curves({
 # %% [markdown]
 # ## Latent spaces
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "t-SNE of each method's latent space after training (first seed, the profile's tsne_samples random samples: 1,000 in quick, 2,000 in paper), coloured by the true class.", "name": "fig-tsne"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "t-SNE of each method's latent space after training (first seed, the profile's tsne_samples random samples: 500 in quick, 2,000 in paper), coloured by the true class.", "name": "fig-tsne"}}
 plotting.embeddings(
     {name: res[run.seed].arrays["z"] for name, res in results.items()},
     ds.y, n=min(run.profile.tsne_samples, len(ds)), seed=run.seed,

@@ -185,7 +185,7 @@ pd.concat({"ours": mine, "DSSL Table II": theirs}, axis=1).round(1).style.format
 one = np.array([np.flatnonzero(ds.y == c)[0] for c in range(ds.n_clusters)])
 plotting.assignment_bars(ds.X[one], results["dssl"][run.seed].arrays["q"][one]);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (1,000 in quick, 2,000 in paper; first seed) in the latent spaces of AE + k-means (the pretrained symmetric conv AE), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (500 in quick, 2,000 in paper; first seed) in the latent spaces of AE + k-means (the pretrained symmetric conv AE), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
 plotting.embeddings(
     {names[k]: results[k][run.seed].arrays["z"] for k in names},
     ds.y, n=min(run.profile.tsne_samples, len(ds)), seed=run.seed,

@@ -206,7 +206,7 @@ display(Markdown(
 # %% [markdown]
 # ## Figures
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (1,000 in quick, 2,000 in paper; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (500 in quick, 2,000 in paper; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
 first = {name: r[run.seed] for name, r in results.items()}
 plotting.embeddings(
     {"AE + k-means": first["ae_kmeans"].arrays["z"], "u, phase 1": first["dcss_u"].arrays["z"],

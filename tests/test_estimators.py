@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dclib.estimators import DCN, DCSS, DEC, DKM, DSSL, IDEC, AEKMeans
-from dclib.methods import METHODS
+from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, AEKMeans
+from dclib.methods import METHODS, dcss, dml
 from dclib.train import PretrainConfig
 
 
@@ -25,6 +25,19 @@ def _tiny(estimator):
 
 
 ESTIMATORS = [_tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS)]
+ESTIMATORS.append(DML(3, config=dml.DMLConfig(n_clusters=3, n_epochs=2, batch_size=64)))
+
+
+@pytest.fixture(autouse=True)
+def _tiny_dml_base(monkeypatch):
+    """DML first trains its base (DSL = DCSS_u) with the base's defaults: tiny here."""
+    tiny = _tiny(DCSS()).config
+
+    def config(n_clusters: int) -> dcss.DCSSConfig:
+        return dataclasses.replace(tiny, n_clusters=n_clusters)
+
+    monkeypatch.setitem(dml.BASES, "dsl", (dcss.fit_dcss_u, config))
+
 
 _K1 = "scikit-learn runs it with n_clusters=1; dclib refuses K < 2 (ValueError)"
 EXPECTED_FAILURES = {
