@@ -42,7 +42,7 @@ import dclib
 from dclib import data, pages, plotting
 from dclib import functional as Fn
 from dclib.methods import baselines, dml
-from dclib.runs import cluster, ours_vs_paper, paper_results
+from dclib.runs import cluster, ours_vs_paper, paper_results, seed_table
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -316,10 +316,7 @@ for key, part in small_sets.items():
 # %% tags=["hide-input"]
 rows = {}
 for (key, method), runs in table4.items():
-    acc = 100 * np.array([r.metrics["acc"] for r in runs.values()])
-    nmi = 100 * np.array([r.metrics["nmi"] for r in runs.values()])
-    row = {("ours", "ACC"): f"{acc.mean():.1f} ± {acc.std():.1f}",
-           ("ours", "NMI"): f"{nmi.mean():.1f} ± {nmi.std():.1f}"}  # fmt: skip
+    row = {("ours", k.upper()): v for k, v in seed_table(runs).items()}
     if key == "usps":
         found = paper_results(paper="dml", table="Table IV", method=method,
                               dataset="usps")  # fmt: skip
