@@ -18,15 +18,15 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dclib import functional as Fn
-from dclib.methods import get_method
-from dclib.methods.baselines import as_tensor, encode
+from dclib.methods import FitContext, get_method
+from dclib.methods._common import as_tensor, encode
+from dclib.methods._fuzzy import all_codes
 from dclib.methods.dcss import soft_assignments
 from dclib.methods.dml import DMLConfig
-from dclib.methods.dssl import all_codes
 
 
 class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
-    """Base class: subclasses name their method in ``dclib.methods.METHODS``."""
+    """Base class: subclasses name their method in ``dclib.methods.REGISTRY``."""
 
     method: str = ""
 
@@ -49,8 +49,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         X = validate_data(
             self, X, dtype=np.float32, allow_nd=True, ensure_min_samples=2
         )
-        fit, config_class = get_method(self.method)
-        cfg = self.config if self.config is not None else config_class()
+        method = get_method(self.method)
+        config_class = method.config
+        cfg = self.config if self.config is not None else method.make_config()
         if not isinstance(cfg, config_class):
             raise ValueError(
                 f"config must be a {config_class.__name__}, got {type(cfg).__name__}"
@@ -59,7 +60,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
-        self.result_ = fit(X, cfg, seed=seed, device=self.device)
+        self.result_ = method.fit(X, cfg, FitContext(seed=seed, device=self.device))
         self.result_config_ = cfg
         self.labels_ = self.result_.labels_
         self.cluster_centers_ = self.result_.mu_

@@ -70,6 +70,8 @@ class MLPAutoencoder(Autoencoder):
     ) -> None:
         super().__init__()
         dims = [in_dim, *hidden, latent_dim]
+        self.arch = {"kind": "mlp", "in_dim": in_dim, "latent_dim": latent_dim,
+                     "hidden": list(hidden)}
         self.encoder = nn.Sequential(nn.Flatten(), _mlp(dims))
         self.decoder = _mlp(dims[::-1])
         _zero_biases(self)
@@ -154,6 +156,8 @@ class ConvAutoencoder(Autoencoder):
         if kind not in ("dcss", "dssl"):
             raise ValueError(f"kind must be 'dcss' or 'dssl', got {kind!r}")
         g, dcss = GEOMETRIES[h], kind == "dcss"
+        self.arch = {"kind": kind, "image_shape": list(image_shape),
+                     "latent_dim": latent_dim}
 
         def block(planes: int) -> list[nn.Module]:
             return [Bottleneck(planes)] if dcss else []
@@ -213,6 +217,8 @@ class MultiAutoencoder(nn.Module):
             )
         self.nets = nn.ModuleList(nets)
         self.register_buffer("owner", owner.long())
+        self.arch = {"kind": "multi", "nets": [net.arch for net in nets],
+                     "owner": owner.tolist()}
 
 
 class Critic(nn.Module):
@@ -247,6 +253,20 @@ def autoencoder_for(
     return ConvAutoencoder(image_shape, latent_dim, kind=kind)
 
 
+def build(arch: dict) -> nn.Module:
+    """A fresh network of the architecture ``arch`` (a model's ``.arch``: what the run
+    cache stores beside the weights, so a cached model reloads from its file alone)."""
+    kind = arch.get("kind")
+    if kind == "mlp":
+        return MLPAutoencoder(arch["in_dim"], arch["latent_dim"], arch["hidden"])
+    if kind in ("dcss", "dssl"):
+        return ConvAutoencoder(tuple(arch["image_shape"]), arch["latent_dim"], kind)
+    if kind == "multi":
+        nets = [build(a) for a in arch["nets"]]
+        return MultiAutoencoder(nets, torch.tensor(arch["owner"]))
+    raise ValueError(f"unknown architecture kind {kind!r} in {arch}")
+
+
 __all__ = [
     "Autoencoder",
     "Bottleneck",
@@ -256,4 +276,5 @@ __all__ = [
     "MNet",
     "MultiAutoencoder",
     "autoencoder_for",
+    "build",
 ]

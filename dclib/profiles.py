@@ -63,10 +63,10 @@ class Profile:
             value = getattr(cfg, f.name)
             if dataclasses.is_dataclass(value):
                 changes[f.name] = self.cap_epochs(value)
-            elif f.name.endswith("epochs") and isinstance(value, int):
-                changes[f.name] = min(
-                    value, self.max_epochs, tighter.get(f.name, value)
-                )
+            elif f.name.endswith("epochs") and (value is None or isinstance(value, int)):
+                # None: "as many as the paper's iterations take" (DEC), capped too
+                cap = min(self.max_epochs, tighter.get(f.name, self.max_epochs))
+                changes[f.name] = cap if value is None else min(value, cap)
         if isinstance(cfg, PretrainConfig) and self.pretrain_seed is not None:
             changes["seed"] = self.pretrain_seed
         return dataclasses.replace(cfg, **changes)
@@ -75,15 +75,37 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", 512, 2, (0,), "mnist5k",
-                "CI: at most 512 samples and 2 epochs, seconds per notebook", 128),
-        Profile("quick", None, 20, (0, 1), "mnist5k",
-                "default: offline data, at most 20 epochs, 2 seeds sharing one "
-                "pretrained autoencoder, minutes on a CPU", 300, 500, 0),
-        Profile("paper", None, None, (0, 1, 2, 3, 4), "fmnist",
-                "the papers' data and epochs, 5 seeds, meant for a GPU"),
+        Profile(
+            name="smoke",
+            n_samples=512,
+            max_epochs=2,
+            seeds=(0,),
+            dataset="mnist5k",
+            description="CI: at most 512 samples and 2 epochs, seconds per notebook",
+            sweep_samples=128,
+        ),
+        Profile(
+            name="quick",
+            n_samples=None,
+            max_epochs=20,
+            seeds=(0, 1),
+            dataset="mnist5k",
+            description="default: offline data, at most 20 epochs, 2 seeds sharing "
+            "one pretrained autoencoder, minutes on a CPU",
+            sweep_samples=300,
+            tsne_samples=500,
+            pretrain_seed=0,
+        ),
+        Profile(
+            name="paper",
+            n_samples=None,
+            max_epochs=None,
+            seeds=(0, 1, 2, 3, 4),
+            dataset="fmnist",
+            description="the papers' data and epochs, 5 seeds, meant for a GPU",
+        ),
     )
-}  # fmt: skip
+}
 
 
 def get_profile(name: str) -> Profile:

@@ -13,12 +13,8 @@ directory ``$DCLIB_CACHE`` (default ``~/.cache/dclib/runs``), never to git.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import inspect
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -27,7 +23,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dclib.models import Autoencoder, autoencoder_for
+from dclib import storage
+from dclib.methods import FitContext, get_method
+from dclib.methods._common import Start, stage_records
+from dclib.models import Autoencoder, autoencoder_for, build
+from dclib.storage import array_hash
 from dclib.train import (
     History,
     PretrainConfig,
@@ -97,18 +97,9 @@ CACHE_DIR = Path(
 """Where run arrays and model weights are cached (``$DCLIB_CACHE``)."""
 
 
-def files_hash(paths: Iterable[Path], root: Path) -> str:
-    """SHA-256 of the files' names (relative to ``root``) and contents, in order."""
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def source_hash() -> str:
     """Hash of the dclib source tree: any change to the code invalidates cached runs."""
-    return files_hash(sorted(PACKAGE_DIR.glob("**/*.py")), PACKAGE_DIR)
+    return storage.files_hash(sorted(PACKAGE_DIR.glob("**/*.py")), PACKAGE_DIR)
 
 
 @dataclasses.dataclass
@@ -122,33 +113,16 @@ class RunResult:
     weights: dict[str, torch.Tensor] | None = None
 
 
-def _json(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=str, sort_keys=True))
-
-
 def run_key(method: str, config: Any, **where: Any) -> str:
     """Hash of a run's identity: method, config, ``where`` and the dclib source."""
     cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
-    blob = json.dumps(
-        _json({"method": method, "config": cfg, **where, "source": source_hash()}),
-        sort_keys=True,
+    return storage.json_hash(
+        {"method": method, "config": cfg, **where, "source": source_hash()}
     )
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def run_dir(method: str, dataset: str, profile: str, seed: int) -> Path:
     return RESULTS_DIR / method / dataset / profile / f"seed={seed}"
-
-
-def _replace_dir(tmp: Path, target: Path) -> None:
-    """Swap ``tmp`` into ``target`` so that readers never see a half-written run."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def run_or_load(
@@ -179,12 +153,7 @@ def run_or_load(
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if result.weights is not None:
         save_checkpoint(weights, result.weights)
-    fd, tmp_npz = tempfile.mkstemp(dir=CACHE_DIR, suffix=".npz")
-    os.close(fd)
-    np.savez_compressed(tmp_npz, **result.arrays)
-    os.replace(tmp_npz, arrays)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    storage.atomic_write(arrays, lambda p: np.savez_compressed(p, **result.arrays))
     cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
     meta = {
         "key": key,
@@ -194,10 +163,13 @@ def run_or_load(
         "seed": seed,
         "config": cfg,
     }
-    for name, obj in (("config.json", meta), ("metrics.json", result.metrics)):
-        (tmp / name).write_text(json.dumps(_json(obj), indent=2) + "\n")
-    History(result.history).to_jsonl(tmp / "history.jsonl")
-    _replace_dir(tmp, out)
+
+    def fill(tmp: Path) -> None:
+        storage.write_json(tmp / "config.json", meta)
+        storage.write_json(tmp / "metrics.json", result.metrics)
+        History(result.history).to_jsonl(tmp / "history.jsonl")
+
+    storage.write_dir(out, fill)
     return result
 
 
@@ -210,14 +182,6 @@ def seed_table(
         v = 100 * np.array([r.metrics[m] for r in results.values()])
         table[m] = f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
     return table
-
-
-def array_hash(*arrays: np.ndarray) -> str:
-    """Short SHA-256 of arrays' bytes: identifies the exact data a model saw."""
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).view(np.uint8).data)
-    return h.hexdigest()[:16]
 
 
 def cached_pretraining(data_id: str) -> Callable:
@@ -251,85 +215,104 @@ def cached_pretraining(data_id: str) -> Callable:
 
 def cluster(
     method: str,
-    fit: Callable,
     cfg: Any,
     ds: Any,
     *,
     profile: str,
     seed: int,
     device: Any = "auto",
-    start: tuple[Autoencoder, np.ndarray] | None = None,
+    start: Start | None = None,
+    tag: str = "",
 ) -> RunResult:
-    """Run (or load from the cache) one clustering ``fit`` on a ``Dataset``.
+    """Run (or load from the cache) the registered ``method`` on a ``Dataset``.
 
     The autoencoder pretraining is shared through ``cached_pretraining``; the true
     labels are passed only as ``y_monitor`` (learning curves) and to score the final
     labels. Keeps the scores, the history, the labels, the latent codes, the centres,
-    the soft assignments and the autoencoder's weights (``trained_model``). A method
-    that takes a ``checkpoint`` resumes an interrupted run from the cache. ``start``
-    (an autoencoder and its centres) goes to fits that continue a trained model
-    (``dcss.fit_mnet``); the run's key then includes a hash of its weights.
+    the soft assignments and the trained model (its architecture beside its weights,
+    so ``trained_model`` rebuilds it from the cache alone). An interrupted run
+    resumes from its checkpoint in the cache. ``start`` (a trained model and its
+    centres) goes to methods that continue one (DCSS phase 2, DML); the run's key
+    then includes a hash of its weights. ``tag`` names a setting of the method
+    (``method + tag`` is the run's name under ``results/``).
     """
     from dclib.metrics import scores
 
+    fit = get_method(method).fit
     data_id = array_hash(ds.X, ds.y)
     config = {"method": dataclasses.asdict(cfg), "data": data_id}
-    takes = inspect.signature(fit).parameters
-    extra: dict[str, Any] = {}
     if start is not None:
         model, mu = start
         tensors = [t.detach().cpu().numpy() for t in model.state_dict().values()]
         config["start"] = array_hash(*tensors, np.asarray(mu, dtype=np.float32))
-        extra["start"] = start
-    if "pretrain" in takes:
-        extra["pretrain"] = cached_pretraining(data_id)
-    key = run_key(method, config, dataset=ds.name, profile=profile, seed=seed)
+    name = method + tag
+    key = run_key(name, config, dataset=ds.name, profile=profile, seed=seed)
     ckpt = CACHE_DIR / f"{key}.ckpt"
-    if "checkpoint" in takes:
-        extra["checkpoint"] = ckpt
+    ctx = FitContext(
+        seed=seed,
+        device=device,
+        y_monitor=ds.y,
+        pretrain=cached_pretraining(data_id),
+        checkpoint=ckpt,
+        start=start,
+    )
 
     def go() -> RunResult:
-        r = fit(ds.X, cfg, seed=seed, device=device, y_monitor=ds.y, **extra)
+        r = fit(ds.X, cfg, ctx)
         for path in CACHE_DIR.glob(f"{ckpt.name}*"):
             path.unlink()  # finished: the result replaces the checkpoints
         arrays = {"labels": r.labels_, "z": r.z_, "mu": r.mu_}
         if r.q_ is not None:
             arrays["q"] = r.q_
-        weights = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
+        state = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
+        weights = {"arch": r.model_.arch, "state": state}
         return RunResult(scores(ds.y, r.labels_), r.history_, arrays, weights)
 
-    return run_or_load(method, config, go, dataset=ds.name, profile=profile, seed=seed)
+    return run_or_load(name, config, go, dataset=ds.name, profile=profile, seed=seed)
+
+
+def setting_tag(over: dict[str, Any]) -> str:
+    """The run-name suffix of a setting: ``-field=value`` per overridden field."""
+    return "".join(f"-{k}={v}" for k, v in over.items())
 
 
 def sweep(
-    method: str, fit: Callable, cfg: Any, ds: Any, settings: dict[Any, dict], *,
-    profile: str, seed: int, device: Any = "auto",
-    start: tuple[Autoencoder, np.ndarray] | None = None,
-) -> tuple[pd.DataFrame, dict[Any, RunResult]]:  # fmt: skip
+    method: str,
+    cfg: Any,
+    ds: Any,
+    settings: dict[Any, dict],
+    *,
+    profile: str,
+    seed: int,
+    device: Any = "auto",
+    start: Start | None = None,
+) -> tuple[pd.DataFrame, dict[Any, RunResult]]:
     """``cluster`` once per setting (a label -> field overrides of ``cfg``), e.g. a
     sensitivity study; returns a frame of each label's scores and the runs."""
+    kw = dict(profile=profile, seed=seed, device=device, start=start)
     runs = {
         label: cluster(
-            f"{method}-" + "-".join(f"{k}={v}" for k, v in over.items()), fit,
-            dataclasses.replace(cfg, **over), ds, profile=profile, seed=seed,
-            device=device, start=start,
+            method, dataclasses.replace(cfg, **over), ds, tag=setting_tag(over), **kw
         )
         for label, over in settings.items()
-    }  # fmt: skip
+    }
     frame = pd.DataFrame([{"setting": label, **r.metrics} for label, r in runs.items()])
     return frame, runs
 
 
-def trained_model(
-    run: RunResult, ds: Any, *, kind: str = "mlp", latent_dim: int = 10,
-    hidden: tuple[int, ...] = (500, 500, 2000),
-) -> Autoencoder:  # fmt: skip
-    """The autoencoder of a cached ``cluster`` run, rebuilt and loaded (CPU)."""
+def trained_model(run: RunResult) -> Autoencoder:
+    """The model of a cached ``cluster`` run, rebuilt from its stored architecture
+    and loaded (CPU)."""
     if run.weights is None:
         raise ValueError("this run kept no weights; rerun it through runs.cluster")
-    model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind, hidden)
-    model.load_state_dict(run.weights)
+    model = build(run.weights["arch"])
+    model.load_state_dict(run.weights["state"])
     return model
+
+
+def trained_start(run: RunResult) -> Start:
+    """``(model, centres)`` of a cached run: where a method continuing it starts."""
+    return trained_model(run), run.arrays["mu"]
 
 
 def ours_vs_paper(
@@ -379,18 +362,20 @@ def pretrained_model(
     return model, history
 
 
-def epoch_costs(results: dict[str, RunResult]) -> pd.DataFrame:
+def epoch_costs(
+    results: dict[str, RunResult], stages: Iterable[str] = ("pretrain", "cluster")
+) -> pd.DataFrame:
     """Epochs and mean wall-clock seconds per epoch of each run, by stage.
 
-    ``results`` maps a method to one run; its history's ``stage`` 0 epochs are
-    pretraining, ``stage`` 1 clustering (records without ``seconds`` are skipped).
+    ``results`` maps a method to one run; each of ``stages`` names the history
+    records it counts (records without ``seconds`` are skipped).
     """
     rows = {}
     for method, run in results.items():
         row = {}
-        for stage, name in ((0, "pretraining"), (1, "clustering")):
-            secs = [r["seconds"] for r in run.history
-                    if r.get("stage") == stage and "seconds" in r]  # fmt: skip
+        for name in stages:
+            secs = [r["seconds"] for r in stage_records(run.history, name)
+                    if "seconds" in r]  # fmt: skip
             row[f"{name} epochs"] = len(secs)
             row[f"s / {name} epoch"] = float(np.mean(secs)) if secs else np.nan
         rows[method] = row

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,24 +26,12 @@ from tqdm.auto import tqdm
 
 from dclib.augment import random_affine
 from dclib.models import Autoencoder, Critic, MLPAutoencoder
+from dclib.storage import atomic_write, write_text
 
 
 class Stateful(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
     def load_state_dict(self, state: dict[str, Any]) -> Any: ...
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 class TensorState:
@@ -74,8 +61,7 @@ class History:
         return pd.DataFrame(self.records)
 
     def to_jsonl(self, path: str | os.PathLike) -> None:
-        text = "".join(json.dumps(r) + "\n" for r in self.records)
-        atomic_write(path, lambda p: p.write_text(text))
+        write_text(path, "".join(json.dumps(r) + "\n" for r in self.records))
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
@@ -271,8 +257,10 @@ def pretrain_greedy(
     """Greedy layer-wise denoising pretraining of a stacked autoencoder (DEC §3.2).
 
     Layer by layer, outermost first, a one-hidden-layer autoencoder (encoder layer i
-    and its mirror decoder layer) learns to reconstruct the previous layer's codes
-    from a copy corrupted by dropout (rate ``cfg.greedy_dropout``). Hidden layers use
+    and its mirror decoder layer) learns to reconstruct the previous layer's codes;
+    as DEC §3.2 writes it, both its input and its hidden code are corrupted by
+    dropout (rate ``cfg.greedy_dropout``): x~ = Dropout(x), h = g1(W1 x~ + b1),
+    h~ = Dropout(h), y = g2(W2 h~ + b2). Hidden layers use
     ReLU; the innermost code and the outermost reconstruction are linear, as in the
     full network. Logs ``loss`` and ``layer`` per epoch.
     """
@@ -281,7 +269,8 @@ def pretrain_greedy(
     for i, (enc, dec) in enumerate(pairs):
         act_enc = nn.Identity() if i == len(pairs) - 1 else nn.ReLU()
         act_dec = nn.Identity() if i == 0 else nn.ReLU()
-        net = nn.Sequential(nn.Dropout(cfg.greedy_dropout), enc, act_enc, dec, act_dec)
+        drop = cfg.greedy_dropout
+        net = nn.Sequential(nn.Dropout(drop), enc, act_enc, nn.Dropout(drop), dec, act_dec)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         torch.manual_seed(seed + i)  # the dropout masks
         part = fit_epochs(

@@ -1,26 +1,33 @@
-"""One module per method: a config dataclass with the paper's defaults and a fit()."""
+"""Every method, by name: one leaf file per paper on a shared kit.
+
+- the kit: ``_common`` (the fit contract ``FitContext``, ``ClusteringResult``, the
+  ``Method`` record, ``AEConfig``, pretraining, k-means, encoding) and ``_fuzzy``
+  (the fuzzy cluster-specific runs of DSSL, DCSS phase 1 and DML). The decoder- and
+  latent-target losses that DynAE and R-DC share will join the kit as
+  ``_targets``;
+- the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``: each a config
+  dataclass with the paper's defaults (``official_code()`` where the official code
+  departs from the paper), ``fit(X, cfg, ctx)`` functions, and ``METHODS``, its
+  registry records. A paper file imports the kit, never another paper file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from dclib.methods import baselines, dcss, dml, dssl
+from dclib.methods._common import ClusteringResult, FitContext, Method
 
-METHODS: dict[str, tuple[Callable, type]] = baselines.METHODS | {
-    "dssl": (dssl.fit_dssl, dssl.DSSLConfig),
-    "dcss_u": (dcss.fit_dcss_u, dcss.DCSSConfig),
-    "dcss": (dcss.fit_dcss, dcss.DCSSConfig),
-    "dml": (dml.fit_dml, dml.DMLConfig),
+REGISTRY: dict[str, Method] = {
+    m.name: m for module in (baselines, dssl, dcss, dml) for m in module.METHODS
 }
-"""name -> (fit function, config class) of every method that starts from data"""
+"""name -> ``Method`` record of every method"""
 
 
-def get_method(name: str) -> tuple[Callable, type]:
-    """The fit function and config class of ``name``; a ValueError naming the known
-    methods otherwise."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; choose one of {sorted(METHODS)}")
-    return METHODS[name]
+def get_method(name: str) -> Method:
+    """The registry record of ``name``; a ValueError naming the known methods
+    otherwise."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown method {name!r}; choose one of {sorted(REGISTRY)}")
+    return REGISTRY[name]
 
 
-__all__ = ["METHODS", "get_method"]
+__all__ = ["REGISTRY", "ClusteringResult", "FitContext", "Method", "get_method"]

@@ -1,8 +1,9 @@
 """The baselines every paper compares against: AE + k-means, DEC, IDEC, DCN and DKM.
 
 Each method has a frozen config whose defaults are its original paper's, and a
-``fit_<method>(X, cfg, seed=..., device=..., y_monitor=...)`` that pretrains (or takes)
-an autoencoder, initialises centres with k-means on its codes, and trains:
+``fit_<method>(X, cfg, ctx)`` (the kit's one fit contract, ``FitContext``) that
+pretrains (or takes) an autoencoder, initialises centres with k-means on its codes,
+and trains:
 
 - AE + k-means: k-means on the codes of an autoencoder trained to reconstruct.
 - DEC (Xie et al., 2016): KL(P || Q) between Student-t assignments Q (eq. 1) and a
@@ -14,34 +15,34 @@ an autoencoder, initialises centres with k-means on its codes, and trains:
 - DKM (Fard et al., 2020): reconstruction + lambda soft k-means loss whose sharpness
   alpha is annealed (eq. 4), centres learnt by gradient descent with the network.
 
-Labels always come from the last iterate; ``y_monitor`` only adds ACC/NMI to the
-history. With ``checkpoint`` (a path), the clustering stage saves its state after
-every epoch and a rerun resumes there. Book page: notebooks/01_baselines.py.
+Labels always come from the last iterate; ``ctx.y_monitor`` only adds ACC/NMI to
+the history. With ``ctx.checkpoint`` (a path), the clustering stage saves its state
+after every epoch and a rerun resumes there. Book page: notebooks/01_baselines.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.cluster import KMeans
 from torch import Tensor, nn
 
 from dclib import functional as Fn
-from dclib import metrics
-from dclib.models import Autoencoder, autoencoder_for
-from dclib.repro import pick_device
-from dclib.train import (
-    History,
-    PretrainConfig,
-    TensorState,
-    fit_epochs,
-    pretrain_autoencoder,
+from dclib.methods._common import (
+    AEConfig,
+    ClusteringResult,
+    FitContext,
+    Method,
+    encode,
+    kmeans,
+    label_monitor,
+    make_result,
+    prepare,
 )
+from dclib.train import History, PretrainConfig, TensorState, fit_epochs
 
 GREEDY = PretrainConfig(n_epochs=200, greedy_dropout=0.2)
 """DEC §3.2: each layer a denoising AE (dropout 0.2), then end-to-end fine-tuning.
@@ -51,51 +52,13 @@ DEC trains 50,000 iterations per layer and 100,000 end to end at batch 256 (abou
 
 
 @dataclass(frozen=True)
-class ClusteringResult:
-    """What every baseline returns (scikit-learn names: fitted values end in ``_``)."""
-
-    labels_: np.ndarray
-    """(n,) int64 cluster of each sample, from the last iterate"""
-    z_: np.ndarray
-    """(n, m) latent codes after training"""
-    mu_: np.ndarray
-    """(K, m) cluster centres in the latent space"""
-    q_: np.ndarray | None
-    """(n, K) soft assignments where the method has them"""
-    history_: list[dict[str, float]]
-    """per-epoch logs: pretraining epochs (``stage`` 0) then clustering (``stage`` 1;
-    DCSS: phase 1, then ``stage`` 2 for phase 2)"""
-    model_: nn.Module
-    """the trained autoencoder (its encoder maps new data to the latent space); DML:
-    its ``MultiAutoencoder``"""
-    mnet_: nn.Module | None = None
-    """DCSS's MNet (u -> q) where the method trains one"""
+class AEKMeansConfig(AEConfig):
+    """AE + k-means: the baseline row of DCSS Table 1 and DML Table II (the DCSS
+    page uses its conv AE: ``autoencoder="dcss"``)."""
 
 
 @dataclass(frozen=True)
-class _AEConfig:
-    """What every baseline shares: K, the autoencoder, its pretraining, k-means init."""
-
-    n_clusters: int = 10
-    latent_dim: int = 10
-    hidden: tuple[int, ...] = (500, 500, 2000)
-    """MLP widths d-500-500-2000-m (DEC §4.3)"""
-    pretrain: PretrainConfig = PretrainConfig(n_epochs=200)
-    """end-to-end reconstruction (DCSS/DML do not say how long; 200 epochs)"""
-    n_init: int = 10
-    """k-means restarts for the initial centres"""
-
-
-@dataclass(frozen=True)
-class AEKMeansConfig(_AEConfig):
-    """AE + k-means: the baseline row of DCSS Table 1 and DML Table II."""
-
-    autoencoder: str = "mlp"
-    """"mlp", or the conv AE of "dcss" / "dssl" for images (those pages' baseline)"""
-
-
-@dataclass(frozen=True)
-class DECConfig(_AEConfig):
+class DECConfig(AEConfig):
     """DEC (Xie, Girshick and Farhadi, ICML 2016)."""
 
     pretrain: PretrainConfig = GREEDY
@@ -111,10 +74,18 @@ class DECConfig(_AEConfig):
     gives none)"""
     tol: float = 0.001
     """stop when fewer than this fraction of labels change between refreshes"""
-    n_epochs: int = 200
-    """upper bound on clustering epochs (DEC stops by ``tol``)"""
+    max_iter: int = 20_000
+    """the budget in iterations when ``tol`` never fires (the IDEC code's 2·10^4)"""
+    n_epochs: int | None = None
+    """None: as many epochs as ``max_iter`` iterations take; a profile caps it"""
     gamma: float | None = None
     """IDEC's weight of the clustering loss; None: no decoder (plain DEC)"""
+
+    def epochs_for(self, n: int) -> int:
+        """Epochs of ``n`` samples that hold ``max_iter`` iterations (or fewer when
+        ``n_epochs`` caps them)."""
+        needed = math.ceil(self.max_iter / math.ceil(n / self.batch_size))
+        return needed if self.n_epochs is None else min(needed, self.n_epochs)
 
 
 @dataclass(frozen=True)
@@ -128,7 +99,7 @@ class IDECConfig(DECConfig):
 
 
 @dataclass(frozen=True)
-class DCNConfig(_AEConfig):
+class DCNConfig(AEConfig):
     """DCN (Yang, Fu, Sidiropoulos and Hong, ICML 2017)."""
 
     pretrain: PretrainConfig = dataclasses.replace(GREEDY, n_epochs=50)
@@ -139,10 +110,26 @@ class DCNConfig(_AEConfig):
     lr: float = 0.001
     """Adam learning rate (the DCN paper does not state one we could find)"""
     n_epochs: int = 50
+    initial_count: float | None = None
+    """c_k before the first update (eq. 7). None: the size of k-means' cluster k,
+    so that early samples move mu_k little (eq. 7 counts the samples assigned so
+    far, k-means' included); the official code starts every c_k at 100"""
+    kmeans_every: int | None = None
+    """None (the paper): centres only move by eq. 7; an int: k-means on all codes
+    replaces centres and counts every that many epochs (the code: 10)"""
+    final_kmeans: bool = False
+    """False (the paper, eq. 6): label = nearest centre; True (the code): labels and
+    centres of a final k-means on the codes"""
+
+    @classmethod
+    def official_code(cls, **fields) -> DCNConfig:
+        """The official DCN code's choices."""
+        code = {"initial_count": 100.0, "kmeans_every": 10, "final_kmeans": True}
+        return cls(**(code | fields))
 
 
 @dataclass(frozen=True)
-class DKMConfig(_AEConfig):
+class DKMConfig(AEConfig):
     """DKM (Moradi Fard, Thonet and Gaussier, Pattern Recognition Letters 2020)."""
 
     pretrain: PretrainConfig = PretrainConfig(n_epochs=50)
@@ -160,140 +147,49 @@ class DKMConfig(_AEConfig):
     n_epochs: int = 200
     """= n_alphas x epochs_per_alpha; a profile may cap it"""
 
-
-# --- shared pieces ---------------------------------------------------------------
-
-
-def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
-    """Validate data (and ``n_clusters`` for it) and move it to ``device`` once."""
-    if isinstance(X, Tensor):
-        X = X.detach().to(device=device, dtype=torch.float32)
-    else:
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
-    if X.ndim not in (2, 4):
-        raise ValueError(
-            f"X must be (n, d) or (n, C, H, W), got shape {tuple(X.shape)}"
-        )
-    if not torch.isfinite(X).all():
-        raise ValueError("X holds NaN or inf")
-    if n_clusters is not None and not 2 <= n_clusters <= X.shape[0]:
-        raise ValueError(
-            f"need 2 <= n_clusters <= n, got n_clusters={n_clusters} "
-            f"for {X.shape[0]} sample(s)"
-        )
-    return X
-
-
-def encode(model: Autoencoder, X: Tensor, batch_size: int = 1024) -> Tensor:
-    """Latent codes of all of ``X`` in eval mode, in batches, without gradients."""
-    model.eval()
-    with torch.no_grad():
-        return torch.cat([model.encode(X[i : i + batch_size]) for i in
-                          range(0, X.shape[0], batch_size)])  # fmt: skip
-
-
-def kmeans(z: Tensor, n_clusters: int, n_init: int, seed: int) -> tuple[Tensor, Tensor]:
-    """Centres (K, m) and labels (n,) of scikit-learn's k-means on codes ``z``."""
-    km = KMeans(n_clusters, n_init=n_init, random_state=seed).fit(z.cpu().numpy())
-    mu = torch.as_tensor(km.cluster_centers_, dtype=z.dtype, device=z.device)
-    return mu, torch.as_tensor(km.labels_, device=z.device)
-
-
-def pretrained(
-    X: Tensor, cfg: _AEConfig, seed: int, pretrain: Callable | None = None,
-    conv: str | None = None,
-) -> tuple[Autoencoder, History]:  # fmt: skip
-    """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``pretrain``),
-    initialised and trained with ``seed`` unless ``cfg.pretrain.seed`` fixes one.
-
-    Images get the ``conv`` autoencoder (``"dcss"`` or ``"dssl"``) when one is named,
-    everything else the MLP with ``cfg.hidden``. ``pretrain(model, X, cfg, seed)``
-    lets a caller substitute a cached run (``dclib.runs.cached_pretraining``).
-    """
-    seed = seed if cfg.pretrain.seed is None else cfg.pretrain.seed
-    torch.manual_seed(seed)
-    image = tuple(X.shape[1:]) if X.ndim == 4 else None
-    kind = conv if conv is not None and image is not None else "mlp"
-    latent = cfg.latent_dim or (10 if image is not None else 20)  # DCSS §6 when None
-    model = autoencoder_for(image, X[0].numel(), latent, kind, cfg.hidden)
-    model = model.to(X.device)
-    run = pretrain or (lambda m, x, c, s: pretrain_autoencoder(m, x, c, seed=s))
-    return model, run(model, X, cfg.pretrain, seed)
-
-
-def label_monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
-    """ACC/NMI of labels against ``y_monitor`` for the history; empty without it."""
-    if y_monitor is None:
-        return lambda labels: {}
-    y = np.asarray(y_monitor)
-    return lambda labels: {
-        "acc": metrics.acc(y, labels.cpu().numpy()),
-        "nmi": metrics.nmi(y, labels.cpu().numpy()),
-    }
-
-
-def make_result(
-    model: nn.Module, X: Tensor, mu: Tensor, q: Tensor | None, labels: Tensor,
-    *stages: History, mnet: nn.Module | None = None, z: Tensor | None = None,
-) -> ClusteringResult:  # fmt: skip
-    """Package a fit; the i-th history in ``stages`` becomes the records of stage i.
-    ``z`` defaults to the codes of ``model`` (an ``Autoencoder``)."""
-    records = [r | {"stage": i} for i, h in enumerate(stages) for r in h.records]
-    return ClusteringResult(
-        labels_=labels.cpu().numpy().astype(np.int64),
-        z_=(encode(model, X) if z is None else z).cpu().numpy(),
-        mu_=mu.detach().cpu().numpy(),
-        q_=None if q is None else q.detach().cpu().numpy(),
-        history_=records,
-        model_=model,
-        mnet_=mnet,
-    )
-
-
-def prepare(X, cfg, seed, device, pretrain, conv=None):
-    """Data on the device, the pretrained AE and k-means' centres and labels."""
-    device = pick_device(device)
-    X = as_tensor(X, device, cfg.n_clusters)
-    model, pre = pretrained(X, cfg, seed, pretrain, conv)
-    mu, labels = kmeans(encode(model, X), cfg.n_clusters, cfg.n_init, seed)
-    return X, model, pre, mu, labels
+    @classmethod
+    def pretrained_variant(cls, **fields) -> DKMConfig:
+        """DKM_p: pretrained network, alpha fixed at 1000 (DKM §4). The papers' DKM
+        rows (DCSS Table 1, DML Table I) are this variant; the DKM code refuses to
+        anneal a pretrained network."""
+        return cls(**({"constant_alpha": 1000.0} | fields))
 
 
 # --- the methods -------------------------------------------------------------------
 
 
 def fit_ae_kmeans(
-    X, cfg: AEKMeansConfig = AEKMeansConfig(), *, seed: int = 0,
-    device: str = "auto", y_monitor=None, pretrain: Callable | None = None,
-) -> ClusteringResult:  # fmt: skip
+    X, cfg: AEKMeansConfig = AEKMeansConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
     """AE + k-means: k-means (``n_init`` restarts) on a pretrained AE's codes."""
-    conv = None if cfg.autoencoder == "mlp" else cfg.autoencoder
-    X, model, pre, mu, labels = prepare(X, cfg, seed, device, pretrain, conv)
+    X, model, pre, mu, labels = prepare(X, cfg, ctx)
     hist = History()
-    hist.append(epoch=0, **label_monitor(y_monitor)(labels))
-    return make_result(model, X, mu, None, labels, pre, hist)
+    hist.append(epoch=0, **label_monitor(ctx.y_monitor)(labels))
+    return make_result(model, X, mu, None, labels, {"pretrain": pre, "cluster": hist})
 
 
 def fit_dec(
-    X, cfg: DECConfig = DECConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
-) -> ClusteringResult:  # fmt: skip
+    X, cfg: DECConfig = DECConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
     """DEC, or IDEC when ``cfg.gamma`` is set (``IDECConfig``).
 
     Every ``update_interval`` iterations the Student-t assignments Q of the whole
     dataset give a new target P (DEC eq. 3) and new labels argmax Q; training stops
-    once fewer than ``tol`` of the labels changed. Each batch minimises KL(P || Q)
-    (DEC eq. 2), plus for IDEC the reconstruction MSE: L = L_r + gamma L_c.
+    once fewer than ``tol`` of the labels changed, or after ``max_iter`` iterations.
+    Each batch minimises KL(P || Q) (DEC eq. 2), plus for IDEC the reconstruction
+    MSE: L = L_r + gamma L_c (IDEC eq. 8).
     """
-    X, model, pre, mu0, labels = prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu0, labels = prepare(X, cfg, ctx)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
     idec = cfg.gamma is not None
-    params = [*(model.parameters() if idec else model.encoder.parameters()),
-              *centres.parameters()]  # fmt: skip
-    opt = (torch.optim.Adam(params, lr=cfg.lr) if idec
-           else torch.optim.SGD(params, lr=cfg.lr, momentum=0.9))  # fmt: skip
+    net = model if idec else model.encoder
+    params = [*net.parameters(), *centres.parameters()]
+    if idec:
+        opt = torch.optim.Adam(params, lr=cfg.lr)
+    else:
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
     s = TensorState(iteration=0, labels=labels, p=None, converged=False)
-    monitor = label_monitor(y_monitor)
+    monitor = label_monitor(ctx.y_monitor)
 
     def refresh() -> None:
         q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
@@ -311,24 +207,30 @@ def fit_dec(
         z = model.encode(x)
         q = Fn.student_t_assignment(z, centres["mu"], cfg.alpha)
         loss_c = Fn.kl_clustering_loss(s.p[idx], q)
+        loss = loss_c
         if idec:
             loss = cfg.gamma * loss_c + F.mse_loss(model.decode(z).reshape(x.shape), x)
-        else:
-            loss = loss_c
         opt.zero_grad()
         loss.backward()
         opt.step()
         return {"loss": loss.item(), "kl": loss_c.item()}
 
     hist = fit_epochs(
-        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        step,
+        X,
+        n_epochs=cfg.epochs_for(len(X)),
+        batch_size=cfg.batch_size,
+        seed=ctx.seed,
         state={"model": model, "centres": centres, "opt": opt, "s": s},
-        on_epoch=lambda e: monitor(s.labels), stop=lambda: s.converged,
-        desc="IDEC" if idec else "DEC", checkpoint=checkpoint,
+        on_epoch=lambda e: {"iteration": s.iteration} | monitor(s.labels),
+        stop=lambda: s.converged or s.iteration >= cfg.max_iter,
+        desc="IDEC" if idec else "DEC",
+        checkpoint=ctx.checkpoint,
         config=dataclasses.asdict(cfg),
-    )  # fmt: skip
+    )
     q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
-    return make_result(model, X, centres["mu"], q, q.argmax(1), pre, hist)
+    stages = {"pretrain": pre, "cluster": hist}
+    return make_result(model, X, centres["mu"], q, q.argmax(1), stages)
 
 
 def _sum_mse(x_hat: Tensor, x: Tensor) -> Tensor:
@@ -337,18 +239,22 @@ def _sum_mse(x_hat: Tensor, x: Tensor) -> Tensor:
 
 
 def fit_dcn(
-    X, cfg: DCNConfig = DCNConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
-) -> ClusteringResult:  # fmt: skip
+    X, cfg: DCNConfig = DCNConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
     """DCN: per batch, one network step on ||x - g(f(x))||^2 + lambda/2 ||f(x) -
     mu_s||^2 with the nearest centres s fixed (eq. 5), then new assignments (eq. 6)
-    and count-based centre updates (eq. 7) from the updated codes."""
-    X, model, pre, mu0, labels = prepare(X, cfg, seed, device, pretrain)
-    # c_k starts at the size of k-means' cluster k, so early samples move mu_k little
-    counts = torch.bincount(labels, minlength=cfg.n_clusters).to(mu0.dtype)
-    s = TensorState(mu=mu0, counts=counts)
+    and count-based centre updates (eq. 7) from the updated codes. The official
+    code's k-means restarts and final k-means are options (``DCNConfig``)."""
+    X, model, pre, mu0, labels = prepare(X, cfg, ctx)
+
+    def counts_of(labels: Tensor) -> Tensor:
+        if cfg.initial_count is not None:
+            return torch.full((cfg.n_clusters,), cfg.initial_count, device=X.device)
+        return torch.bincount(labels, minlength=cfg.n_clusters).to(mu0.dtype)
+
+    s = TensorState(mu=mu0, counts=counts_of(labels))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    monitor = label_monitor(y_monitor)
+    monitor = label_monitor(ctx.y_monitor)
 
     def nearest(z: Tensor) -> Tensor:
         return Fn.squared_distances(z, s.mu).argmin(1)
@@ -366,30 +272,50 @@ def fit_dcn(
             s.mu, s.counts = Fn.running_mean_centres(s.mu, s.counts, z, nearest(z))
         return {"loss": loss.item(), "kmeans": loss_c.item()}
 
+    def on_epoch(epoch: int) -> dict[str, float]:
+        z = encode(model, X)
+        restart = cfg.kmeans_every is not None and (epoch + 1) % cfg.kmeans_every == 0
+        if restart:
+            s.mu, labels = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed)
+            s.counts = counts_of(labels)
+        return {"kmeans_restart": float(restart)} | monitor(nearest(z))
+
     hist = fit_epochs(
-        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        step,
+        X,
+        n_epochs=cfg.n_epochs,
+        batch_size=cfg.batch_size,
+        seed=ctx.seed,
         state={"model": model, "opt": opt, "s": s},
-        on_epoch=lambda e: monitor(nearest(encode(model, X))), desc="DCN",
-        checkpoint=checkpoint, config=dataclasses.asdict(cfg),
-    )  # fmt: skip
-    return make_result(model, X, s.mu, None, nearest(encode(model, X)), pre, hist)
+        on_epoch=on_epoch,
+        desc="DCN",
+        checkpoint=ctx.checkpoint,
+        config=dataclasses.asdict(cfg),
+    )
+    z = encode(model, X)
+    if cfg.final_kmeans:
+        s.mu, labels = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed)
+    else:
+        labels = nearest(z)
+    return make_result(model, X, s.mu, None, labels, {"pretrain": pre, "cluster": hist})
 
 
 def fit_dkm(
-    X, cfg: DKMConfig = DKMConfig(), *, seed: int = 0, device: str = "auto",
-    y_monitor=None, pretrain: Callable | None = None, checkpoint=None,
-) -> ClusteringResult:  # fmt: skip
+    X, cfg: DKMConfig = DKMConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
     """DKM: ||x - x_hat||^2 + lambda sum_k ||z - r_k||^2 softmax_k(-alpha ||z -
     r_k||^2) (eq. 4), network and centres r trained jointly by Adam; alpha follows
     ``dkm_alphas`` for ``epochs_per_alpha`` epochs each (or stays at
     ``constant_alpha``); label = nearest centre."""
-    X, model, pre, mu0, _ = prepare(X, cfg, seed, device, pretrain)
+    X, model, pre, mu0, _ = prepare(X, cfg, ctx)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
     opt = torch.optim.Adam([*model.parameters(), *centres.parameters()], lr=cfg.lr)
-    alphas = (Fn.dkm_alphas(cfg.n_alphas) if cfg.constant_alpha is None
-              else [cfg.constant_alpha])  # fmt: skip
+    if cfg.constant_alpha is None:
+        alphas = Fn.dkm_alphas(cfg.n_alphas)
+    else:
+        alphas = [cfg.constant_alpha]
     s = TensorState(epoch=0)
-    monitor = label_monitor(y_monitor)
+    monitor = label_monitor(ctx.y_monitor)
 
     def labels() -> Tensor:
         return Fn.squared_distances(encode(model, X), centres["mu"].detach()).argmin(1)
@@ -410,27 +336,39 @@ def fit_dkm(
         return monitor(labels())
 
     hist = fit_epochs(
-        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
+        step,
+        X,
+        n_epochs=cfg.n_epochs,
+        batch_size=cfg.batch_size,
+        seed=ctx.seed,
         state={"model": model, "centres": centres, "opt": opt, "s": s},
-        on_epoch=on_epoch, desc="DKM", checkpoint=checkpoint,
+        on_epoch=on_epoch,
+        desc="DKM",
+        checkpoint=ctx.checkpoint,
         config=dataclasses.asdict(cfg),
-    )  # fmt: skip
-    return make_result(model, X, centres["mu"], None, labels(), pre, hist)
+    )
+    stages = {"pretrain": pre, "cluster": hist}
+    return make_result(model, X, centres["mu"], None, labels(), stages)
 
 
-METHODS: dict[str, tuple[Callable[..., ClusteringResult], type]] = {
-    "ae_kmeans": (fit_ae_kmeans, AEKMeansConfig),
-    "dec": (fit_dec, DECConfig),
-    "idec": (fit_dec, IDECConfig),
-    "dcn": (fit_dcn, DCNConfig),
-    "dkm": (fit_dkm, DKMConfig),
-}
-"""name -> (fit function, config class)"""
+METHODS = [
+    Method("ae_kmeans", fit_ae_kmeans, AEKMeansConfig, "baselines",
+           "k-means on a pretrained autoencoder's codes"),
+    Method("dec", fit_dec, DECConfig, "baselines", "DEC (Xie et al., 2016)"),
+    Method("idec", fit_dec, IDECConfig, "baselines", "IDEC (Guo et al., 2017)"),
+    Method("dcn", fit_dcn, DCNConfig, "baselines", "DCN (Yang et al., 2017)"),
+    Method("dkm", fit_dkm, DKMConfig, "baselines",
+           "DKM_a: DKM with alpha annealed (Moradi Fard et al., 2020)"),
+    Method("dkm_p", fit_dkm, DKMConfig, "baselines",
+           "DKM_p: DKM on a pretrained network, alpha = 1000 (the papers' DKM row)",
+           preset=DKMConfig.pretrained_variant),
+]
+"""the registry records of the baselines"""
 
 __all__ = [
+    "GREEDY",
     "METHODS",
     "AEKMeansConfig",
-    "ClusteringResult",
     "DCNConfig",
     "DECConfig",
     "DKMConfig",

@@ -1,11 +1,11 @@
 """DML (Sadeghi and Armanfard, 2022): deep multi-representation learning.
 
 DML improves a trained autoencoder-based clustering method M (DCN, DKM or DSL, the
-DCSS phase 1 = ``dcss.fit_dcss_u``). Clusters whose centre lies closer than
-tau = (d_min + d_max) / 4 to another centre are *difficult* (§III-A, §IV-C); each gets
-its own autoencoder, and one general autoencoder serves the easy clusters: L
-networks, all initialised from M's (Alg. 1 lines 1-2). Training is DSSL's mechanism
-with one latent space per cluster (``dssl.train_cluster_specific`` on a
+DCSS phase 1). Clusters whose centre lies closer than tau = (d_min + d_max) / 4 to
+another centre are *difficult* (§III-A, §IV-C); each gets its own autoencoder, and
+one general autoencoder serves the easy clusters: L networks, all initialised from
+M's (Alg. 1 lines 1-2). Training is the kit's cluster-specific mechanism with one
+latent space per cluster (``_fuzzy.train_cluster_specific`` on a
 ``MultiAutoencoder``): per batch, run k takes one step of AE^(l_k) on the weighted
 loss of eq. 3, with the memberships of eq. 2g, each distance measured in its
 cluster's latent space. The centres follow eq. 4 once per epoch: the paper's
@@ -15,55 +15,51 @@ epoch, we after each. A sample's cluster is argmax p (§III-D).
 The paper gives no optimiser, learning rate, batch size or MaxIter: the defaults are
 the official code's (Adam 1e-5, batch 1000, 10 epochs; official-code notes §3). It
 picks lambda in {0.001, 0.01, 0.1} on a labelled validation set, which an
-unsupervised run cannot; the default is the code's 0.1. ``variant="code"`` adds the
-code's departures: 0.1 times the reconstruction term, memberships computed once per
-batch, and centres updated at the start of every epoch (the first included).
+unsupervised run cannot; the default is the code's 0.1. ``DMLConfig.official_code()``
+adds the code's departures. M is trained through the method registry (``BASES``
+names its records), so this file imports no other paper's file.
 Book page: notebooks/05_dml.py.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from dclib import functional as Fn
-from dclib.methods import baselines, dcss
-from dclib.methods.baselines import (
+from dclib.methods._common import (
     ClusteringResult,
+    FitContext,
+    Method,
     as_tensor,
-    label_monitor,
     make_result,
 )
-from dclib.methods.dssl import all_codes, check_fuzzy_config, train_cluster_specific
-from dclib.models import Autoencoder, MultiAutoencoder
+from dclib.methods._fuzzy import (
+    ClusterSpecificRun,
+    FuzzyConfig,
+    all_codes,
+    train_cluster_specific,
+)
+from dclib.models import MultiAutoencoder
 from dclib.repro import pick_device
-from dclib.train import History
 
-BASES: dict[str, tuple[Callable[..., ClusteringResult], type]] = {
-    "dcn": (baselines.fit_dcn, baselines.DCNConfig),
-    "dkm": (baselines.fit_dkm, baselines.DKMConfig),
-    "dsl": (dcss.fit_dcss_u, dcss.DCSSConfig),
-}
-"""the base methods M of DML Table I: name -> (fit, config class); DSL is DCSS_u"""
+BASES: dict[str, str] = {"dsl": "dcss_u", "dcn": "dcn", "dkm": "dkm_p"}
+"""the base methods M of DML Table I -> their registry names: DSL is DCSS_u, DKM the
+pretrained variant DKM_p (alpha = 1000) that the papers' DKM rows report"""
 
 
 @dataclass(frozen=True)
-class DMLConfig:
+class DMLConfig(FuzzyConfig):
     """DML's hyperparameters (§IV-C; the official code's where the paper is silent)."""
 
     n_clusters: int = 10
     base: str = "dsl"
-    """M: "dsl", "dcn" or "dkm" (trained first when ``fit_dml`` gets no ``start``)"""
+    """M: "dsl", "dcn" or "dkm" (trained first when ``ctx.start`` is None)"""
     lam: float = 0.1
     """lambda, the weight of the clustering loss (eq. 3a)"""
-    m: float = 1.5
-    """level of fuzziness (eq. 2g)"""
     n_epochs: int = 10
     """MaxIter (the code's; the paper gives none)"""
     batch_size: int = 1000
@@ -72,10 +68,13 @@ class DMLConfig:
     n_networks: int | None = None
     """L; None: one network per cluster closer than tau to another, plus the general
     one. An int keeps the L - 1 clusters with the closest neighbours (Fig. 7)."""
-    variant: str = "paper"
+    recon: float = 1.0
+    """weight of the reconstruction term L_r (eq. 3a: 1; the code: 0.1)"""
+    update_before_training: bool = False
+    """True (the code): eq. 4 also runs at the start of the first epoch"""
 
     def __post_init__(self) -> None:
-        check_fuzzy_config(self.variant, self.m)
+        super().__post_init__()
         if self.base not in BASES:
             raise ValueError(f"unknown base {self.base!r}; choose one of {list(BASES)}")
         if self.lam < 0:
@@ -84,6 +83,20 @@ class DMLConfig:
             raise ValueError(
                 f"need 1 <= n_networks <= n_clusters, got {self.n_networks}"
             )
+
+    @classmethod
+    def official_code(cls, **fields) -> DMLConfig:
+        """The official code's departures (official-code notes §3): 0.1 times the
+        reconstruction term, memberships once per batch, and centres updated at
+        the start of every epoch, the first included."""
+        code = {"recon": 0.1, "memberships_per_batch": True,
+                "centre_update": "before", "update_before_training": True}  # fmt: skip
+        return cls(**(code | fields))
+
+    def cluster_specific(self) -> ClusterSpecificRun:
+        return ClusterSpecificRun(
+            self, self.lam, 1, self.n_epochs, self.batch_size, self.recon
+        )
 
 
 def centre_gaps(mu: Tensor) -> tuple[Tensor, float]:
@@ -115,48 +128,57 @@ def assign_networks(mu: Tensor, n_networks: int | None = None) -> tuple[Tensor, 
     return owner.cpu(), difficult.cpu()
 
 
+def base_start(X, cfg: DMLConfig, ctx: FitContext):
+    """M = ``cfg.base`` trained on ``X`` with its paper defaults: (AE, centres)."""
+    from dclib.methods import get_method  # the registry (it imports this module)
+
+    base = get_method(BASES[cfg.base])
+    first = base.fit(X, base.make_config(n_clusters=cfg.n_clusters), ctx.part("base"))
+    return first.model_, first.mu_
+
+
 def fit_dml(
-    X, cfg: DMLConfig = DMLConfig(), *,
-    start: tuple[Autoencoder, np.ndarray] | None = None, seed: int = 0,
-    device: str = "auto", y_monitor=None, pretrain: Callable | None = None,
-    checkpoint=None,
-) -> ClusteringResult:  # fmt: skip
-    """DML (Alg. 1) from ``start = (M's autoencoder, M's centres)``; without it, M =
-    ``cfg.base`` is trained first with its paper defaults. Labels are argmax p; ``z_``
-    holds each sample's code in the latent space of its most probable cluster (the
-    view of Fig. 2); ``q_`` the memberships p (eq. 2g). History: stage 1 only."""
-    device = pick_device(device)
+    X, cfg: DMLConfig = DMLConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
+    """DML (Alg. 1) from ``ctx.start = (M's autoencoder, M's centres)``; without it,
+    M = ``cfg.base`` is trained first with its paper defaults. Labels are argmax p;
+    ``z_`` holds each sample's code in the latent space of its most probable cluster
+    (the view of Fig. 2); ``q_`` the memberships p (eq. 2g). History: stage
+    "cluster" only."""
+    device = pick_device(ctx.device)
     X = as_tensor(X, device, cfg.n_clusters)
-    if start is None:
-        fit, config_class = BASES[cfg.base]
-        first = fit(X, config_class(n_clusters=cfg.n_clusters), seed=seed,
-                    device=device, pretrain=pretrain)  # fmt: skip
-        start = (first.model_, first.mu_)
-    base, mu = start
+    base, mu = ctx.start if ctx.start is not None else base_start(X, cfg, ctx)
     mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
     if mu.shape[0] != cfg.n_clusters:
         raise ValueError(f"start has {mu.shape[0]} centres, cfg {cfg.n_clusters}")
     owner, _ = assign_networks(mu, cfg.n_networks)
     nets = [copy.deepcopy(base) for _ in range(int(owner.max()) + 1)]
     model = MultiAutoencoder(nets, owner).to(device)
-    torch.manual_seed(seed)
+    torch.manual_seed(ctx.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    if cfg.variant == "code":  # the code's update at the start of the first epoch
+    if cfg.update_before_training:
         codes = all_codes(model.nets, X)
         p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)
         mu = Fn.multi_space_centres(codes, p, model.owner, cfg.m)
-    hist, mu = train_cluster_specific(
-        model, X, mu, opt, m=cfg.m, weight=cfg.lam, interval=1,
-        n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
-        recon=0.1 if cfg.variant == "code" else 1.0, variant=cfg.variant,
-        monitor=label_monitor(y_monitor), checkpoint=checkpoint,
-        config=dataclasses.asdict(cfg), desc="DML",
-    )  # fmt: skip
+    run = cfg.cluster_specific()
+    hist, mu = train_cluster_specific(model, X, mu, opt, run, ctx, "DML")
     codes = all_codes(model.nets, X)  # (L, n, d)
     p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)
     labels = p.argmax(1)
     z = codes[model.owner[labels], torch.arange(len(X), device=device)]
-    return make_result(model, X, mu, p, labels, History(), hist, z=z)
+    return make_result(model, X, mu, p, labels, {"cluster": hist}, z=z)
 
 
-__all__ = ["BASES", "DMLConfig", "assign_networks", "centre_gaps", "fit_dml"]
+METHODS = [
+    Method("dml", fit_dml, DMLConfig, "dml",
+           "DML: one autoencoder per difficult cluster, on top of a base method M"),
+]  # fmt: skip
+
+__all__ = [
+    "BASES",
+    "METHODS",
+    "DMLConfig",
+    "assign_networks",
+    "centre_gaps",
+    "fit_dml",
+]

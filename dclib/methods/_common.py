@@ -1,0 +1,258 @@
+"""The method kit's common part: what every method shares.
+
+- ``FitContext``: the run controls every ``fit`` takes (seed, device, monitor labels,
+  a pretraining substitute, a checkpoint, a trained start), so that all methods have
+  one signature, ``fit(X, cfg, ctx) -> ClusteringResult``;
+- ``Method``: a registry record naming a method's fit, config and paper;
+- ``AEConfig``: the config fields every autoencoder-based method shares;
+- ``prepare``: data on the device, the pretrained autoencoder, k-means' centres;
+- ``make_result``: a fit packaged as a ``ClusteringResult`` whose history records
+  name their stage.
+
+Paper files (``baselines``, ``dssl``, ``dcss``, ``dml``, ...) import from the kit
+(this module, ``_fuzzy``) and never from each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from torch import Tensor, nn
+
+from dclib import metrics
+from dclib.models import Autoencoder, autoencoder_for
+from dclib.repro import pick_device
+from dclib.train import History, PretrainConfig, pretrain_autoencoder
+
+
+@dataclass(frozen=True)
+class ClusteringResult:
+    """What every method returns (scikit-learn names: fitted values end in ``_``)."""
+
+    labels_: np.ndarray
+    """(n,) int64 cluster of each sample, from the last iterate"""
+    z_: np.ndarray
+    """(n, m) latent codes after training"""
+    mu_: np.ndarray
+    """(K, m) cluster centres in the latent space"""
+    q_: np.ndarray | None
+    """(n, K) soft assignments where the method has them"""
+    history_: list[dict[str, Any]]
+    """per-epoch logs, each naming its ``stage`` ("pretrain", "cluster"; DCSS:
+    "phase1", "phase2")"""
+    model_: nn.Module
+    """the trained autoencoder (its encoder maps new data to the latent space); DML:
+    its ``MultiAutoencoder``"""
+    mnet_: nn.Module | None = None
+    """DCSS's MNet (u -> q) where the method trains one"""
+
+    def stage(self, name: str) -> list[dict[str, Any]]:
+        """The history records of one stage."""
+        return stage_records(self.history_, name)
+
+
+def stage_records(history: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """The records of ``history`` whose ``stage`` is ``name``."""
+    return [r for r in history if r.get("stage") == name]
+
+
+Start = tuple[nn.Module, np.ndarray]
+"""A trained model and its centres (K, m): where DCSS phase 2 and DML begin."""
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """The run controls of one ``fit``: everything but the data and the config."""
+
+    seed: int = 0
+    """seeds the initialisation, the batch order and every random draw"""
+    device: str | torch.device = "auto"
+    y_monitor: Any = None
+    """true labels, read only to log ACC/NMI per epoch; training never sees them"""
+    pretrain: Callable | None = None
+    """``pretrain(model, X, pretrain_cfg, seed) -> History`` replacing the
+    autoencoder's pretraining (the run cache's shared, cached pretraining)"""
+    checkpoint: str | os.PathLike | None = None
+    """path of a per-epoch checkpoint from which an interrupted fit resumes"""
+    start: Start | None = None
+    """a trained autoencoder and centres to continue from (DCSS phase 2, DML)"""
+
+    def part(self, name: str) -> FitContext:
+        """This context for one part of a multi-stage fit: its own checkpoint file."""
+        ckpt = None if self.checkpoint is None else f"{self.checkpoint}.{name}"
+        return dataclasses.replace(self, checkpoint=ckpt)
+
+
+Fit = Callable[[Any, Any, FitContext], ClusteringResult]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registry record: one named method."""
+
+    name: str
+    fit: Fit
+    config: type
+    paper: str
+    """the paper that defines it (a key of ``runs.PAPER_LABELS``, or "baselines")"""
+    summary: str
+    needs_start: bool = False
+    """True: ``ctx.start`` (a trained model and centres) is required"""
+    preset: Callable[..., Any] | None = None
+    """builds the default config from keyword fields (default: ``config``)"""
+
+    def make_config(self, **fields: Any) -> Any:
+        """The method's default config with ``fields`` set."""
+        return (self.preset or self.config)(**fields)
+
+
+@dataclass(frozen=True)
+class AEConfig:
+    """What every autoencoder-based method shares: K, the autoencoder, its
+    pretraining and the k-means initialisation."""
+
+    n_clusters: int = 10
+    autoencoder: str = "mlp"
+    """"mlp" (d-``hidden``-m), or the conv AE "dcss" / "dssl" for 28x28 and 16x16
+    images; feature vectors always get the MLP"""
+    latent_dim: int = 10
+    hidden: tuple[int, ...] = (500, 500, 2000)
+    """MLP widths d-500-500-2000-m (DEC §4.3)"""
+    pretrain: PretrainConfig = PretrainConfig(n_epochs=200)
+    """end-to-end reconstruction (DCSS/DML do not say how long; 200 epochs)"""
+    n_init: int = 10
+    """k-means restarts for the initial centres"""
+
+    def latent_size(self, images: bool) -> int:
+        """The latent dimension for images or feature vectors."""
+        return self.latent_dim
+
+
+def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
+    """Validate data (and ``n_clusters`` for it) and move it to ``device`` once."""
+    if isinstance(X, Tensor):
+        X = X.detach().to(device=device, dtype=torch.float32)
+    else:
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+    if X.ndim not in (2, 4):
+        raise ValueError(
+            f"X must be (n, d) or (n, C, H, W), got shape {tuple(X.shape)}"
+        )
+    if not torch.isfinite(X).all():
+        raise ValueError("X holds NaN or inf")
+    if n_clusters is not None and not 2 <= n_clusters <= X.shape[0]:
+        raise ValueError(
+            f"need 2 <= n_clusters <= n, got n_clusters={n_clusters} "
+            f"for {X.shape[0]} sample(s)"
+        )
+    return X
+
+
+def batched(fn: Callable[[Tensor], Tensor], X: Tensor, batch_size: int = 1024):
+    """``fn`` applied to ``X`` in batches without gradients, concatenated."""
+    with torch.no_grad():
+        parts = [fn(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]
+    return torch.cat(parts)
+
+
+def encode(model: Autoencoder, X: Tensor, batch_size: int = 1024) -> Tensor:
+    """Latent codes of all of ``X`` in eval mode, in batches, without gradients."""
+    model.eval()
+    return batched(model.encode, X, batch_size)
+
+
+def kmeans(z: Tensor, n_clusters: int, n_init: int, seed: int) -> tuple[Tensor, Tensor]:
+    """Centres (K, m) and labels (n,) of scikit-learn's k-means on codes ``z``."""
+    km = KMeans(n_clusters, n_init=n_init, random_state=seed).fit(z.cpu().numpy())
+    mu = torch.as_tensor(km.cluster_centers_, dtype=z.dtype, device=z.device)
+    return mu, torch.as_tensor(km.labels_, device=z.device)
+
+
+def pretrained(X: Tensor, cfg: AEConfig, ctx: FitContext) -> tuple[Autoencoder, History]:
+    """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``ctx.pretrain``),
+    initialised and trained with ``ctx.seed`` unless ``cfg.pretrain.seed`` fixes one.
+    """
+    seed = ctx.seed if cfg.pretrain.seed is None else cfg.pretrain.seed
+    torch.manual_seed(seed)
+    image = tuple(X.shape[1:]) if X.ndim == 4 else None
+    kind = cfg.autoencoder if image is not None else "mlp"
+    latent = cfg.latent_size(image is not None)
+    model = autoencoder_for(image, X[0].numel(), latent, kind, cfg.hidden)
+    model = model.to(X.device)
+    run = ctx.pretrain or (lambda m, x, c, s: pretrain_autoencoder(m, x, c, seed=s))
+    return model, run(model, X, cfg.pretrain, seed)
+
+
+def label_monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
+    """ACC/NMI of labels against ``y_monitor`` for the history; empty without it."""
+    if y_monitor is None:
+        return lambda labels: {}
+    y = np.asarray(y_monitor)
+    return lambda labels: {
+        "acc": metrics.acc(y, labels.cpu().numpy()),
+        "nmi": metrics.nmi(y, labels.cpu().numpy()),
+    }
+
+
+def make_result(
+    model: nn.Module,
+    X: Tensor,
+    mu: Tensor,
+    q: Tensor | None,
+    labels: Tensor,
+    stages: dict[str, History],
+    **extra: Any,
+) -> ClusteringResult:
+    """Package a fit; each record of ``stages[name]`` gets ``stage = name``. ``extra``
+    sets ``z`` (default: the codes of ``model``, an ``Autoencoder``) and ``mnet``."""
+    z = extra.pop("z", None)
+    records = [r | {"stage": name} for name, h in stages.items() for r in h.records]
+    return ClusteringResult(
+        labels_=labels.cpu().numpy().astype(np.int64),
+        z_=(encode(model, X) if z is None else z).cpu().numpy(),
+        mu_=mu.detach().cpu().numpy(),
+        q_=None if q is None else q.detach().cpu().numpy(),
+        history_=records,
+        model_=model,
+        mnet_=extra.pop("mnet", None),
+    )
+
+
+def prepare(X, cfg: AEConfig, ctx: FitContext):
+    """Data on the device, the pretrained AE, its history and k-means' centres and
+    labels on its codes."""
+    X = as_tensor(X, pick_device(ctx.device), cfg.n_clusters)
+    model, pre = pretrained(X, cfg, ctx)
+    mu, labels = kmeans(encode(model, X), cfg.n_clusters, cfg.n_init, ctx.seed)
+    return X, model, pre, mu, labels
+
+
+def start_on(X, n_clusters: int, ctx: FitContext) -> tuple[Tensor, nn.Module, Tensor]:
+    """Data, model and centres of ``ctx.start`` on the device, checked against K."""
+    if ctx.start is None:
+        raise ValueError("this method continues a trained model: pass ctx.start")
+    device = pick_device(ctx.device)
+    X = as_tensor(X, device, n_clusters)
+    model, mu = ctx.start
+    mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
+    if mu.shape[0] != n_clusters:
+        raise ValueError(f"start has {mu.shape[0]} centres, cfg {n_clusters}")
+    return X, model.to(device), mu
+
+
+def make_optimizer(
+    params, name: str, lr: float, momentum: float = 0.9
+) -> torch.optim.Optimizer:
+    """Adam, or SGD with ``momentum``: the two optimisers the papers name."""
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
