@@ -74,18 +74,6 @@ def reconstructions(x: np.ndarray, rows: dict[str, np.ndarray]) -> Figure:
     return fig
 
 
-def loss_curves(histories: dict[str, list[dict]], key: str = "loss") -> Figure:
-    """``key`` per epoch for each named history (one line each)."""
-    fig, ax = plt.subplots(figsize=(7, 3))
-    for name, records in histories.items():
-        values = [r[key] for r in records if key in r]
-        ax.plot(range(1, len(values) + 1), values, label=name)
-    ax.set(xlabel="epoch", ylabel=key, yscale="log")
-    ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def embeddings(
     codes: dict[str, np.ndarray], y: np.ndarray, *, n: int = 2000, seed: int = 0
 ) -> Figure:
@@ -103,9 +91,14 @@ def embeddings(
     return fig
 
 
-def assignment_bars(images: np.ndarray, q: np.ndarray) -> Figure:
-    """Each image above the bar chart of its soft assignment (DSSL Fig. 3, DCSS
-    Fig. 7); ``images`` (n, C, H, W), ``q`` (n, K) with values in [0, 1]."""
+def assignment_bars(ds: Dataset, q: np.ndarray) -> Figure:
+    """The first image of each class above the bar chart of its soft assignment
+    (DSSL Fig. 3, DCSS Fig. 7, DML Fig. 4); ``q`` (n, K) holds the assignments of
+    all of ``ds``, values in [0, 1]."""
+    if ds.image_shape is None:
+        raise ValueError(f"{ds.name} holds feature vectors, not images")
+    one = np.array([np.flatnonzero(ds.y == c)[0] for c in np.unique(ds.y)])
+    images, q = ds.X[one], q[one]
     n = len(images)
     fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.2), squeeze=False)
     for i in range(n):
@@ -142,16 +135,23 @@ def sweeps(frames: dict, *, x: str = "setting", metrics=("acc", "nmi")) -> Figur
 
 
 def curves(
-    histories: dict[str, list[dict]], keys: Sequence[str], *, mark: float | None = None
+    histories: dict[str, list[dict]],
+    keys: Sequence[str],
+    *,
+    mark: float | None = None,
+    log: bool = False,
 ) -> Figure:
-    """Per-epoch values of ``keys`` (one panel each) for several runs; ``mark``
-    draws a vertical line at that epoch (e.g. DCSS's T2)."""
+    """Per-epoch values of ``keys`` (one panel each) for several runs, each epoch a
+    marker (so a short run reads as points, not as a straight line); ``mark`` draws
+    a vertical line at that epoch (e.g. DCSS's T2); ``log`` a logarithmic y axis."""
     fig, axes = plt.subplots(1, len(keys), figsize=(3.5 * len(keys), 2.8))
     for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
         for name, h in histories.items():
-            pts = [(r["epoch"] + 1, r[key]) for r in h if key in r]
+            pts = [(i + 1, r[key]) for i, r in enumerate(r for r in h if key in r)]
             if pts:
-                ax.plot(*zip(*pts, strict=True), marker=".", label=name)
+                ax.plot(*zip(*pts, strict=True), marker="o", ms=3, label=name)
+        if log:
+            ax.set_yscale("log")
         if mark is not None:
             ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
         ax.set_xlabel("epoch")

@@ -343,6 +343,29 @@ def ours_vs_paper(
     return pd.DataFrame.from_dict(table, orient="index").fillna("—")
 
 
+def sweep_vs_paper(
+    frame: pd.DataFrame, paper: str, table: str, prefix: str = ""
+) -> pd.DataFrame:
+    """Our scores per setting beside a paper's table of the same sweep, in %.
+
+    ``frame`` has a row per (``method``, ``setting``) with ``acc`` and ``nmi``;
+    ``method`` holds the names the paper's table uses. The paper's rows of those
+    methods are matched by setting, read from its ``setting`` column with
+    ``prefix`` removed (e.g. "r=" for the imbalance tables). Columns: ("ours" or the
+    table, metric, setting).
+    """
+    mine = frame.assign(ACC=100 * frame.acc, NMI=100 * frame.nmi).pivot(
+        index="method", columns="setting", values=["ACC", "NMI"]
+    )
+    theirs = paper_results(paper=paper, table=table)
+    theirs = theirs[theirs.method.isin(frame.method.unique())]
+    theirs = theirs.assign(
+        setting=theirs.setting.str.removeprefix(prefix).astype(frame.setting.dtype)
+    ).pivot(index="method", columns=["metric", "setting"], values="value")
+    label = f"{PAPER_LABELS[paper]} {table}"
+    return pd.concat({"ours": mine, label: theirs}, axis=1).round(1)
+
+
 def pretrained_model(
     ds: Any,
     cfg: PretrainConfig,
