@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup book test notebooks clean
+.PHONY: setup book test notebooks reference clean
 
 # Set-up: a virtual environment with the project and its book/dev extras, pinned by
 # constraints.txt, plus (when run as root) Debian's full Fashion-MNIST for offline use.
@@ -17,7 +17,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 # Execute every notebook of _toc.yml with papermill (skipped when its inputs are
-# unchanged), then build the HTML book; any failing cell or Sphinx warning fails.
+# unchanged; one progress line per cell), then build the HTML book. A failing cell, an
+# output a page must not show (stderr, a warning, a machine path) or a Sphinx warning
+# fails.
 notebooks: setup
 	$(BIN)/dclib execute --profile $(PROFILE)
 
@@ -29,6 +31,13 @@ test: setup
 	$(BIN)/ruff check dclib tests notebooks
 	$(BIN)/ruff format --check dclib tests
 	$(BIN)/python -m pytest
+
+# Rerun (or resume) the committed reference results: the papers' protocol on the full
+# offline data (CPU hours; finished jobs are skipped). On a GPU machine:
+# make reference REFERENCE_ARGS="--profile paper --device cuda"
+REFERENCE_ARGS ?= --profile full
+reference: setup
+	$(BIN)/dclib reference $(REFERENCE_ARGS)
 
 clean:
 	rm -rf _build book/_executed

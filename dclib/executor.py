@@ -1,25 +1,45 @@
-"""Execute the book's notebooks with papermill, skipping unchanged ones.
+"""The book's executor: papermill runs each page's notebook, unless it is unchanged.
 
 Each notebook of ``_toc.yml`` is listed there as ``book/_executed/<stem>``; its source
 is the jupytext file ``notebooks/<stem>.py``. An executed notebook records a key hashed
 from its source, its parameters, the dclib source tree and the CSV files under
 ``results/``; while the key matches, the notebook is not run again (a warm cache).
+
+While a notebook runs, one progress line per code cell goes to stdout. Once it has
+run, its outputs are checked: a page must show no stderr stream, no warning and no
+path of the machine that built it (:func:`check_outputs`). A notebook that fails, in
+a cell or in that check, leaves the last good ``<stem>.ipynb`` untouched and is
+written beside it as ``<stem>.failed.ipynb``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
-import tempfile
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dclib.runs import files_hash
+from dclib.storage import atomic_write, files_hash, json_hash
 
 ROOT = Path(__file__).parents[1]
 EXECUTED = "book/_executed"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
+
+# The environment the kernel inherits: no progress bars in pages (tqdm reads TQDM_*).
+KERNEL_ENV = {"TQDM_DISABLE": "1"}
+
+# A warning category as Python prints it: UserWarning, TqdmWarning, FutureWarning, ...
+WARNING = re.compile(r"\b[A-Z]\w*Warning\b|\bwarnings\.warn\b")
+TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
+
+
+class NotebookOutputError(RuntimeError):
+    """An executed notebook shows stderr, a warning or a machine path in a page."""
 
 
 def toc_notebooks(root: Path = ROOT) -> list[str]:
@@ -46,10 +66,9 @@ def _tree_hash(root: Path) -> str:
 
 def cache_key(source: str, parameters: dict[str, Any], tree: str) -> str:
     """Hash of everything an executed notebook depends on."""
-    blob = json.dumps(
-        {"source": source, "parameters": parameters, "tree": tree}, sort_keys=True
+    return json_hash(
+        {"source": source, "parameters": parameters, "tree": tree}, length=64
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _stored_key(path: Path) -> str | None:
@@ -59,6 +78,90 @@ def _stored_key(path: Path) -> str | None:
     return meta.get("dclib", {}).get("cache_key")
 
 
+def machine_paths(root: Path = ROOT) -> list[str]:
+    """Strings that only a path of this machine contains (checked in every output)."""
+    marks = {".venv/", "site-packages", "/work/", str(Path(root).resolve()) + "/"}
+    marks.add(str(Path(sys.prefix).resolve()) + "/")
+    home = str(Path.home())
+    if home != "/":
+        marks.add(home + "/")
+    return sorted(marks)
+
+
+def _output_texts(output: Any) -> Iterator[tuple[str, str]]:
+    """(what, text) for each piece of text an output shows."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        yield f"{output.get('name')} stream", _text(output.get("text", ""))
+    elif kind in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        for mime in TEXT_MIMES:
+            if mime in data:
+                yield mime, _text(data[mime])
+    elif kind == "error":
+        tb = "\n".join(output.get("traceback", []))
+        yield "error", f"{output.get('ename')}: {output.get('evalue')}\n{tb}"
+
+
+def _text(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+def _excerpt(text: str, at: int, width: int = 60) -> str:
+    return " ".join(text[max(0, at - width // 2) : at + width].split())
+
+
+def check_outputs(nb: Any, stem: str, root: Path = ROOT) -> list[str]:
+    """What a rendered page of ``nb`` must not show, one line per offending output:
+    a stderr stream, a warning (``UserWarning``, ``TqdmWarning``, ...) or a path of
+    this machine (``.venv/``, ``site-packages``, ``/work/``, the repository, the home
+    directory). Empty when the page is clean."""
+    marks = machine_paths(root)
+    problems = []
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code_cells, 1):
+        where = (
+            f"{stem}: code cell {number}/{len(code_cells)} "
+            f"(execution count {cell.get('execution_count')})"
+        )
+        for output in cell.get("outputs", []):
+            for what, text in _output_texts(output):
+                if what == "stderr stream":
+                    problems.append(f"{where} writes to stderr: {text.strip()[:200]!r}")
+                    continue
+                if m := WARNING.search(text):
+                    excerpt = _excerpt(text, m.start())
+                    problems.append(f"{where} shows a warning in {what}: {excerpt!r}")
+                for mark in marks:
+                    if (at := text.find(mark)) >= 0:
+                        excerpt = _excerpt(text, at)
+                        problems.append(
+                            f"{where} shows a machine path ({mark!r}) in {what}: "
+                            f"{excerpt!r}"
+                        )
+                        break
+    return problems
+
+
+@contextlib.contextmanager
+def _kernel_env(env: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated with ``env`` while a kernel is started from it."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
 def execute(
     stem: str,
     parameters: dict[str, Any],
@@ -66,12 +169,17 @@ def execute(
     root: Path = ROOT,
     out_dir: Path | None = None,
     force: bool = False,
+    progress: Callable[[str], Any] | None = _print,
 ) -> bool:
     """Execute ``notebooks/<stem>.py`` into ``<out_dir>/<stem>.ipynb``.
 
-    Returns False when a previous output with the same cache key was kept. The output
-    is written atomically; a failing cell raises papermill's execution error and leaves
-    any earlier output untouched.
+    Returns False when a previous output with the same cache key was kept. While it
+    runs, ``progress`` gets one line per code cell (``<stem>: cell i/N, t s``, the
+    seconds since the notebook started). The output is written atomically; a failing
+    cell raises papermill's execution error, and outputs that a page must not show
+    raise :class:`NotebookOutputError` naming the notebook and the cell. Either way
+    an earlier output is left untouched and the failed notebook is written to
+    ``<out_dir>/<stem>.failed.ipynb``.
     """
     import jupytext
     import nbformat
@@ -82,34 +190,67 @@ def execute(
         raise ValueError(f"_toc.yml lists {stem!r} but {src} does not exist")
     out_dir = root / EXECUTED if out_dir is None else Path(out_dir)
     out = out_dir / f"{stem}.ipynb"
+    failed = out_dir / f"{stem}.failed.ipynb"
     text = src.read_text()
     key = cache_key(text, parameters, _tree_hash(root))
     if not force and _stored_key(out) == key:
         return False
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=out_dir)
-    os.close(fd)
-    try:
-        nb = papermill.execute_notebook(
-            jupytext.reads(text, fmt="py:percent"),
-            tmp,
-            parameters=parameters,
-            kernel_name="python3",
-            language="python",
-            cwd=str(src.parent),
-            progress_bar=False,
-        )
-        for cell in nb.cells:
-            tags = cell.metadata.setdefault("tags", [])
-            if HIDDEN_TAGS & set(tags) and "remove-cell" not in tags:
-                tags.append("remove-cell")
-        nb.metadata["dclib"] = {"cache_key": key, "parameters": parameters}
-        nbformat.write(nb, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        # keep the partly executed notebook beside the last good one, for debugging
-        os.replace(tmp, out_dir / f"{stem}.failed.ipynb")
-        raise
+
+    source = jupytext.reads(text, fmt="py:percent")
+    code = [c for c in source.cells if c.cell_type == "code" and c.source.strip()]
+    n_cells = len(code) + bool(parameters)  # papermill injects the parameters' cell
+    start = time.perf_counter()
+    hooks: dict[str, Callable[..., None]] = {}
+    if progress is not None:
+        done = 0
+
+        def on_cell_execute(cell: Any, cell_index: int) -> None:
+            nonlocal done
+            done += 1
+            seconds = time.perf_counter() - start
+            progress(f"{stem}: cell {done}/{n_cells}, {seconds:.1f} s")
+
+        hooks["on_cell_execute"] = on_cell_execute
+
+    def run(tmp: Path) -> None:
+        try:
+            with _kernel_env(KERNEL_ENV):
+                nb = papermill.execute_notebook(
+                    source,
+                    str(tmp),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    language="python",
+                    cwd=str(src.parent),
+                    progress_bar=False,
+                    **hooks,
+                )
+            for cell in nb.cells:
+                tags = cell.metadata.setdefault("tags", [])
+                if HIDDEN_TAGS & set(tags) and "remove-cell" not in tags:
+                    tags.append("remove-cell")
+            nb.metadata["dclib"] = {"cache_key": key, "parameters": parameters}
+            # papermill records where it read and wrote: no machine paths, either
+            nb.metadata.get("papermill", {}).update(
+                input_path=f"notebooks/{stem}.py", output_path=out.name
+            )
+            nbformat.write(nb, tmp)
+            problems = check_outputs(nb, stem, root)
+            if problems:
+                raise NotebookOutputError(
+                    f"{stem}: {len(problems)} output(s) a page must not show "
+                    f"(see {failed}):\n  " + "\n  ".join(problems)
+                )
+        except BaseException:
+            # keep the failed notebook beside the last good one, for debugging
+            if tmp.exists():
+                os.replace(tmp, failed)
+            raise
+
+    atomic_write(out, run)
+    failed.unlink(missing_ok=True)
+    if progress is not None:
+        progress(f"{stem}: {n_cells} cells in {time.perf_counter() - start:.1f} s")
     return True
 
 
@@ -133,12 +274,10 @@ def execute_all(
     for stem in stems:
         if only and stem not in only:
             continue
+        _print(f"{stem} ({profile}) ...")
         ran = execute(
             stem, {"profile": profile}, root=root, out_dir=out_dir, force=force
         )
-        print(
-            f"{'executed' if ran else 'unchanged, kept'}: {stem} ({profile})",
-            flush=True,
-        )
+        _print(f"{'executed' if ran else 'unchanged, kept'}: {stem} ({profile})")
         done.append((stem, ran))
     return done

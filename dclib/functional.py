@@ -6,6 +6,7 @@ Shapes: ``z`` (n, m) latent codes, ``mu`` (K, m) centres, ``q``/``p`` (n, K).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -196,59 +197,88 @@ def cluster_specific_loss(
     return recon * l_r + alpha * l_c, l_r, l_c
 
 
+@dataclass(frozen=True)
+class PairSelection:
+    """How DCSS eq. 4-5 select and sum pairs: the paper's choices by default.
+
+    The official code differs in each (official-code notes §1.4); ``official_code()``
+    sets them all.
+    """
+
+    strict: bool = False
+    """False: s_ij >= zeta and s_ij <= gamma (the paper); True: > and < (the code)"""
+    clamp: float | None = None
+    """None (the paper); c: q set to 1 above 1 - c and to 0 below c, with no gradient
+    there, before the inner products (the code: 0.01)"""
+    ordered: bool = False
+    """False: the B(B-1)/2 unordered pairs i < j (the paper); True: all B^2 ordered
+    pairs, i = j included (the code)"""
+    scale: float = 1.0
+    """factor on the sum (the code: 0.001)"""
+
+    @classmethod
+    def official_code(cls) -> PairSelection:
+        return cls(strict=True, clamp=0.01, ordered=True, scale=0.001)
+
+    def count(self, b: int) -> int:
+        """How many pairs of a batch of ``b`` the loss sums over (at least 1)."""
+        return max(b * b if self.ordered else b * (b - 1) // 2, 1)
+
+
 def pairwise_similarity_loss(
-    q: Tensor, s: Tensor, *, zeta: float = 0.8, gamma: float = 0.2,
-    variant: str = "paper",
-) -> tuple[Tensor, Tensor]:  # fmt: skip
+    q: Tensor,
+    s: Tensor,
+    zeta: float = 0.8,
+    gamma: float = 0.2,
+    pairs: PairSelection = PairSelection(),
+) -> tuple[Tensor, Tensor]:
     """DCSS eq. 4 (``s = p p^T``) and eq. 5 (``s = q q^T``): pairwise self-supervision.
 
     L = sum over pairs of 1{s_ij >= zeta} (1 - q_i.q_j) + 1{s_ij <= gamma} q_i.q_j:
     pairs similar in ``s`` are pulled together in the q space, dissimilar ones pushed
     apart, and pairs in the ambiguity region (gamma, zeta) are left out. ``s``
-    (B, B) only selects pairs (no gradient flows through it).
+    (B, B) only selects pairs (no gradient flows through it). ``pairs`` holds the
+    behaviour flags (inequalities, clamping, which pairs, scale; ``PairSelection``).
 
-    ``variant="paper"`` sums over the B(B-1)/2 unordered pairs i != j.
-    ``variant="code"`` reproduces the official code (official-code notes §1.4):
-    strict inequalities, q clamped to 1 above 0.99 and to 0 below 0.01 (no gradient
-    there), a sum over all B^2 ordered pairs including i = j, times 0.001.
-
-    Returns ``(loss, pairs)``: the loss and how many of the summed pairs contribute
-    (DCSS Fig. 10a). Memory is O(B^2), nothing larger.
+    Returns ``(loss, contributing)``: the loss and how many of the summed pairs
+    contribute (DCSS Fig. 10a). Memory is O(B^2), nothing larger.
     """
-    if variant not in ("paper", "code"):
-        raise ValueError(f"variant must be 'paper' or 'code', got {variant!r}")
     if q.ndim != 2 or s.shape != (q.shape[0], q.shape[0]):
         raise ValueError(
             f"need q (B, K) and s (B, B), got {tuple(q.shape)}, {tuple(s.shape)}"
         )
     s = s.detach()
-    if variant == "code":
-        q = torch.where(q > 0.99, 1.0, torch.where(q < 0.01, 0.0, q))
+    if pairs.clamp is not None:
+        c = pairs.clamp
+        q = torch.where(q > 1 - c, 1.0, torch.where(q < c, 0.0, q))
+    if pairs.strict:
         similar, dissimilar = s > zeta, s < gamma
-        keep = torch.ones_like(s, dtype=torch.bool)
-        scale = 0.001
     else:
         similar, dissimilar = s >= zeta, s <= gamma
-        keep = torch.ones_like(s, dtype=torch.bool).triu(diagonal=1)  # i < j
-        scale = 1.0
+    keep = torch.ones_like(s, dtype=torch.bool)
+    if not pairs.ordered:
+        keep = keep.triu(diagonal=1)  # i < j
     sim = q @ q.T  # (B, B) inner products q_i . q_j
     terms = similar * (1 - sim) + dissimilar * sim
-    loss = scale * (terms * keep).sum()
+    loss = pairs.scale * (terms * keep).sum()
     return loss, ((similar | dissimilar) & keep).sum()
 
 
-def has_adjacent_neighbour(q: Tensor, zeta: float = 0.8, chunk: int = 4096) -> Tensor:
+def has_adjacent_neighbour(
+    q: Tensor, zeta: float = 0.8, chunk: int | None = None
+) -> Tensor:
     """(n,) bool: does point i have a j != i with q_i . q_j >= zeta (DCSS Def. A.1)?
 
-    The points without one are those of DCSS Fig. 13. Rows are processed ``chunk``
-    at a time, so memory is O(chunk x n), never n x n.
+    The points without one are those of DCSS Fig. 13. Point i has one iff its
+    nearest inner-product neighbour other than itself (``neighbours.knn``, k = 1)
+    has q_i . q_j >= zeta. Memory O(chunk x n), never n x n (``chunk``: rows per
+    block, None for ``knn``'s default).
     """
+    from dclib.neighbours import knn
+
     if q.ndim != 2:
         raise ValueError(f"need q (n, K), got {tuple(q.shape)}")
-    n, found = q.shape[0], []
-    for lo in range(0, n, chunk):
-        sim = q[lo : lo + chunk] @ q.T  # (chunk, n)
-        rows = torch.arange(lo, min(lo + chunk, n), device=q.device)
-        sim[rows - lo, rows] = -1.0  # a point is not its own neighbour
-        found.append((sim >= zeta).any(1))
-    return torch.cat(found)
+    if len(q) < 2:  # no other point: no neighbour
+        return torch.zeros(len(q), dtype=torch.bool, device=q.device)
+    sim, _ = knn(q, 1, metric="inner_product", exclude_self=True, chunk=chunk)
+    return sim[:, 0] >= zeta

@@ -6,6 +6,8 @@ hyperparameters always stay the paper's.
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
 - ``quick`` (default): the offline datasets, at most 20 epochs, two seeds that
   share one pretrained autoencoder, CPU;
+- ``full``: the full offline data at the papers' epochs (CPU hours): what
+  ``dclib reference`` runs and commits;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
 """
 
@@ -95,6 +97,15 @@ PROFILES: dict[str, Profile] = {
             sweep_samples=300,
             tsne_samples=500,
             pretrain_seed=0,
+        ),
+        Profile(
+            name="full",
+            n_samples=None,
+            max_epochs=None,
+            seeds=(0,),
+            dataset="fmnist",
+            description="the full offline data (Fashion-MNIST 70k; mnist5k for the "
+            "conv-AE methods) at the papers' epochs, on a CPU: the committed reference",
         ),
         Profile(
             name="paper",

@@ -199,3 +199,163 @@ def describe_data(run: Run, ds: Dataset, seeds: Iterable[int] | None = None) -> 
     word = "seed" if len(seeds) == 1 else "seeds"
     listed = ", ".join(map(str, seeds))
     return f"{run.profile.name} profile, {ds.name}, n = {len(ds):,}, {word} {listed}"
+
+
+def conv_input(ds: Dataset) -> Dataset:
+    """``ds`` as a conv-AE method (DSSL, DCSS) takes it: images of a size that no
+    conv AE takes (8x8 digits; see ``models.GEOMETRIES``) become flat vectors named
+    ``<name>-vectors``, which the method clusters with the MLP autoencoder, as it
+    does feature vectors; other data are returned as they are."""
+    from dclib.models import GEOMETRIES
+
+    if ds.image_shape is None:
+        return ds
+    _, h, w = ds.image_shape
+    if h == w and h in GEOMETRIES:
+        return ds
+    flat = ds.flat
+    return dataclasses.replace(ds, X=flat, image_shape=None, name=f"{ds.name}-vectors")
+
+
+def dml_input(ds: Dataset, base: str) -> Dataset:
+    """The data ``dml_runs`` takes for ``base``: DSL (DCSS_u, a conv AE) clusters
+    ``conv_input(ds)``, DCN and DKM_p (MLP) ``ds`` itself, so that each base is the
+    run its own page caches (the DCSS page's, the baselines page's)."""
+    return conv_input(ds) if DML_BASES[base] == "dcss_u" else ds
+
+
+def dml_table_runs(
+    run: Run,
+    ds: Dataset,
+    seed: int,
+    bases: Iterable[str] = tuple(DML_BASES),
+    base_over: dict | None = None,
+    **over: Any,
+) -> dict[str, RunResult]:
+    """``dml_runs`` of every base of ``bases`` on its ``dml_input(ds)`` for ``seed``,
+    in one dict ``{base: M, "dml-" + base: DML-M, ...}`` (DML Table I's runs)."""
+    out: dict[str, RunResult] = {}
+    for base in bases:
+        part = dml_input(ds, base)
+        out |= dml_runs(run, part, base, seed, base_over, **over)
+    return out
+
+
+def paper_rows(
+    dataset: str, source: str, names: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """``runs.ours_vs_paper``'s ``rows``: each run name of ``names`` -> {``source``
+    ("paper:table"): the paper's name for it}; empty for a dataset that no paper
+    reports (e.g. digits), whose table then shows our columns alone."""
+    from dclib.runs import PAPER_DATASETS
+
+    if dataset not in PAPER_DATASETS:
+        return {}
+    return {name: {source: label} for name, label in names.items()}
+
+
+def official_code_fields(method: str) -> dict[str, Any]:
+    """The fields on which the official code of ``method`` departs from its paper:
+    those where its config's ``official_code()`` differs from the default (as
+    ``dml_runs(..., **fields)`` overrides, whose run names tag them apart)."""
+    cls = get_method(method).config
+    paper, code = cls(), cls.official_code()
+    return {
+        f.name: getattr(code, f.name)
+        for f in dataclasses.fields(cls)
+        if getattr(code, f.name) != getattr(paper, f.name)
+    }
+
+
+BASELINE_LABELS = {
+    "ae_kmeans": "AE + k-means",
+    "dec": "DEC",
+    "idec": "IDEC",
+    "dcn": "DCN",
+    "dkm": "DKM_a",
+    "dkm_p": "DKM_p",
+}
+"""how the baselines page names ``BASELINES``: DKM_a anneals alpha, DKM_p keeps
+alpha = 1000 on a pretrained network (DKM §4)"""
+
+BASELINE_PAPER_NAMES = {
+    "dcss:Table 1": {
+        "ae_kmeans": "AE + k-means",
+        "dec": "DEC",
+        "idec": "IDEC",
+        "dcn": "DCN",
+        "dkm_p": "DKM",
+    },
+    "dynae:Table 2": {
+        "ae_kmeans": "AE + K-Means",
+        "dec": "DEC",
+        "idec": "IDEC",
+        "dcn": "DCN",
+    },
+}
+"""each table's name for a baseline run; the papers' DKM row is DKM_p (``dkm_p``),
+so DKM_a (``dkm``) has none"""
+
+
+def baseline_paper_rows(dataset: str) -> dict[str, dict[str, str]]:
+    """``runs.ours_vs_paper``'s ``rows`` for the baselines page: DCSS Table 1 and
+    DynAE Table 2 (``paper_rows`` of each, merged); empty for a dataset that no
+    paper reports."""
+    rows: dict[str, dict[str, str]] = {}
+    for source, names in BASELINE_PAPER_NAMES.items():
+        for name, row in paper_rows(dataset, source, names).items():
+            rows.setdefault(name, {}).update(row)
+    return rows
+
+
+def pixel_kmeans(ds: Dataset, seed: int, n_init: int = 10) -> dict[str, float]:
+    """Scores (``metrics.scores``) of scikit-learn's k-means on the flattened pixels
+    of ``ds``: K from the data, ``n_init`` restarts, seeded. The floor every paper
+    starts from."""
+    from sklearn.cluster import KMeans
+
+    from dclib.metrics import scores
+
+    km = KMeans(ds.n_clusters, n_init=n_init, random_state=seed)
+    return scores(ds.y, km.fit_predict(ds.flat))
+
+
+def config_tables(configs: dict[str, Any]) -> pd.DataFrame:
+    """``config_table`` of each named config side by side (fields in order of first
+    appearance), "—" where a config has no such field."""
+    columns = {name: config_table(cfg).iloc[:, 0] for name, cfg in configs.items()}
+    fields = list(dict.fromkeys(f for c in columns.values() for f in c.index))
+    return pd.DataFrame(columns).reindex(fields).fillna("—")
+
+
+def baseline_autoencoders(run: Run, ds: Dataset) -> dict[str, tuple[Any, Any]]:
+    """The baselines page's pretrained autoencoders on ``ds`` for the first seed,
+    label -> (model on the run's device, pretraining ``History``), from the cache
+    the methods' runs fill: the MLP AE trained end to end (AE + k-means, DKM), the
+    MLP AE pretrained greedily then end to end (DEC, IDEC) and, for images a conv
+    AE takes (``conv_input``), the DCSS conv AE as the DCSS page pretrains it."""
+    from dclib.runs import pretrained_model
+
+    kw: dict[str, Any] = {"seed": run.seed, "device": run.device}
+    end_to_end = config(run, "ae_kmeans", ds).pretrain
+    greedy = config(run, "dec", ds).pretrain
+    out = {
+        "MLP, end to end": pretrained_model(ds, end_to_end, **kw),
+        "MLP, greedy then end to end": pretrained_model(ds, greedy, **kw),
+    }
+    if ds.image_shape is not None and conv_input(ds) is ds:
+        conv = conv_baseline_config(run, "dcss", ds).pretrain
+        out["DCSS conv AE"] = pretrained_model(ds, conv, kind="dcss", **kw)
+    return out
+
+
+def describe_autoencoder(run: RunResult) -> str:
+    """What autoencoder a cached run trained, from its stored architecture: "the
+    dcss conv AE on 1x28x28 images, latent 10" or "the MLP AE 2048-500-500-2000-20"
+    (a caption's or a page's words for it)."""
+    arch = run.weights["arch"]
+    if arch["kind"] == "mlp":
+        widths = [arch["in_dim"], *arch["hidden"], arch["latent_dim"]]
+        return "the MLP AE " + "-".join(map(str, widths))
+    shape = "x".join(map(str, arch["image_shape"]))
+    return f"the {arch['kind']} conv AE on {shape} images, latent {arch['latent_dim']}"

@@ -134,9 +134,10 @@ def corollary_1_1(qi: Tensor, qj: Tensor, zeta: float) -> Check:
     return _count("Corollary 1.1", True, dot(qi, qj) >= zeta, claim)
 
 
-def corollary_1_2(q: Tensor, zeta: float, chunk: int = 4096) -> Check:
+def corollary_1_2(q: Tensor, zeta: float, chunk: int | None = None) -> Check:
     """Corollary 1.2 (eq. 18): a point with an adjacent neighbour among the rows of
-    ``q`` has max_l q_il >= zeta. Counts points; memory O(chunk x n)."""
+    ``q`` has max_l q_il >= zeta. Counts points; memory O(chunk x n) (the neighbour
+    search is ``functional.has_adjacent_neighbour``, i.e. ``neighbours.knn``)."""
     _unit(zeta, "zeta")
     (q,) = _aligned(q)
     hyp = has_adjacent_neighbour(q, zeta, chunk)
@@ -144,11 +145,16 @@ def corollary_1_2(q: Tensor, zeta: float, chunk: int = 4096) -> Check:
 
 
 def corollary_1_3(
-    q: Tensor, i: Tensor, k: Tensor, zeta: float, gamma: float, chunk: int = 4096
-) -> Check:
+    q: Tensor, i: Tensor, k: Tensor, zeta: float, gamma: float,
+    chunk: int | None = None,
+) -> Check:  # fmt: skip
     """Corollary 1.3 (eqs. 19-21): if gamma < zeta^2 and points i, k of ``q`` each
     have an adjacent neighbour among its rows, dissimilar i, k (q_i . q_k <= gamma)
-    are in different clusters. ``i``, ``k``: index tensors of the pairs tested."""
+    are in different clusters. ``i``, ``k``: index tensors of the pairs tested.
+
+    The premise is gamma < zeta^2 alone, for every zeta in (0, 1): the proof uses
+    Corollary 1.2 (both peaks >= zeta) and the shared argmax of the contradiction
+    hypothesis, never Theorem 2, so it needs no zeta > 1/2."""
     _unit(zeta, "zeta"), _unit(gamma, "gamma")
     (q,) = _aligned(q)
     linked = has_adjacent_neighbour(q, zeta, chunk)
@@ -187,14 +193,18 @@ def theorem_3(qi: Tensor, qj: Tensor, qk: Tensor, zeta: float, gamma: float) -> 
     return _count("Theorem 3", zeta > 2 / 3 and gamma < zeta**2, hyp, claim)
 
 
-def pair_blocks(n: int, chunk: int = 2048) -> Iterator[tuple[Tensor, Tensor]]:
-    """Index tensors (i, j) of all pairs i < j of n points, ``chunk`` rows of i at a
-    time (at most chunk x n pairs per block): checks over every pair of a set."""
+def pair_blocks(
+    n: int, chunk: int = 2048, *, diagonal: bool = False
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """Index tensors (i, j) of all pairs i < j of n points (i <= j with
+    ``diagonal``), ``chunk`` rows of i at a time (at most chunk x n pairs per block),
+    in row-major order: the one chunked iterator for checks over every pair of a
+    set (nearest-neighbour questions go to ``neighbours.knn`` instead)."""
     for lo in range(0, n, chunk):
         i, j = torch.meshgrid(
             torch.arange(lo, min(lo + chunk, n)), torch.arange(n), indexing="ij"
         )
-        keep = i < j
+        keep = i <= j if diagonal else i < j
         yield i[keep], j[keep]
 
 
@@ -240,15 +250,12 @@ def extremal_pair(
         raise ValueError("no q-vector has an untied argmax and the required peak")
     fill = -torch.inf if largest else torch.inf
     best_val, best = fill, None
-    for lo in range(0, len(q), chunk):
-        sim = q[lo : lo + chunk] @ q.T
-        match = arg[lo : lo + chunk, None] == arg[None, :]
-        sim = sim.masked_fill(match != same_cluster, fill)
-        flat = sim.argmax() if largest else sim.argmin()
-        value = float(sim.flatten()[flat])
+    for i, j in pair_blocks(len(q), chunk, diagonal=True):  # symmetric: i <= j
+        sim = dot(q[i], q[j]).masked_fill((arg[i] == arg[j]) != same_cluster, fill)
+        at = int(sim.argmax() if largest else sim.argmin())  # first in row-major order
+        value = float(sim[at])
         if (value > best_val) if largest else (value < best_val):
-            r, c = divmod(int(flat), len(q))
-            best_val, best = value, (q[lo + r], q[c])
+            best_val, best = value, (q[i[at]], q[j[at]])
     if best is None:
         raise ValueError("no pair of the requested kind")
     return best_val, best[0], best[1]

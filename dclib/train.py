@@ -22,11 +22,11 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from dclib.augment import random_affine
 from dclib.models import Autoencoder, Critic, MLPAutoencoder
-from dclib.storage import atomic_write, write_text
+from dclib.storage import atomic_write, write_json, write_text
 
 
 class Stateful(Protocol):
@@ -74,6 +74,22 @@ def load_checkpoint(
 ) -> dict[str, Any]:
     """Load a checkpoint written by ``save_checkpoint`` (``weights_only=True``)."""
     return torch.load(path, map_location=map_location, weights_only=True)
+
+
+PROGRESS_ENV = "DCLIB_PROGRESS"
+"""Environment variable naming a JSON file that ``fit_epochs`` rewrites after every
+epoch (stage, epoch, epochs, seconds): how ``dclib reference`` follows a job that
+runs in another process."""
+
+
+def report_progress(
+    desc: str, done: int, total: int, records: list[dict[str, float]]
+) -> None:
+    """Write the progress of the running stage to ``$DCLIB_PROGRESS``, if set."""
+    path = os.environ.get(PROGRESS_ENV)
+    if path:
+        seconds = sum(r.get("seconds", 0.0) for r in records)
+        write_json(path, {"stage": desc, "epoch": done, "epochs": total, "seconds": seconds})
 
 
 def fit_epochs(
@@ -155,6 +171,7 @@ def fit_epochs(
         logs |= on_epoch(epoch) if on_epoch else {}
         history.append(epoch=epoch, **logs, seconds=time.perf_counter() - tic)
         bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+        report_progress(desc, epoch + 1, n_epochs, history.records)
         if checkpoint is not None:
             payload = {
                 "config": config,

@@ -9,10 +9,19 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 from papermill.exceptions import PapermillExecutionError
 
-from dclib.book import EXECUTED, ROOT, execute, toc_notebooks
+from dclib.executor import (
+    EXECUTED,
+    ROOT,
+    NotebookOutputError,
+    check_outputs,
+    execute,
+    toc_notebooks,
+)
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
 
@@ -35,19 +44,72 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
         )
 
 
+def _tiny(root: Path, source: str = TINY) -> None:
+    (root / "notebooks").mkdir(exist_ok=True)
+    (root / "notebooks" / "tiny.py").write_text(source)
+
+
 def test_execute_caches_and_writes_atomically(tmp_path):
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "tiny.py").write_text(TINY)
+    _tiny(tmp_path)
     out = tmp_path / "out"
-    assert execute("tiny", {"x": 2}, root=tmp_path, out_dir=out)
+    lines: list[str] = []
+    assert execute("tiny", {"x": 2}, root=tmp_path, out_dir=out, progress=lines.append)
+    # one line per code cell (parameters, injected parameters, the assert), then a total
+    assert [line.split(",")[0] for line in lines[:3]] == [
+        f"tiny: cell {i}/3" for i in (1, 2, 3)
+    ]
+    assert re.fullmatch(r"tiny: 3 cells in \d+\.\d s", lines[3])
     assert not execute("tiny", {"x": 2}, root=tmp_path, out_dir=out)  # warm cache
     good = (out / "tiny.ipynb").read_text()
     assert '"remove-cell"' in good  # parameter cells hidden from the rendered page
+    assert str(tmp_path) not in good  # papermill's metadata names no machine path
     with pytest.raises(PapermillExecutionError, match="x must be positive"):
         execute("tiny", {"x": -1}, root=tmp_path, out_dir=out)
     assert (out / "tiny.ipynb").read_text() == good  # last good output untouched
     assert (out / "tiny.failed.ipynb").exists()
     assert sorted(p.name for p in out.iterdir()) == ["tiny.failed.ipynb", "tiny.ipynb"]
+    assert execute("tiny", {"x": 3}, root=tmp_path, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == ["tiny.ipynb"]  # stale one gone
+
+
+def test_a_notebook_writing_to_stderr_fails_and_keeps_the_good_output(tmp_path):
+    _tiny(tmp_path)
+    out = tmp_path / "out"
+    assert execute("tiny", {}, root=tmp_path, out_dir=out, progress=None)
+    good = (out / "tiny.ipynb").read_text()
+    _tiny(tmp_path, TINY + '\n# %%\nimport sys\nprint("careful", file=sys.stderr)\n')
+    with pytest.raises(NotebookOutputError, match=r"tiny: code cell 3/3 .*stderr"):
+        execute("tiny", {}, root=tmp_path, out_dir=out, progress=None)
+    assert (out / "tiny.ipynb").read_text() == good
+    failed = nbformat.read(out / "tiny.failed.ipynb", as_version=4)
+    assert failed.cells[-1].outputs[0]["name"] == "stderr"  # what the page would show
+
+
+def _nb(*outputs) -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_code_cell("1", outputs=[o]) for o in outputs])
+
+
+def test_check_outputs_names_the_cell_of_warnings_and_machine_paths():
+    clean = _nb(
+        new_output("stream", name="stdout", text="ACC 0.61 ± 0.01\n"),
+        new_output("display_data", data={"text/markdown": "see `results/x.csv`"}),
+    )
+    assert check_outputs(clean, "page") == []
+    bad = _nb(
+        new_output("stream", name="stdout", text="ok\n"),
+        new_output("stream", name="stderr", text="oops\n"),
+        new_output("stream", name="stdout", text="x.py:3: UserWarning: careful\n"),
+        new_output(
+            "execute_result",
+            data={"text/html": f"<p>{sys.prefix}/lib/python3.11/site-packages</p>"},
+        ),
+        new_output("display_data", data={"text/plain": f"{ROOT}/results/a.csv"}),
+    )
+    problems = check_outputs(bad, "page")
+    expected = [(2, "stderr"), (3, "UserWarning"), (4, "machine path"), (5, "path")]
+    assert len(problems) == len(expected), problems
+    for problem, (cell, what) in zip(problems, expected, strict=True):
+        assert problem.startswith(f"page: code cell {cell}/5") and what in problem
 
 
 def test_unknown_notebook_is_a_value_error(tmp_path):
@@ -63,6 +125,48 @@ def test_bad_papermill_parameter_fails_in_the_first_cell(tmp_path, name, value):
     with pytest.raises(PapermillExecutionError, match=f"ValueError.*{name}") as err:
         execute("00_getting_started", params, out_dir=tmp_path)
     assert err.value.exec_count == 3  # parameters, injected parameters, then this one
+
+
+class SmokeBook:
+    """A copy of the book's sources whose notebooks are executed in the smoke profile,
+    each at most once per test session, however many tests need it."""
+
+    def __init__(self, src: Path):
+        self.src = src
+        self.failed: dict[str, BaseException] = {}
+        self._tried: set[str] = set()
+        for name in ("_config.yml", "_toc.yml"):
+            shutil.copy(ROOT / name, src / name)
+        shutil.copytree(
+            ROOT / "book",
+            src / "book",
+            ignore=shutil.ignore_patterns("_executed", "_build", ".*"),
+        )
+
+    def execute(self, stem: str) -> None:
+        """Execute ``stem`` unless done already; raise what its execution raised."""
+        if stem not in self._tried:
+            self._tried.add(stem)
+            try:
+                execute(
+                    stem, {"profile": "smoke"}, out_dir=self.src / EXECUTED, force=True
+                )
+            except Exception as err:
+                self.failed[stem] = err
+        if stem in self.failed:
+            raise self.failed[stem]
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory) -> SmokeBook:
+    return SmokeBook(tmp_path_factory.mktemp("smoke_book"))
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("stem", NOTEBOOKS, ids=NOTEBOOKS)
+def test_notebook_executes_in_the_smoke_profile(smoke_book, stem):
+    smoke_book.execute(stem)
+    assert (smoke_book.src / EXECUTED / f"{stem}.ipynb").exists()
 
 
 def _chromium() -> str | None:
@@ -92,14 +196,17 @@ def _rendered_dom(page: Path) -> str:
 
 @pytest.mark.book
 @pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium (.ci/run)")
-def test_smoke_book_renders_math_and_figures_offline(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_*"))
-    for stem in toc_notebooks():
-        execute(stem, {"profile": "smoke"}, out_dir=src / EXECUTED, force=True)
+def test_smoke_book_renders_math_and_figures_offline(smoke_book, tmp_path):
+    for stem in toc_notebooks():  # already executed by the tests above, if they ran
+        try:
+            smoke_book.execute(stem)
+        except Exception:
+            pass
+    if smoke_book.failed:
+        pytest.fail(
+            f"the book cannot be built: {sorted(smoke_book.failed)} failed to execute "
+            "(see test_notebook_executes_in_the_smoke_profile)"
+        )
     subprocess.run(
         [
             Path(sys.executable).parent / "jupyter-book",
@@ -108,7 +215,7 @@ def test_smoke_book_renders_math_and_figures_offline(tmp_path):
             "-n",
             "--keep-going",
             "--all",
-            str(src),
+            str(smoke_book.src),
             "--path-output",
             str(tmp_path),
         ],
@@ -118,17 +225,22 @@ def test_smoke_book_renders_math_and_figures_offline(tmp_path):
         timeout=600,
     )
     html = tmp_path / "_build" / "html"
+    assert (html / "_static" / "custom.css").exists()
     pages = {
         html / "book" / "intro.html": "Deep Clustering Companion Book",
         html / EXECUTED / "00_getting_started.html": "Getting started",
     }
     for page, title in pages.items():
-        assert "cdn" not in re.findall(r"<script[^>]*mathjax[^>]*>", page.read_text())
+        source = page.read_text()
+        assert "cdn" not in re.findall(r"<script[^>]*mathjax[^>]*>", source)
+        assert "custom.css" in source, f"{page.name}: the book's CSS is not linked"
+        assert "stderr" not in source, f"{page.name}: shows a stderr output"
         dom = _rendered_dom(page)
         assert re.search(rf"<h1[^>]*>\s*{title}", dom), f"{page.name}: no title"
         assert "<mjx-container" in dom, f"{page.name}: MathJax did not render"
         assert not re.search(r"\$\$|\\\[", _main_text(dom)), f"{page.name}: raw TeX"
         assert re.search(r"<img[^>]+src=", _main(dom)), f"{page.name}: no figure"
+        assert "caption-number" not in dom, f"{page.name}: the book numbers figures"
 
 
 def _main(dom: str) -> str:

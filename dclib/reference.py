@@ -1,0 +1,394 @@
+"""The reference runner: the papers' protocol on full data, computed once, committed.
+
+``dclib reference`` runs a declared plan of jobs (``plan(profile)``): each job is one
+page recipe (``dclib.recipes``) for one dataset and seed, e.g. "the DCSS runs on
+mnist5k, seed 0" (AE + k-means on the conv AE, DCSS_u, DCSS). Jobs go through
+submitit: its local executor on one machine (at most ``max_parallel`` at once), or
+SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each job
+
+- resumes: every stage checkpoints after each epoch in the run cache, so a job
+  killed at any moment continues where it stopped and ends with the metrics of an
+  uninterrupted run; a job whose results exist for the same config is skipped;
+- writes one JSON per run atomically under ``results/reference/<profile>/<dataset>/
+  <run>/seed=<s>.json``: metrics, history, a hash of the labels, the config, and the
+  provenance (git commit, dclib source hash, profile, device, torch version, date,
+  wall time, and the command that reproduces it). No weights;
+- fails alone: a failing job is reported at the end and never touches another's
+  results.
+
+Pages read these files with ``load`` and say where they came from with
+``provenance_line``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dclib import storage
+from dclib.runs import RESULTS_DIR, RunResult, source_hash
+from dclib.storage import array_hash
+from dclib.train import PROGRESS_ENV
+
+REFERENCE_PROFILES = ("full", "paper", "smoke")
+"""profiles the runner accepts (smoke: the tests' and a dry run's)"""
+
+RECIPES = ("baseline", "dssl", "dcss", "dml")
+"""the page recipes a job can run (``recipes.<name>_runs``)"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of the plan: a page recipe on one dataset and seed."""
+
+    recipe: str
+    """one of ``RECIPES``"""
+    dataset: str
+    seed: int
+    args: dict[str, Any] = field(default_factory=dict)
+    """the recipe's own arguments (baseline: ``method``; dml: ``base``)"""
+
+    @property
+    def name(self) -> str:
+        extra = "-".join(str(v) for v in self.args.values())
+        return "-".join(p for p in (self.recipe, extra, self.dataset) if p) + (
+            f"-seed{self.seed}"
+        )
+
+
+MLP_METHODS = ("dcn", "dkm_p", "dkm", "dec", "idec", "ae_kmeans")
+"""the MLP-autoencoder methods: Fashion-MNIST 70k on a CPU (cheapest first)"""
+
+
+def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
+    """The declared jobs of a profile: the MLP-autoencoder methods on Fashion-MNIST
+    (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
+    their 70k runs need a GPU) or on Fashion-MNIST (``paper``)."""
+    if profile not in REFERENCE_PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {REFERENCE_PROFILES}")
+    mlp_data = "blobs" if profile == "smoke" else "fmnist"
+    conv_data = {"full": "mnist5k", "paper": "fmnist", "smoke": "mnist5k"}[profile]
+    jobs = []
+    for seed in seeds:
+        mlp = [Job("baseline", mlp_data, seed, {"method": m}) for m in MLP_METHODS]
+        conv = [Job("dssl", conv_data, seed), Job("dcss", conv_data, seed)]
+        conv += [Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")]
+        jobs += mlp[:2] + conv + mlp[2:]  # cheapest first: results land early
+    return jobs
+
+
+def result_path(root: Path, profile: str, dataset: str, run: str, seed: int) -> Path:
+    return root / "reference" / profile / dataset / run / f"seed={seed}.json"
+
+
+def git_commit() -> str:
+    """The checkout's commit, with "+dirty" when tracked files differ from it."""
+    top = Path(__file__).parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(top), "rev-parse", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def device_name(device) -> str:
+    """A human name of the device a job ran on."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+
+
+def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
+    """Execute the job's recipe: ``{run name: (RunResult, config)}``."""
+    from dclib import recipes
+
+    ds = recipes.page_data(run, job.dataset)
+    seed = job.seed
+    if job.recipe == "baseline":
+        method = job.args["method"]
+        cfg = recipes.config(run, method, ds)
+        return {method: (recipes.baseline_runs(run, ds, seed, [method])[method], cfg)}
+    if job.recipe == "dssl":
+        cfg = recipes.config(run, "dssl", ds)
+        out = recipes.dssl_runs(run, ds, cfg, seed)
+        ae = recipes.conv_baseline_config(run, "dssl", ds)
+        return {"ae_kmeans_dssl": (out["ae_kmeans"], ae), "dssl": (out["dssl"], cfg)}
+    if job.recipe == "dcss":
+        cfg = recipes.config(run, "dcss", ds)
+        out = recipes.dcss_runs(run, ds, cfg, seed)
+        ae = recipes.conv_baseline_config(run, "dcss", ds)
+        named = {"ae_kmeans_dcss": (out["ae_kmeans"], ae)}
+        return named | {k: (out[k], cfg) for k in ("dcss_u", "dcss")}
+    if job.recipe == "dml":
+        base = job.args["base"]
+        out = recipes.dml_runs(run, ds, base, seed)
+        cfg = recipes.config(run, "dml", ds, base=base)
+        return {f"dml-{base}": (out[f"dml-{base}"], cfg)}
+    raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+
+
+def run_job(job: Job, profile: str, device: str = "auto", root: str | None = None):
+    """Run one job (in whatever process submitit gives it) and write its results;
+    returns the paths written. A result file that exists for the same config is
+    kept: its job is skipped."""
+    import torch
+
+    import dclib
+
+    root_dir = Path(root) if root is not None else RESULTS_DIR
+    run = dclib.start_run(profile=profile, dataset=job.dataset, seeds=[job.seed],
+                          device=device)  # fmt: skip
+    tic = time.perf_counter()
+    produced = _runs_of_job(job, run)
+    wall = time.perf_counter() - tic
+    stamp = {
+        "git_commit": git_commit(),
+        "dclib_source": source_hash(),
+        "profile": profile,
+        "device": device_name(run.device),
+        "torch": torch.__version__,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "job_wall_seconds": round(wall, 1),
+        "command": f"dclib reference --profile {profile} --only {job.name}",
+    }
+    written = []
+    for name, (result, cfg) in produced.items():
+        path = result_path(root_dir, profile, job.dataset, name, job.seed)
+        record = {
+            "job": job.name,
+            "run": name,
+            "dataset": job.dataset,
+            "n_samples": int(len(result.arrays["labels"])),
+            "seed": job.seed,
+            "config": dataclasses.asdict(cfg),
+            "metrics": result.metrics,
+            "labels_sha256": array_hash(result.arrays["labels"]),
+            "train_seconds": round(sum(r.get("seconds", 0.0) for r in result.history), 1),
+            "epochs": _epochs_by_stage(result.history),
+            "history": result.history,
+            "provenance": stamp,
+        }
+        storage.write_json(path, record)
+        written.append(str(path))
+    return written
+
+
+def _epochs_by_stage(history: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in history:
+        counts[r.get("stage", "?")] = counts.get(r.get("stage", "?"), 0) + 1
+    return counts
+
+
+def finished(job: Job, profile: str, root: Path) -> bool:
+    """Whether every run of ``job`` has a result file (a rerun skips it)."""
+    folder = root / "reference" / profile / job.dataset
+    if not folder.exists():
+        return False
+    done = [
+        json.loads(p.read_text())
+        for p in folder.glob(f"*/seed={job.seed}.json")
+    ]
+    return any(d.get("job") == job.name for d in done)
+
+
+def load(
+    profile: str, dataset: str, run: str, root: Path | None = None
+) -> dict[int, RunResult]:
+    """The committed reference results of one run: ``{seed: RunResult}`` (arrays:
+    none; the provenance under ``metrics``' sibling ``RunResult.arrays`` is empty),
+    empty when absent."""
+    root = RESULTS_DIR if root is None else root
+    folder = root / "reference" / profile / dataset / run
+    out = {}
+    for path in sorted(folder.glob("seed=*.json")):
+        rec = json.loads(path.read_text())
+        out[rec["seed"]] = RunResult(rec["metrics"], rec["history"], {}, None)
+    return out
+
+
+def provenance(profile: str, dataset: str, run: str, root: Path | None = None) -> dict:
+    """The provenance record of the first seed's result of a run ({} when absent)."""
+    root = RESULTS_DIR if root is None else root
+    folder = root / "reference" / profile / dataset / run
+    for path in sorted(folder.glob("seed=*.json")):
+        rec = json.loads(path.read_text())
+        return rec["provenance"] | {"epochs": rec["epochs"], "n_samples": rec["n_samples"]}
+    return {}
+
+
+def provenance_line(profile: str, dataset: str, run: str, root: Path | None = None) -> str:
+    """"reference (full profile, fmnist, n = 70,000, epochs ..., commit abc1234, CPU
+    ..., 2026-12-02)": what a caption says about a committed result."""
+    p = provenance(profile, dataset, run, root)
+    if not p:
+        return f"no committed reference for {run} on {dataset} ({profile} profile)"
+    epochs = ", ".join(f"{k} {v}" for k, v in p["epochs"].items())
+    return (
+        f"committed reference ({p['profile']} profile, {dataset}, n = "
+        f"{p['n_samples']:,}, epochs: {epochs}; commit {p['git_commit'][:12]}, "
+        f"{p['device']}, {p['date'][:10]})"
+    )
+
+
+# --- dispatch ----------------------------------------------------------------------
+
+
+def _format_seconds(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def _progress(folder: Path, job: Job) -> str:
+    path = folder / f"{job.name}.progress.json"
+    try:
+        p = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "starting"
+    done, total = p["epoch"], p["epochs"]
+    eta = p["seconds"] / max(done, 1) * (total - done)
+    return f"{p['stage']} epoch {done}/{total}, stage ETA {_format_seconds(eta)}"
+
+
+def make_executor(kind: str, folder: Path, **slurm: Any):
+    """A submitit executor: "local" (subprocesses), "debug" (in this process) or
+    "slurm" (``slurm``: partition, gpus_per_node, timeout_min, cpus_per_task)."""
+    import submitit
+
+    if kind not in ("local", "debug", "slurm"):
+        raise ValueError(f"executor must be local, debug or slurm, got {kind!r}")
+    executor = submitit.AutoExecutor(folder=folder, cluster=kind)
+    params = {"timeout_min": slurm.pop("timeout_min", 24 * 60)}
+    if kind == "slurm":
+        params |= {f"slurm_{k}": v for k, v in slurm.items() if v is not None}
+    executor.update_parameters(**params)
+    return executor
+
+
+def run_plan(
+    jobs: Sequence[Job],
+    profile: str,
+    *,
+    executor: str = "local",
+    device: str = "auto",
+    max_parallel: int = 1,
+    root: Path | None = None,
+    poll_seconds: float = 30.0,
+    slurm: dict | None = None,
+    log=print,
+) -> dict[str, str]:
+    """Run ``jobs`` (finished ones skipped) through submitit, at most
+    ``max_parallel`` at once; prints progress; returns ``{job name: "done" | "skipped"
+    | "failed: ..."}``. Jobs of one recipe that share runs (a DML base and the DCSS
+    page's DCSS_u) share them through the run cache."""
+    root = RESULTS_DIR if root is None else Path(root)
+    logs = root / "reference" / profile / ".submitit"
+    logs.mkdir(parents=True, exist_ok=True)
+    ex = make_executor(executor, logs, **(slurm or {}))
+    status: dict[str, str] = {}
+    todo = []
+    for job in jobs:
+        if finished(job, profile, root):
+            status[job.name] = "skipped"
+            log(f"skip (finished): {job.name}")
+        else:
+            todo.append(job)
+    started: dict[str, float] = {}
+    running: dict[str, tuple[Job, Any]] = {}
+    total, tic = len(todo), time.perf_counter()
+    last_report = 0.0
+    while todo or running:
+        while todo and len(running) < max_parallel:
+            job = todo.pop(0)
+            os.environ[PROGRESS_ENV] = str(logs / f"{job.name}.progress.json")
+            handle = ex.submit(run_job, job, profile, device, str(root))
+            running[job.name], started[job.name] = (job, handle), time.perf_counter()
+            log(f"start [{len(status) + len(running)}/{len(jobs)}] {job.name}")
+        for name, (job, handle) in list(running.items()):
+            if not handle.done():
+                continue
+            del running[name]
+            took = _format_seconds(time.perf_counter() - started[name])
+            try:
+                handle.result()
+                status[name] = "done"
+                log(f"done {name} in {took}")
+            except Exception as err:  # one failure must not stop the others
+                status[name] = f"failed: {type(err).__name__}: {str(err)[-500:]}"
+                log(f"FAILED {name} after {took}: {status[name]}")
+        now = time.perf_counter()
+        if running and now - last_report >= poll_seconds:
+            last_report = now
+            for name, (job, _) in running.items():
+                log(
+                    f"  {name}: {_progress(logs, job)}, job elapsed "
+                    f"{_format_seconds(now - started[name])}, plan elapsed "
+                    f"{_format_seconds(now - tic)} ({total - len(todo) - len(running)}"
+                    f"/{total} finished)"
+                )
+        if running:
+            time.sleep(min(poll_seconds, 1.0))
+    os.environ.pop(PROGRESS_ENV, None)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``dclib reference``: run (or resume) the reference plan; exit 1 if a job
+    failed, 2 for bad usage."""
+    parser = argparse.ArgumentParser(prog="dclib reference", description=__doc__)
+    parser.add_argument("--profile", default="full", choices=REFERENCE_PROFILES)
+    parser.add_argument("--executor", default="local", choices=("local", "slurm", "debug"))
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--only", nargs="+", help="job names to run (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the plan's jobs")
+    parser.add_argument("--max-parallel", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument("--partition", help="SLURM partition")
+    parser.add_argument("--gpus-per-job", type=int, help="SLURM GPUs per job")
+    parser.add_argument("--timeout-min", type=int, default=24 * 60)
+    args = parser.parse_args(argv)
+    jobs = plan(args.profile, args.seeds)
+    if args.list:
+        for job in jobs:
+            print(job.name)
+        return 0
+    if args.only:
+        unknown = sorted(set(args.only) - {j.name for j in jobs})
+        if unknown:
+            parser.error(f"unknown job(s) {unknown}; --list shows the plan")
+        jobs = [j for j in jobs if j.name in args.only]
+    slurm = {"partition": args.partition, "gpus_per_node": args.gpus_per_job,
+             "timeout_min": args.timeout_min}  # fmt: skip
+    status = run_plan(
+        jobs, args.profile, executor=args.executor, device=args.device,
+        max_parallel=args.max_parallel, slurm=slurm,
+    )  # fmt: skip
+    failed = {k: v for k, v in status.items() if v.startswith("failed")}
+    for name, why in failed.items():
+        print(f"failed: {name}: {why}", file=sys.stderr)
+    print(f"{len(status) - len(failed)} of {len(status)} jobs done or skipped")
+    return 1 if failed else 0
+
+
+__all__ = ["Job", "load", "main", "plan", "provenance_line", "run_job", "run_plan"]
