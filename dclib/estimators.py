@@ -31,9 +31,13 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
     method: str = ""
 
     def __init__(
-        self, n_clusters: int = 10, *, config=None, random_state: int | None = 0,
+        self,
+        n_clusters: int = 10,
+        *,
+        config=None,
+        random_state: int | None = 0,
         device: str = "auto",
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.n_clusters = n_clusters
         self.config = config
         self.random_state = random_state
@@ -152,9 +156,14 @@ class DML(DeepClusterer):
     method = "dml"
 
     def __init__(
-        self, n_clusters: int = 10, *, base: str = "dsl", config=None,
-        random_state: int | None = 0, device: str = "auto",
-    ) -> None:  # fmt: skip
+        self,
+        n_clusters: int = 10,
+        *,
+        base: str = "dsl",
+        config=None,
+        random_state: int | None = 0,
+        device: str = "auto",
+    ) -> None:
         super().__init__(
             n_clusters, config=config, random_state=random_state, device=device
         )
@@ -179,9 +188,11 @@ class DML(DeepClusterer):
         device = next(model.parameters()).device
         codes = all_codes(model.nets, as_tensor(X, device)).cpu()
         p = Fn.multi_space_memberships(
-            codes, torch.as_tensor(self.cluster_centers_), model.owner.cpu(),
+            codes,
+            torch.as_tensor(self.cluster_centers_),
+            model.owner.cpu(),
             self.result_config_.m,
-        )  # fmt: skip
+        )
         return codes, p
 
     def predict_proba(self, X) -> np.ndarray:

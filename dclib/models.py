@@ -70,8 +70,12 @@ class MLPAutoencoder(Autoencoder):
     ) -> None:
         super().__init__()
         dims = [in_dim, *hidden, latent_dim]
-        self.arch = {"kind": "mlp", "in_dim": in_dim, "latent_dim": latent_dim,
-                     "hidden": list(hidden)}
+        self.arch = {
+            "kind": "mlp",
+            "in_dim": in_dim,
+            "latent_dim": latent_dim,
+            "hidden": list(hidden),
+        }
         self.encoder = nn.Sequential(nn.Flatten(), _mlp(dims))
         self.decoder = _mlp(dims[::-1])
         _zero_biases(self)
@@ -156,8 +160,11 @@ class ConvAutoencoder(Autoencoder):
         if kind not in ("dcss", "dssl"):
             raise ValueError(f"kind must be 'dcss' or 'dssl', got {kind!r}")
         g, dcss = GEOMETRIES[h], kind == "dcss"
-        self.arch = {"kind": kind, "image_shape": list(image_shape),
-                     "latent_dim": latent_dim}
+        self.arch = {
+            "kind": kind,
+            "image_shape": list(image_shape),
+            "latent_dim": latent_dim,
+        }
 
         def block(planes: int) -> list[nn.Module]:
             return [Bottleneck(planes)] if dcss else []
@@ -165,17 +172,28 @@ class ConvAutoencoder(Autoencoder):
         first = [nn.Conv2d(c, 32, 5, stride=g.s1, padding=g.p1, bias=not dcss)]
         first += [nn.BatchNorm2d(32)] if dcss else []
         self.encoder = nn.Sequential(
-            *first, nn.ReLU(), *block(32),
-            nn.Conv2d(32, 64, 5, stride=2, padding=2), nn.ReLU(), *block(64),
-            nn.Conv2d(64, 128, 3, stride=2), nn.ReLU(), *block(128),
-            nn.Flatten(), nn.Linear(128 * 3 * 3, latent_dim),
-        )  # fmt: skip
+            *first,
+            nn.ReLU(),
+            *block(32),
+            nn.Conv2d(32, 64, 5, stride=2, padding=2),
+            nn.ReLU(),
+            *block(64),
+            nn.Conv2d(64, 128, 3, stride=2),
+            nn.ReLU(),
+            *block(128),
+            nn.Flatten(),
+            nn.Linear(128 * 3 * 3, latent_dim),
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, 128 * 3 * 3), nn.ReLU(), nn.Unflatten(1, (128, 3, 3)),
-            nn.ConvTranspose2d(128, 64, 3, stride=2), nn.ReLU(),
-            nn.ConvTranspose2d(64, 32, g.f1, stride=g.s2, padding=g.p2), nn.ReLU(),
+            nn.Linear(latent_dim, 128 * 3 * 3),
+            nn.ReLU(),
+            nn.Unflatten(1, (128, 3, 3)),
+            nn.ConvTranspose2d(128, 64, 3, stride=2),
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, g.f1, stride=g.s2, padding=g.p2),
+            nn.ReLU(),
             nn.ConvTranspose2d(32, c, g.f2, stride=g.s3, padding=g.p3),
-        )  # fmt: skip
+        )
         for m in self.modules():
             if isinstance(m, nn.Linear | nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
@@ -217,8 +235,11 @@ class MultiAutoencoder(nn.Module):
             )
         self.nets = nn.ModuleList(nets)
         self.register_buffer("owner", owner.long())
-        self.arch = {"kind": "multi", "nets": [net.arch for net in nets],
-                     "owner": owner.tolist()}
+        self.arch = {
+            "kind": "multi",
+            "nets": [net.arch for net in nets],
+            "owner": owner.tolist(),
+        }
 
 
 class Critic(nn.Module):

@@ -65,7 +65,9 @@ class Profile:
             value = getattr(cfg, f.name)
             if dataclasses.is_dataclass(value):
                 changes[f.name] = self.cap_epochs(value)
-            elif f.name.endswith("epochs") and (value is None or isinstance(value, int)):
+            elif f.name.endswith("epochs") and (
+                value is None or isinstance(value, int)
+            ):
                 # None: "as many as the paper's iterations take" (DEC), capped too
                 cap = min(self.max_epochs, tighter.get(f.name, self.max_epochs))
                 changes[f.name] = cap if value is None else min(value, cap)
@@ -85,6 +87,7 @@ PROFILES: dict[str, Profile] = {
             dataset="mnist5k",
             description="CI: at most 512 samples and 2 epochs, seconds per notebook",
             sweep_samples=128,
+            tsne_samples=150,
         ),
         Profile(
             name="quick",

@@ -16,8 +16,8 @@ SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each
 - fails alone: a failing job is reported at the end and never touches another's
   results.
 
-Pages read these files with ``load`` and say where they came from with
-``provenance_line``.
+Pages read these files with ``results`` and say where they came from with
+``provenance_table``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from dclib import storage
 from dclib.runs import RESULTS_DIR, RunResult, source_hash
@@ -76,14 +78,18 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
     (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
     their 70k runs need a GPU) or on Fashion-MNIST (``paper``)."""
     if profile not in REFERENCE_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {REFERENCE_PROFILES}")
+        raise ValueError(
+            f"unknown profile {profile!r}; choose one of {REFERENCE_PROFILES}"
+        )
     mlp_data = "blobs" if profile == "smoke" else "fmnist"
     conv_data = {"full": "mnist5k", "paper": "fmnist", "smoke": "mnist5k"}[profile]
     jobs = []
     for seed in seeds:
         mlp = [Job("baseline", mlp_data, seed, {"method": m}) for m in MLP_METHODS]
         conv = [Job("dssl", conv_data, seed), Job("dcss", conv_data, seed)]
-        conv += [Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")]
+        conv += [
+            Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")
+        ]
         jobs += mlp[:2] + conv + mlp[2:]  # cheapest first: results land early
     return jobs
 
@@ -98,12 +104,16 @@ def git_commit() -> str:
     try:
         head = subprocess.run(
             ["git", "-C", str(top), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
@@ -157,8 +167,9 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     import dclib
 
     root_dir = Path(root) if root is not None else RESULTS_DIR
-    run = dclib.start_run(profile=profile, dataset=job.dataset, seeds=[job.seed],
-                          device=device)  # fmt: skip
+    run = dclib.start_run(
+        profile=profile, dataset=job.dataset, seeds=[job.seed], device=device
+    )
     tic = time.perf_counter()
     produced = _runs_of_job(job, run)
     wall = time.perf_counter() - tic
@@ -184,7 +195,9 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
             "config": dataclasses.asdict(cfg),
             "metrics": result.metrics,
             "labels_sha256": array_hash(result.arrays["labels"]),
-            "train_seconds": round(sum(r.get("seconds", 0.0) for r in result.history), 1),
+            "train_seconds": round(
+                sum(r.get("seconds", 0.0) for r in result.history), 1
+            ),
             "epochs": _epochs_by_stage(result.history),
             "history": result.history,
             "provenance": stamp,
@@ -206,10 +219,7 @@ def finished(job: Job, profile: str, root: Path) -> bool:
     folder = root / "reference" / profile / job.dataset
     if not folder.exists():
         return False
-    done = [
-        json.loads(p.read_text())
-        for p in folder.glob(f"*/seed={job.seed}.json")
-    ]
+    done = [json.loads(p.read_text()) for p in folder.glob(f"*/seed={job.seed}.json")]
     return any(d.get("job") == job.name for d in done)
 
 
@@ -228,28 +238,42 @@ def load(
     return out
 
 
-def provenance(profile: str, dataset: str, run: str, root: Path | None = None) -> dict:
-    """The provenance record of the first seed's result of a run ({} when absent)."""
+def results(
+    profile: str, dataset: str, names: Sequence[str], root: Path | None = None
+) -> dict[str, dict[int, RunResult]]:
+    """``{run: {seed: RunResult}}`` of the named runs that have committed results
+    (what ``runs.ours_vs_paper`` takes, with ``label="reference"``)."""
+    found = {name: load(profile, dataset, name, root) for name in names}
+    return {name: r for name, r in found.items() if r}
+
+
+def provenance_table(
+    profile: str, dataset: str, names: Sequence[str], root: Path | None = None
+) -> pd.DataFrame:
+    """Where each committed result of ``names`` comes from: data size, epochs per
+    stage, seeds, wall time, commit, device and date (one row per run)."""
     root = RESULTS_DIR if root is None else root
-    folder = root / "reference" / profile / dataset / run
-    for path in sorted(folder.glob("seed=*.json")):
-        rec = json.loads(path.read_text())
-        return rec["provenance"] | {"epochs": rec["epochs"], "n_samples": rec["n_samples"]}
-    return {}
-
-
-def provenance_line(profile: str, dataset: str, run: str, root: Path | None = None) -> str:
-    """"reference (full profile, fmnist, n = 70,000, epochs ..., commit abc1234, CPU
-    ..., 2026-12-02)": what a caption says about a committed result."""
-    p = provenance(profile, dataset, run, root)
-    if not p:
-        return f"no committed reference for {run} on {dataset} ({profile} profile)"
-    epochs = ", ".join(f"{k} {v}" for k, v in p["epochs"].items())
-    return (
-        f"committed reference ({p['profile']} profile, {dataset}, n = "
-        f"{p['n_samples']:,}, epochs: {epochs}; commit {p['git_commit'][:12]}, "
-        f"{p['device']}, {p['date'][:10]})"
-    )
+    rows = {}
+    for name in names:
+        records = [
+            json.loads(p.read_text())
+            for p in sorted(
+                (root / "reference" / profile / dataset / name).glob("*.json")
+            )
+        ]
+        if not records:
+            continue
+        first, p = records[0], records[0]["provenance"]
+        rows[name] = {
+            "n": f"{first['n_samples']:,}",
+            "epochs": ", ".join(f"{k} {v}" for k, v in first["epochs"].items()),
+            "seeds": ", ".join(str(r["seed"]) for r in records),
+            "train time": _format_seconds(first["train_seconds"]),
+            "commit": p["git_commit"][:12],
+            "device": p["device"],
+            "date": p["date"][:10],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 # --- dispatch ----------------------------------------------------------------------
@@ -257,7 +281,11 @@ def provenance_line(profile: str, dataset: str, run: str, root: Path | None = No
 
 def _format_seconds(s: float) -> str:
     s = int(s)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+    return (
+        f"{s // 3600}h{s % 3600 // 60:02d}m"
+        if s >= 3600
+        else f"{s // 60}m{s % 60:02d}s"
+    )
 
 
 def _progress(folder: Path, job: Job) -> str:
@@ -325,7 +353,7 @@ def run_plan(
             handle = ex.submit(run_job, job, profile, device, str(root))
             running[job.name], started[job.name] = (job, handle), time.perf_counter()
             log(f"start [{len(status) + len(running)}/{len(jobs)}] {job.name}")
-        for name, (job, handle) in list(running.items()):
+        for name, (_, handle) in list(running.items()):
             if not handle.done():
                 continue
             del running[name]
@@ -358,12 +386,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed, 2 for bad usage."""
     parser = argparse.ArgumentParser(prog="dclib reference", description=__doc__)
     parser.add_argument("--profile", default="full", choices=REFERENCE_PROFILES)
-    parser.add_argument("--executor", default="local", choices=("local", "slurm", "debug"))
+    parser.add_argument(
+        "--executor", default="local", choices=("local", "slurm", "debug")
+    )
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", help="job names to run (see --list)")
     parser.add_argument("--list", action="store_true", help="list the plan's jobs")
-    parser.add_argument("--max-parallel", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument(
+        "--max-parallel", type=int, default=max(1, (os.cpu_count() or 2) // 2)
+    )
     parser.add_argument("--partition", help="SLURM partition")
     parser.add_argument("--gpus-per-job", type=int, help="SLURM GPUs per job")
     parser.add_argument("--timeout-min", type=int, default=24 * 60)
@@ -378,12 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown job(s) {unknown}; --list shows the plan")
         jobs = [j for j in jobs if j.name in args.only]
-    slurm = {"partition": args.partition, "gpus_per_node": args.gpus_per_job,
-             "timeout_min": args.timeout_min}  # fmt: skip
+    slurm = {
+        "partition": args.partition,
+        "gpus_per_node": args.gpus_per_job,
+        "timeout_min": args.timeout_min,
+    }
     status = run_plan(
-        jobs, args.profile, executor=args.executor, device=args.device,
-        max_parallel=args.max_parallel, slurm=slurm,
-    )  # fmt: skip
+        jobs,
+        args.profile,
+        executor=args.executor,
+        device=args.device,
+        max_parallel=args.max_parallel,
+        slurm=slurm,
+    )
     failed = {k: v for k, v in status.items() if v.startswith("failed")}
     for name, why in failed.items():
         print(f"failed: {name}: {why}", file=sys.stderr)
@@ -391,4 +430,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-__all__ = ["Job", "load", "main", "plan", "provenance_line", "run_job", "run_plan"]
+__all__ = [
+    "Job",
+    "load",
+    "main",
+    "plan",
+    "provenance_table",
+    "results",
+    "run_job",
+    "run_plan",
+]

@@ -61,8 +61,13 @@ them must say that the data differ.
 """
 
 
-PAPER_LABELS = {"dcss": "DCSS", "dssl": "DSSL", "dml": "DML", "dynae": "DynAE",
-                "rdc": "R-DC"}  # fmt: skip
+PAPER_LABELS = {
+    "dcss": "DCSS",
+    "dssl": "DSSL",
+    "dml": "DML",
+    "dynae": "DynAE",
+    "rdc": "R-DC",
+}
 """How each paper's key is written in captions and table headers."""
 
 
@@ -319,19 +324,20 @@ def ours_vs_paper(
     results: dict[str, dict[int, RunResult]],
     rows: dict[str, dict[str, str]],
     dataset: str,
+    label: str = "ours",
 ) -> pd.DataFrame:
     """Our mean ± std over seeds beside the papers' numbers, in %.
 
     ``results[method][seed]`` are our runs; ``rows[method]`` maps ``"paper:table"``
     to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``). NMI is
     compared with the normalisation each paper uses (DynAE: arithmetic mean).
+    ``label`` heads our columns (e.g. "reference" for committed results).
     """
     table = {}
     for method, runs in results.items():
-        row = {("ours", k.upper()): v for k, v in seed_table(runs).items()}
-        row[("ours", "NMI (arith.)")] = seed_table(runs, ["nmi_arithmetic"])[
-            "nmi_arithmetic"
-        ]
+        ours = seed_table(runs, ("acc", "nmi", "nmi_arithmetic"))
+        names = {"acc": "ACC", "nmi": "NMI", "nmi_arithmetic": "NMI (arith.)"}
+        row = {(label, names[k]): v for k, v in ours.items()}
         for source, name in rows.get(method, {}).items():
             paper, tab = source.split(":")
             found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
@@ -363,7 +369,10 @@ def sweep_vs_paper(
         setting=theirs.setting.str.removeprefix(prefix).astype(frame.setting.dtype)
     ).pivot(index="method", columns=["metric", "setting"], values="value")
     label = f"{PAPER_LABELS[paper]} {table}"
-    return pd.concat({"ours": mine, label: theirs}, axis=1).round(1)
+    parts = {"ours": mine, label: theirs}
+    parts = {k: v.sort_index(axis=1) for k, v in parts.items()}  # metric, setting
+    out = pd.concat(parts, axis=1).round(1)
+    return out.rename(columns=lambda v: f"{v:g}" if isinstance(v, float) else v)
 
 
 def pretrained_model(
@@ -397,8 +406,9 @@ def epoch_costs(
     for method, run in results.items():
         row = {}
         for name in stages:
-            secs = [r["seconds"] for r in stage_records(run.history, name)
-                    if "seconds" in r]  # fmt: skip
+            secs = [
+                r["seconds"] for r in stage_records(run.history, name) if "seconds" in r
+            ]
             row[f"{name} epochs"] = len(secs)
             row[f"s / {name} epoch"] = float(np.mean(secs)) if secs else np.nan
         rows[method] = row

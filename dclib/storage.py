@@ -27,7 +27,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> None:
     otherwise)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
+    )
     os.close(fd)
     try:
         write(Path(tmp))

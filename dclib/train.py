@@ -89,7 +89,9 @@ def report_progress(
     path = os.environ.get(PROGRESS_ENV)
     if path:
         seconds = sum(r.get("seconds", 0.0) for r in records)
-        write_json(path, {"stage": desc, "epoch": done, "epochs": total, "seconds": seconds})
+        write_json(
+            path, {"stage": desc, "epoch": done, "epochs": total, "seconds": seconds}
+        )
 
 
 def fit_epochs(
@@ -287,15 +289,22 @@ def pretrain_greedy(
         act_enc = nn.Identity() if i == len(pairs) - 1 else nn.ReLU()
         act_dec = nn.Identity() if i == 0 else nn.ReLU()
         drop = cfg.greedy_dropout
-        net = nn.Sequential(nn.Dropout(drop), enc, act_enc, nn.Dropout(drop), dec, act_dec)
+        net = nn.Sequential(
+            nn.Dropout(drop), enc, act_enc, nn.Dropout(drop), dec, act_dec
+        )
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         torch.manual_seed(seed + i)  # the dropout masks
         part = fit_epochs(
-            _reconstruction_step(net, opt), h, n_epochs=cfg.n_epochs,
-            batch_size=cfg.batch_size, seed=seed + i, state={"net": net, "opt": opt},
+            _reconstruction_step(net, opt),
+            h,
+            n_epochs=cfg.n_epochs,
+            batch_size=cfg.batch_size,
+            seed=seed + i,
+            state={"net": net, "opt": opt},
             checkpoint=None if checkpoint is None else f"{checkpoint}.layer{i}",
-            config=asdict(cfg), desc=f"layer {i + 1}/{len(pairs)}",
-        )  # fmt: skip
+            config=asdict(cfg),
+            desc=f"layer {i + 1}/{len(pairs)}",
+        )
         for r in part.records:
             history.append(**r, layer=i)
         with torch.no_grad():
@@ -353,7 +362,14 @@ def pretrain_autoencoder(
         return logs
 
     history = fit_epochs(
-        step, X, n_epochs=cfg.n_epochs, batch_size=cfg.batch_size, seed=seed,
-        state=state, checkpoint=checkpoint, config=asdict(cfg), desc="pretrain",
-    )  # fmt: skip
+        step,
+        X,
+        n_epochs=cfg.n_epochs,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        state=state,
+        checkpoint=checkpoint,
+        config=asdict(cfg),
+        desc="pretrain",
+    )
     return History(greedy.records + history.records)

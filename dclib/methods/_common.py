@@ -175,7 +175,9 @@ def kmeans(z: Tensor, n_clusters: int, n_init: int, seed: int) -> tuple[Tensor, 
     return mu, torch.as_tensor(km.labels_, device=z.device)
 
 
-def pretrained(X: Tensor, cfg: AEConfig, ctx: FitContext) -> tuple[Autoencoder, History]:
+def pretrained(
+    X: Tensor, cfg: AEConfig, ctx: FitContext
+) -> tuple[Autoencoder, History]:
     """A fresh autoencoder for ``cfg``, pretrained on ``X`` (or by ``ctx.pretrain``),
     initialised and trained with ``ctx.seed`` unless ``cfg.pretrain.seed`` fixes one.
     """

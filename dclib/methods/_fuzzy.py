@@ -141,7 +141,14 @@ def train_cluster_specific(
                     torch.stack(codes), s.mu, owner, fz.m
                 )
             loss, l_r, l_c = Fn.cluster_specific_loss(
-                x, x_hat, u, s.mu[k], p_batch[:, k], m=fz.m, alpha=run.weight, recon=run.recon
+                x,
+                x_hat,
+                u,
+                s.mu[k],
+                p_batch[:, k],
+                m=fz.m,
+                alpha=run.weight,
+                recon=run.recon,
             )
             opt.zero_grad()  # grads to None: the other networks' parameters stay
             loss.backward()

@@ -352,16 +352,31 @@ def fit_dkm(
 
 
 METHODS = [
-    Method("ae_kmeans", fit_ae_kmeans, AEKMeansConfig, "baselines",
-           "k-means on a pretrained autoencoder's codes"),
+    Method(
+        "ae_kmeans",
+        fit_ae_kmeans,
+        AEKMeansConfig,
+        "baselines",
+        "k-means on a pretrained autoencoder's codes",
+    ),
     Method("dec", fit_dec, DECConfig, "baselines", "DEC (Xie et al., 2016)"),
     Method("idec", fit_dec, IDECConfig, "baselines", "IDEC (Guo et al., 2017)"),
     Method("dcn", fit_dcn, DCNConfig, "baselines", "DCN (Yang et al., 2017)"),
-    Method("dkm", fit_dkm, DKMConfig, "baselines",
-           "DKM_a: DKM with alpha annealed (Moradi Fard et al., 2020)"),
-    Method("dkm_p", fit_dkm, DKMConfig, "baselines",
-           "DKM_p: DKM on a pretrained network, alpha = 1000 (the papers' DKM row)",
-           preset=DKMConfig.pretrained_variant),
+    Method(
+        "dkm",
+        fit_dkm,
+        DKMConfig,
+        "baselines",
+        "DKM_a: DKM with alpha annealed (Moradi Fard et al., 2020)",
+    ),
+    Method(
+        "dkm_p",
+        fit_dkm,
+        DKMConfig,
+        "baselines",
+        "DKM_p: DKM on a pretrained network, alpha = 1000 (the papers' DKM row)",
+        preset=DKMConfig.pretrained_variant,
+    ),
 ]
 """the registry records of the baselines"""
 

@@ -184,7 +184,9 @@ def fit_mnet(
             sim = p @ p.T
         else:  # eq. 5: pairs chosen in the q space
             sim = q @ q.T
-        loss, pairs = Fn.pairwise_similarity_loss(q, sim, cfg.zeta, cfg.gamma, cfg.pairs)
+        loss, pairs = Fn.pairwise_similarity_loss(
+            q, sim, cfg.zeta, cfg.gamma, cfg.pairs
+        )
         opt_e.zero_grad()
         opt_m.zero_grad()
         loss.backward()
@@ -228,12 +230,23 @@ def fit_dcss(
 
 
 METHODS = [
-    Method("dcss_u", fit_dcss_u, DCSSConfig, "dcss",
-           "DCSS phase 1 (DCSS_u; DML's DSL): cluster-specific runs, Adam"),
+    Method(
+        "dcss_u",
+        fit_dcss_u,
+        DCSSConfig,
+        "dcss",
+        "DCSS phase 1 (DCSS_u; DML's DSL): cluster-specific runs, Adam",
+    ),
     Method("dcss", fit_dcss, DCSSConfig, "dcss", "DCSS: both phases"),
-    Method("mnet", fit_mnet, DCSSConfig, "dcss",
-           "DCSS phase 2 on a trained model: X + MNet", needs_start=True),
-]  # fmt: skip
+    Method(
+        "mnet",
+        fit_mnet,
+        DCSSConfig,
+        "dcss",
+        "DCSS phase 2 on a trained model: X + MNet",
+        needs_start=True,
+    ),
+]
 
 __all__ = [
     "METHODS",

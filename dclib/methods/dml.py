@@ -89,8 +89,12 @@ class DMLConfig(FuzzyConfig):
         """The official code's departures (official-code notes §3): 0.1 times the
         reconstruction term, memberships once per batch, and centres updated at
         the start of every epoch, the first included."""
-        code = {"recon": 0.1, "memberships_per_batch": True,
-                "centre_update": "before", "update_before_training": True}  # fmt: skip
+        code = {
+            "recon": 0.1,
+            "memberships_per_batch": True,
+            "centre_update": "before",
+            "update_before_training": True,
+        }
         return cls(**(code | fields))
 
     def cluster_specific(self) -> ClusterSpecificRun:
@@ -170,9 +174,14 @@ def fit_dml(
 
 
 METHODS = [
-    Method("dml", fit_dml, DMLConfig, "dml",
-           "DML: one autoencoder per difficult cluster, on top of a base method M"),
-]  # fmt: skip
+    Method(
+        "dml",
+        fit_dml,
+        DMLConfig,
+        "dml",
+        "DML: one autoencoder per difficult cluster, on top of a base method M",
+    ),
+]
 
 __all__ = [
     "BASES",

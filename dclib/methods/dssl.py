@@ -58,8 +58,11 @@ class DSSLConfig(AEConfig, FuzzyConfig):
     def official_code(cls, **fields) -> DSSLConfig:
         """The official code's departures (official-code notes §2): 200 epochs,
         memberships once per batch, centres updated at the start of epochs."""
-        code = {"n_epochs": 200, "memberships_per_batch": True,
-                "centre_update": "before"}  # fmt: skip
+        code = {
+            "n_epochs": 200,
+            "memberships_per_batch": True,
+            "centre_update": "before",
+        }
         return cls(**(code | fields))
 
     def cluster_specific(self) -> ClusterSpecificRun:
@@ -83,8 +86,9 @@ def fit_dssl(
 
 
 METHODS = [
-    Method("dssl", fit_dssl, DSSLConfig, "dssl",
-           "DSSL: K successive cluster-specific runs"),
-]  # fmt: skip
+    Method(
+        "dssl", fit_dssl, DSSLConfig, "dssl", "DSSL: K successive cluster-specific runs"
+    ),
+]
 
 __all__ = ["METHODS", "DSSLConfig", "fit_dssl"]
