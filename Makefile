@@ -29,7 +29,7 @@ book: notebooks
 
 test: setup
 	$(BIN)/ruff check dclib tests notebooks
-	$(BIN)/ruff format --check dclib tests
+	$(BIN)/ruff format --check dclib tests notebooks
 	$(BIN)/python -m pytest
 
 # Rerun (or resume) the committed reference results: the papers' protocol on the full

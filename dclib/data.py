@@ -29,7 +29,6 @@ of Fashion-MNIST's files are pinned in this module and checked on every load.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import numbers
 import os
 import socket
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from dclib.storage import array_hash, atomic_write, file_sha256, write_text
 
 __all__ = [
     "DATASETS",
@@ -250,10 +251,15 @@ _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 def features(
-    ds: Dataset, backbone: str = "resnet152", *, pretrained: bool = True,
-    root: str | os.PathLike[str] | None = None, batch_size: int = 128,
-    device: Any = "auto", seed: int = 0,
-) -> Dataset:  # fmt: skip
+    ds: Dataset,
+    backbone: str = "resnet152",
+    *,
+    pretrained: bool = True,
+    root: str | os.PathLike[str] | None = None,
+    batch_size: int = 128,
+    device: Any = "auto",
+    seed: int = 0,
+) -> Dataset:
     """Feature vectors of ``ds``'s images from an ImageNet network (cached on disk).
 
     Images are resized to 224x224 (grey ones repeated to three channels) and
@@ -276,7 +282,7 @@ def features(
         raise ValueError(f"features needs images; {ds.name!r} holds vectors")
     weights = torchvision.models.get_model_weights(backbone).DEFAULT
     tag = weights.url.rsplit("/", 1)[-1] if pretrained else f"random{seed}"
-    digest = hashlib.sha256(np.ascontiguousarray(ds.X).view(np.uint8)).hexdigest()[:16]
+    digest = array_hash(ds.X)
     cache = data_dir(root) / "features" / f"{ds.name}-{backbone}-{tag}-{digest}.npy"
     if not cache.exists():
         if pretrained:
@@ -309,10 +315,8 @@ def features(
                     x, size=(224, 224), mode="bilinear", align_corners=False
                 )
                 out.append(net((x - mean) / std).cpu().numpy())
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.npy")
-        np.save(tmp, np.concatenate(out).astype(np.float32))
-        os.replace(tmp, cache)
+        feats = np.concatenate(out).astype(np.float32)
+        atomic_write(cache, lambda tmp: np.save(tmp, feats))
     X = np.load(cache)
     return Dataset(X, ds.y, ds.n_clusters, None, f"{ds.name}-{backbone}")
 
@@ -468,29 +472,27 @@ def _download_fmnist(directory: Path) -> list[Path]:
     files = [directory / f"{stem}.gz" for stem in _FMNIST_STEMS]
     with _fetching("fmnist", directory, download=True):
         for path in files:
-            partial_path = path.with_name(path.name + ".part")
-            with urllib.request.urlopen(_FMNIST_URL + path.name) as response:
-                partial_path.write_bytes(response.read())
-            if _sha256(partial_path) != _FMNIST_SHA256[path.name]:
-                partial_path.unlink()
-                raise DatasetNotAvailable(
-                    f"the downloaded {path.name} does not match its pinned SHA-256;"
-                    " the server sent something else. Retry later."
-                )
-            partial_path.replace(path)
+            atomic_write(path, partial(_fetch_pinned, path.name))
     return files
+
+
+def _fetch_pinned(name: str, tmp: Path) -> None:
+    """Download Fashion-MNIST's file ``name`` into ``tmp`` and check its pinned
+    SHA-256 (``atomic_write`` then moves it into place, or drops it on error)."""
+    with urllib.request.urlopen(_FMNIST_URL + name) as response:
+        tmp.write_bytes(response.read())
+    if file_sha256(tmp) != _FMNIST_SHA256[name]:
+        raise DatasetNotAvailable(
+            f"the downloaded {name} does not match its pinned SHA-256; the server"
+            " sent something else. Retry later."
+        )
 
 
 # --------------------------------------------------------------------- integrity
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _check_sha256(path: Path, expected: str, source: str) -> None:
-    if _sha256(path) != expected:
+    if file_sha256(path) != expected:
         raise DatasetNotAvailable(
             f"{path} is corrupt: its SHA-256 differs from {source}. Delete the file"
             " and load the dataset again (download=True fetches it afresh)."
@@ -504,8 +506,10 @@ def _write_manifest(directory: Path) -> Path:
     """
     manifest = directory / _MANIFEST
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p != manifest)
-    lines = [f"{_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files]
-    manifest.write_text("".join(lines))
+    lines = [
+        f"{file_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files
+    ]
+    write_text(manifest, "".join(lines))
     return manifest
 
 
@@ -545,12 +549,107 @@ _STL10_LABELLED = ({"split": "train"}, {"split": "test"})
 
 # CIFAR-100 fine label (alphabetical, as torchvision numbers them) -> superclass.
 _CIFAR100_COARSE = (
-    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
-    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
-    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
-    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
-    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
-)  # fmt: skip
+    4,
+    1,
+    14,
+    8,
+    0,
+    6,
+    7,
+    7,
+    18,
+    3,
+    3,
+    14,
+    9,
+    18,
+    7,
+    11,
+    3,
+    9,
+    7,
+    11,
+    6,
+    11,
+    5,
+    10,
+    7,
+    6,
+    13,
+    15,
+    3,
+    15,
+    0,
+    11,
+    1,
+    10,
+    12,
+    14,
+    16,
+    9,
+    11,
+    5,
+    5,
+    19,
+    8,
+    8,
+    15,
+    13,
+    14,
+    17,
+    18,
+    10,
+    16,
+    4,
+    17,
+    4,
+    2,
+    0,
+    17,
+    4,
+    18,
+    17,
+    10,
+    3,
+    2,
+    12,
+    12,
+    16,
+    12,
+    1,
+    9,
+    19,
+    2,
+    10,
+    0,
+    1,
+    16,
+    12,
+    9,
+    13,
+    15,
+    13,
+    16,
+    19,
+    2,
+    4,
+    6,
+    19,
+    5,
+    5,
+    8,
+    19,
+    18,
+    1,
+    2,
+    15,
+    6,
+    0,
+    17,
+    8,
+    14,
+    13,
+)
 
 _TORCHVISION = {
     "mnist": _TorchvisionSource("MNIST", "mnist", _TRAIN_TEST),

@@ -180,9 +180,16 @@ def multi_space_centres(
 
 
 def cluster_specific_loss(
-    x: Tensor, x_hat: Tensor, u: Tensor, mu_k: Tensor, p_k: Tensor, *,
-    m: float = 1.5, alpha: float = 0.1, recon: float = 1.0,
-) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    x: Tensor,
+    x_hat: Tensor,
+    u: Tensor,
+    mu_k: Tensor,
+    p_k: Tensor,
+    *,
+    m: float = 1.5,
+    alpha: float = 0.1,
+    recon: float = 1.0,
+) -> tuple[Tensor, Tensor, Tensor]:
     """The k-th run's loss, DCSS eq. 1a-c (DSSL eq. 1 with alpha = zeta; DML eq. 3
     with alpha = lambda and u, x_hat from the autoencoder of cluster k).
 

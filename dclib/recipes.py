@@ -57,7 +57,10 @@ def config(run: Run, method: str, ds: Dataset, **fields: Any) -> Any:
     """The config of registered ``method`` for ``ds``: the paper's defaults (the
     method's preset), K from the data, the paper's per-dataset settings, ``fields``,
     epochs capped by the profile and the page budget."""
-    over = DATASET_FIELDS.get((method, ds.name.split("-features")[0]), {}) | fields
+    source = ds.name
+    for backbone in data.BACKBONES:  # features of a dataset keep its settings
+        source = source.removesuffix(f"-{backbone}")
+    over = DATASET_FIELDS.get((method, source), {}) | fields
     cfg = get_method(method).make_config(n_clusters=ds.n_clusters, **over)
     return run.profile.cap_epochs(cfg, BUDGETS.get(method))
 

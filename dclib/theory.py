@@ -33,9 +33,14 @@ TOL = 1e-9
 """slack on the claimed inequalities (float64 rounding)"""
 
 STATEMENTS = (
-    "Theorem 1", "Corollary 1.1", "Corollary 1.2", "Corollary 1.3",
-    "Theorem 2", "Corollary 2.1", "Theorem 3",
-)  # fmt: skip
+    "Theorem 1",
+    "Corollary 1.1",
+    "Corollary 1.2",
+    "Corollary 1.3",
+    "Theorem 2",
+    "Corollary 2.1",
+    "Theorem 3",
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,13 @@ class Check:
                 f"cannot add a {other.statement} check to {self.statement}"
             )
         return Check(
-            self.statement, self.premise, self.n + other.n,
-            self.tested + other.tested, self.violated + other.violated,
+            self.statement,
+            self.premise,
+            self.n + other.n,
+            self.tested + other.tested,
+            self.violated + other.violated,
             self.claim_fails + other.claim_fails,
-        )  # fmt: skip
+        )
 
 
 def as_q(q: Tensor, *, simplex: bool = True) -> Tensor:
@@ -100,9 +108,13 @@ def _unit(value: float, name: str) -> None:
 def _count(statement: str, premise: bool, hyp: Tensor, claim: Tensor) -> Check:
     fails = ~claim
     return Check(
-        statement, bool(premise), int(claim.numel()), int(hyp.sum()),
-        int((hyp & fails).sum()), int(fails.sum()),
-    )  # fmt: skip
+        statement,
+        bool(premise),
+        int(claim.numel()),
+        int(hyp.sum()),
+        int((hyp & fails).sum()),
+        int(fails.sum()),
+    )
 
 
 def dot(qi: Tensor, qj: Tensor) -> Tensor:
@@ -145,9 +157,13 @@ def corollary_1_2(q: Tensor, zeta: float, chunk: int | None = None) -> Check:
 
 
 def corollary_1_3(
-    q: Tensor, i: Tensor, k: Tensor, zeta: float, gamma: float,
+    q: Tensor,
+    i: Tensor,
+    k: Tensor,
+    zeta: float,
+    gamma: float,
     chunk: int | None = None,
-) -> Check:  # fmt: skip
+) -> Check:
     """Corollary 1.3 (eqs. 19-21): if gamma < zeta^2 and points i, k of ``q`` each
     have an adjacent neighbour among its rows, dissimilar i, k (q_i . q_k <= gamma)
     are in different clusters. ``i``, ``k``: index tensors of the pairs tested.
@@ -235,9 +251,13 @@ def strict_argmax(q: Tensor) -> Tensor:
 
 
 def extremal_pair(
-    q: Tensor, *, same_cluster: bool, largest: bool, min_peak: float = 0.0,
+    q: Tensor,
+    *,
+    same_cluster: bool,
+    largest: bool,
+    min_peak: float = 0.0,
     chunk: int = 1024,
-) -> tuple[float, Tensor, Tensor]:  # fmt: skip
+) -> tuple[float, Tensor, Tensor]:
     """The pair of rows of ``q`` (both with an untied argmax and a peak >= min_peak)
     with the largest (``largest``) or smallest inner product among the pairs in the
     same cluster (``same_cluster``) or in different clusters; i = j is allowed (two
@@ -298,9 +318,14 @@ def ascend_cross_cluster(
 
 
 def check_set(
-    q: Tensor, zeta: float, gamma: float, *, n_triples: int = 2**16, seed: int = 0,
+    q: Tensor,
+    zeta: float,
+    gamma: float,
+    *,
+    n_triples: int = 2**16,
+    seed: int = 0,
     chunk: int = 1024,
-) -> dict[str, Check]:  # fmt: skip
+) -> dict[str, Check]:
     """Every statement on one set of q-vectors (n, K): the pair statements over all
     pairs i < j, Corollary 1.2 over the points, Corollary 2.1 and Theorem 3 over
     ``n_triples`` random triples (i, j, k) drawn with ``seed``. Memory O(chunk x n)."""
@@ -309,9 +334,11 @@ def check_set(
     for i, j in pair_blocks(len(q), chunk):
         qi, qj = q[i], q[j]
         checks += [
-            theorem_1(qi, qj), corollary_1_1(qi, qj, zeta), theorem_2(qi, qj, zeta),
+            theorem_1(qi, qj),
+            corollary_1_1(qi, qj, zeta),
+            theorem_2(qi, qj, zeta),
             corollary_1_3(q, i, j, zeta, gamma),
-        ]  # fmt: skip
+        ]
     g = torch.Generator().manual_seed(seed)
     for lo in range(0, n_triples, chunk * 64):
         idx = torch.randint(len(q), (3, min(chunk * 64, n_triples - lo)), generator=g)

@@ -1,5 +1,6 @@
 """DML: eq. 2g and eq. 4 by hand, the difficult clusters and tau, the training of one
-network per difficult cluster, the estimator."""
+network per difficult cluster, its bases M (DKM is DKM_p), the official-code preset
+and its fields, the estimator."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from conftest import shrink
 
-from dclib import data, metrics
 from dclib import functional as Fn
+from dclib import metrics
 from dclib.estimators import DML
-from dclib.methods import baselines, dml, dssl
+from dclib.methods import REGISTRY, FitContext, _fuzzy, baselines, dml, get_method
 from dclib.models import MLPAutoencoder, MultiAutoencoder
-from dclib.train import PretrainConfig
+
+CPU = FitContext(device="cpu")
 
 # two latent spaces, three clusters: clusters 0 and 2 live in space 0, cluster 1 in 1
 CODES = torch.tensor([[[0.0, 0.0]], [[1.0, 1.0]]])  # (L=2, n=1, d=2)
@@ -98,51 +101,83 @@ def test_a_network_without_clusters_is_never_stepped():
     busy = {k: v.clone() for k, v in nets[0].state_dict().items()}
     model = MultiAutoencoder(nets, torch.zeros(3, dtype=torch.long))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    dssl.train_cluster_specific(
-        model, torch.randn(16, 5), torch.randn(3, 2), opt, m=1.5, weight=0.1,
-        interval=1, n_epochs=1, batch_size=8, seed=0,
-    )  # fmt: skip
+    run = _fuzzy.ClusterSpecificRun(
+        _fuzzy.FuzzyConfig(), weight=0.1, interval=1, n_epochs=1, batch_size=8
+    )
+    _fuzzy.train_cluster_specific(
+        model, torch.randn(16, 5), torch.randn(3, 2), opt, run, CPU, "t"
+    )
     for k, v in nets[1].state_dict().items():
         torch.testing.assert_close(v, idle[k])
     assert any(not torch.equal(v, busy[k]) for k, v in nets[0].state_dict().items())
 
 
-@pytest.fixture(scope="module")
-def blobs():
-    return data.subset(data.load("blobs"), 400, seed=0)
+def test_bases_are_registry_methods_and_dkm_is_dkm_p():
+    assert dml.BASES == {"dsl": "dcss_u", "dcn": "dcn", "dkm": "dkm_p"}
+    assert get_method(dml.BASES["dkm"]).make_config().constant_alpha == 1000
 
 
-def small_base() -> baselines.DCNConfig:
-    pre = PretrainConfig(n_epochs=20, batch_size=64)
-    return baselines.DCNConfig(n_clusters=4, hidden=(64,), latent_dim=4, n_epochs=2,
-                               batch_size=64, pretrain=pre)  # fmt: skip
-
-
-def small_dml(**over) -> dml.DMLConfig:
-    cfg = dml.DMLConfig(n_clusters=4, base="dcn", n_epochs=3, batch_size=64, lr=1e-3)
-    return dataclasses.replace(cfg, **over)
+def test_official_code_preset():
+    paper, code = dml.DMLConfig(), dml.DMLConfig.official_code()
+    assert (paper.recon, code.recon) == (1.0, 0.1)
+    assert not paper.memberships_per_batch and code.memberships_per_batch
+    assert (paper.centre_update, code.centre_update) == ("after", "before")
+    assert not paper.update_before_training and code.update_before_training
+    assert dml.DMLConfig.official_code(recon=0.5).recon == 0.5
 
 
 @pytest.fixture(scope="module")
 def dcn(blobs):
-    return baselines.fit_dcn(blobs.X, small_base(), seed=0, device="cpu")
+    return baselines.fit_dcn(blobs.X, shrink("dcn", epochs=2), CPU)
 
 
-@pytest.mark.parametrize("variant", ["paper", "code"])
-def test_dml_end_to_end(blobs, dcn, variant):
+def _dml(**over) -> dml.DMLConfig:
+    return shrink(dml.DMLConfig(base="dcn"), **({"epochs": 3, "lr": 1e-3} | over))
+
+
+@pytest.mark.parametrize("preset", [dml.DMLConfig, dml.DMLConfig.official_code])
+def test_dml_end_to_end(blobs, dcn, preset):
     before = {k: v.clone() for k, v in dcn.model_.state_dict().items()}
-    cfg = small_dml(variant=variant, n_networks=3)
-    r = dml.fit_dml(blobs.X, cfg, start=(dcn.model_, dcn.mu_), device="cpu",
-                    y_monitor=blobs.y)  # fmt: skip
+    cfg = shrink(preset(base="dcn"), epochs=3, lr=1e-3, n_networks=3)
+    start = (dcn.model_, dcn.mu_)
+    ctx = FitContext(device="cpu", y_monitor=blobs.y, start=start)
+    r = dml.fit_dml(blobs.X, cfg, ctx)
     assert metrics.acc(blobs.y, r.labels_) >= 0.9
     assert len(r.model_.nets) == 3 and r.z_.shape == (400, 4)
     np.testing.assert_allclose(r.q_.sum(1), 1, rtol=1e-5)
     np.testing.assert_array_equal(r.labels_, r.q_.argmax(1))
-    assert [h["stage"] for h in r.history_] == [1, 1, 1]
+    assert [h["stage"] for h in r.history_] == ["cluster"] * 3
+    # eq. 4 after every epoch (paper) / at the start of each but the first (code)
+    code = cfg.centre_update == "before"
+    updated = [h["centres_updated"] for h in r.history_]
+    assert updated == ([1, 1, 0] if code else [1, 1, 1])
     for k, v in dcn.model_.state_dict().items():  # M's network is copied, not moved
         torch.testing.assert_close(v, before[k])
-    again = dml.fit_dml(blobs.X, cfg, start=(dcn.model_, dcn.mu_), device="cpu")
+    again = dml.fit_dml(blobs.X, cfg, FitContext(device="cpu", start=start))
     np.testing.assert_array_equal(r.labels_, again.labels_)
+
+
+def test_update_before_training_moves_the_centres_by_eq_4(blobs, dcn):
+    ctx = FitContext(device="cpu", start=(dcn.model_, dcn.mu_))
+    kept = dml.fit_dml(blobs.X, _dml(epochs=0), ctx)
+    np.testing.assert_allclose(kept.mu_, dcn.mu_, rtol=0, atol=1e-6)
+    moved = dml.fit_dml(blobs.X, _dml(epochs=0, update_before_training=True), ctx)
+    # no training: eq. 4 on M's codes and memberships, with one network of M's
+    z = torch.as_tensor(dcn.z_)
+    p = Fn.fuzzy_memberships(z, torch.as_tensor(dcn.mu_))
+    expected = Fn.fuzzy_centres(z, p).numpy()
+    np.testing.assert_allclose(moved.mu_, expected, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(moved.mu_, dcn.mu_, atol=1e-4)
+
+
+def test_recon_weights_the_reconstruction_term(blobs, dcn):
+    ctx = FitContext(device="cpu", start=(dcn.model_, dcn.mu_))
+    full = dml.fit_dml(blobs.X, _dml(epochs=1), ctx).stage("cluster")[0]
+    tenth = dml.fit_dml(blobs.X, _dml(epochs=1, recon=0.1), ctx).stage("cluster")[0]
+    assert full["loss"] == pytest.approx(full["l_r"] + 0.1 * full["l_c"], rel=1e-4)
+    assert tenth["loss"] == pytest.approx(
+        0.1 * tenth["l_r"] + 0.1 * tenth["l_c"], rel=1e-4
+    )
 
 
 def test_config_is_validated():
@@ -154,14 +189,40 @@ def test_config_is_validated():
         dml.DMLConfig(lam=-1.0)
     with pytest.raises(ValueError, match="fuzziness"):
         dml.DMLConfig(m=1.0)
+    with pytest.raises(ValueError, match="centre_update"):
+        dml.DMLConfig(centre_update="never")
+
+
+def _shrunk_base(monkeypatch, name, seen):
+    """The registry's ``name`` with its paper config shrunk, recording each fit."""
+    method = REGISTRY[name]
+
+    def fit(X, cfg, ctx):
+        seen.append(cfg)
+        return method.fit(X, cfg, ctx)
+
+    def preset(**fields):
+        return shrink(method.make_config(), epochs=2, **fields)
+
+    shrunk = dataclasses.replace(method, fit=fit, preset=preset)
+    monkeypatch.setitem(REGISTRY, name, shrunk)
+
+
+def test_without_a_start_dml_trains_dkm_p_for_base_dkm(blobs, monkeypatch):
+    seen = []
+    _shrunk_base(monkeypatch, "dkm_p", seen)
+    r = dml.fit_dml(blobs.X, _dml(base="dkm", epochs=1), CPU)
+    assert len(seen) == 1 and seen[0].constant_alpha == 1000
+    assert seen[0].n_clusters == 4
+    assert metrics.acc(blobs.y, r.labels_) >= 0.9
 
 
 def test_estimator_trains_its_base_then_dml(blobs, monkeypatch):
-    monkeypatch.setitem(
-        dml.BASES, "dcn", (baselines.fit_dcn, lambda n_clusters: small_base())
-    )
-    est = DML(4, base="dcn", config=small_dml(base="dsl"))
+    seen = []
+    _shrunk_base(monkeypatch, "dcn", seen)
+    est = DML(4, base="dcn", config=_dml(base="dsl"))
     labels = est.fit_predict(blobs.X)
+    assert len(seen) == 1 and isinstance(seen[0], baselines.DCNConfig)
     assert est.result_config_.base == "dcn" and est.config.base == "dsl"
     assert metrics.acc(blobs.y, labels) >= 0.9
     p = est.predict_proba(blobs.X)

@@ -6,37 +6,35 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import shrink
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, AEKMeans
-from dclib.methods import METHODS, dcss, dml
-from dclib.train import PretrainConfig
+from dclib.methods import REGISTRY, get_method
+
+TINY = {"epochs": 1, "pretrain_epochs": 1, "width": 16, "latent": 2}
+"""the scikit-learn checks fit each estimator dozens of times: one epoch of each
+stage, a 16-wide MLP and a 2-d latent space"""
 
 
 def _tiny(estimator):
-    cfg = METHODS[estimator.method][1]()
-    fields = {f.name for f in dataclasses.fields(cfg)}
-    small = {"hidden": (16,), "latent_dim": 2, "pretrain": PretrainConfig(n_epochs=2)}
-    small |= {k: 2 for k in ("n_epochs", "update_interval", "phase1_epochs",
-                             "phase1_epochs") if k in fields}  # fmt: skip
-    if "phase2_epochs" in fields:
-        small |= {"phase2_epochs": 3, "t2": 2, "mnet_hidden": (16,)}
-    return type(estimator)(n_clusters=3, config=dataclasses.replace(cfg, **small))
+    cfg = shrink(estimator.method, **TINY)
+    return type(estimator)(n_clusters=3, config=cfg)
 
 
 ESTIMATORS = [_tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS)]
-ESTIMATORS.append(DML(3, config=dml.DMLConfig(n_clusters=3, n_epochs=2, batch_size=64)))
+ESTIMATORS.append(DML(3, config=shrink("dml", **TINY)))
 
 
 @pytest.fixture(autouse=True)
 def _tiny_dml_base(monkeypatch):
     """DML first trains its base (DSL = DCSS_u) with the base's defaults: tiny here."""
-    tiny = _tiny(DCSS()).config
+    base = REGISTRY["dcss_u"]
 
-    def config(n_clusters: int) -> dcss.DCSSConfig:
-        return dataclasses.replace(tiny, n_clusters=n_clusters)
+    def preset(**fields):
+        return shrink(base.make_config(), **TINY | fields)
 
-    monkeypatch.setitem(dml.BASES, "dsl", (dcss.fit_dcss_u, config))
+    monkeypatch.setitem(REGISTRY, "dcss_u", dataclasses.replace(base, preset=preset))
 
 
 _K1 = "scikit-learn runs it with n_clusters=1; dclib refuses K < 2 (ValueError)"
@@ -48,18 +46,9 @@ EXPECTED_FAILURES = {
 }
 
 
-_MNET = (
-    "DCSS's MNet starts from random weights and the tiny config gives it 3 "
-    "steps; tests/test_dcss.py checks DCSS's accuracy on blobs"
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES
 )
-
-
-def _expected(est):
-    extra = {"check_clustering": _MNET} if isinstance(est, DCSS) else {}
-    return EXPECTED_FAILURES | extra
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -75,4 +64,4 @@ def test_fit_predict_transform_on_images():
 
 def test_wrong_config_type_raises():
     with pytest.raises(ValueError, match="DKMConfig"):
-        DKM(config=METHODS["dec"][1]()).fit(np.zeros((10, 2)))
+        DKM(config=get_method("dec").make_config()).fit(np.zeros((10, 2)))

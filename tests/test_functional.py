@@ -172,10 +172,14 @@ def test_cluster_specific_loss_by_hand():
     assert total.item() == pytest.approx(1.25 + 0.1 * 25 / 16)
 
 
-@pytest.mark.parametrize(("d2", "m", "match"), [
-    (torch.ones(3, 1), 1.5, "K >= 2"), (torch.ones(3), 1.5, "K >= 2"),
-    (torch.ones(3, 2), 1.0, "m must be > 1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("d2", "m", "match"),
+    [
+        (torch.ones(3, 1), 1.5, "K >= 2"),
+        (torch.ones(3), 1.5, "K >= 2"),
+        (torch.ones(3, 2), 1.0, "m must be > 1"),
+    ],
+)
 def test_bad_membership_input(d2, m, match):
     from dclib.functional import memberships_from_distances
 
@@ -195,19 +199,31 @@ def test_pairwise_similarity_loss_by_hand():
     assert pairs.item() == 2
 
 
-def test_pairwise_code_variant_by_hand():
-    from dclib.functional import pairwise_similarity_loss
+def test_pairwise_official_code_selection_by_hand():
+    from dclib.functional import PairSelection, pairwise_similarity_loss
 
+    code = PairSelection.official_code()
+    assert code == PairSelection(strict=True, clamp=0.01, ordered=True, scale=0.001)
+    assert PairSelection() == PairSelection(False, None, False, 1.0)  # the paper
     q = torch.tensor([[0.995, 0.005], [0.5, 0.5]])  # row 0 clamps to (1, 0)
     s = torch.tensor([[0.8, 0.9], [0.9, 0.2]])  # strict: 0.8 and 0.2 not selected
     # clamped q.q: (0,1) 0.5, (1,0) 0.5; similar pairs (0,1),(1,0): 2 x (1 - 0.5)
-    loss, pairs = pairwise_similarity_loss(q, s, variant="code")
+    loss, pairs = pairwise_similarity_loss(q, s, pairs=code)
     assert loss.item() == pytest.approx(0.001 * 1.0)
     assert pairs.item() == 2
-    # the paper variant on the same input: only pair {0,1}, similar, unclamped q
+    # the paper's selection on the same input: only pair {0,1}, similar, unclamped q
     paper, n = pairwise_similarity_loss(q, s)
     assert paper.item() == pytest.approx(1 - (0.995 * 0.5 + 0.005 * 0.5))
     assert n.item() == 1
+    # each field on its own: non-strict selects the diagonal's 0.8 and 0.2 too
+    ordered, n = pairwise_similarity_loss(q, s, pairs=PairSelection(ordered=True))
+    # (0,0) similar: 1 - q0.q0; (0,1), (1,0) similar: 2 (1 - q0.q1); (1,1): q1.q1
+    q00, q01, q11 = 0.995**2 + 0.005**2, 0.5, 0.5
+    assert ordered.item() == pytest.approx((1 - q00) + 2 * (1 - q01) + q11)
+    assert n.item() == 4
+    scaled, _ = pairwise_similarity_loss(q, s, pairs=PairSelection(scale=0.5))
+    assert scaled.item() == pytest.approx(0.5 * paper.item())
+    assert (PairSelection().count(5), code.count(5), code.count(0)) == (10, 25, 1)
 
 
 def test_pairwise_loss_gradients_pull_similar_and_push_dissimilar():
@@ -222,10 +238,52 @@ def test_pairwise_loss_gradients_pull_similar_and_push_dissimilar():
     assert logits.grad[0, 1] < 0 < logits.grad[0, 0]
 
 
+def _pairwise_brute_force(q, s, zeta, gamma, sel):
+    """DCSS eq. 4-5 as a double loop over pairs, plain Python numbers."""
+    q, s = q.tolist(), s.tolist()
+    if sel.clamp is not None:
+        c = sel.clamp
+        q = [[1.0 if v > 1 - c else 0.0 if v < c else v for v in row] for row in q]
+    total, contributing = 0.0, 0
+    for i in range(len(q)):
+        for j in range(len(q)):
+            if not (sel.ordered or i < j):
+                continue
+            dot = sum(a * b for a, b in zip(q[i], q[j], strict=True))
+            if sel.strict:
+                similar, dissimilar = s[i][j] > zeta, s[i][j] < gamma
+            else:
+                similar, dissimilar = s[i][j] >= zeta, s[i][j] <= gamma
+            total += (1 - dot) * similar + dot * dissimilar
+            contributing += similar or dissimilar
+    return sel.scale * total, contributing
+
+
+@pytest.mark.parametrize("official", [False, True])
+def test_pairwise_loss_equals_a_double_loop_over_pairs(official):
+    from dclib.functional import PairSelection, pairwise_similarity_loss
+
+    sel = PairSelection.official_code() if official else PairSelection()
+    g = torch.Generator().manual_seed(0)
+    logits = 4 * torch.randn(12, 3, generator=g, dtype=torch.float64)
+    q = torch.softmax(logits, 1)  # some entries beyond the clamps 0.01 / 0.99
+    assert (q > 0.99).any() and (q < 0.01).any()
+    s = q @ q.T
+    s[0, 1] = s[1, 0] = s[2, 2] = 0.8  # on the boundaries: strictness matters
+    s[3, 4] = s[4, 3] = s[5, 5] = 0.2
+    for zeta, gamma in ((0.8, 0.2), (0.6, 0.4)):
+        loss, pairs = pairwise_similarity_loss(q, s, zeta, gamma, sel)
+        expected, count = _pairwise_brute_force(q, s, zeta, gamma, sel)
+        assert loss.item() == pytest.approx(expected, rel=1e-12)
+        assert pairs.item() == count
+        assert 0 < count <= sel.count(12) == (144 if official else 66)
+
+
 def test_pairwise_loss_handles_a_batch_of_1024():
-    from dclib.functional import pairwise_similarity_loss
+    from dclib.functional import PairSelection, pairwise_similarity_loss
 
     g = torch.Generator().manual_seed(0)
     q = torch.softmax(torch.randn(1024, 10, generator=g), 1)
-    loss, pairs = pairwise_similarity_loss(q, q @ q.T)
-    assert torch.isfinite(loss) and 0 <= pairs <= 1024 * 1023 // 2
+    for sel in (PairSelection(), PairSelection.official_code()):
+        loss, pairs = pairwise_similarity_loss(q, q @ q.T, pairs=sel)
+        assert torch.isfinite(loss) and 0 < pairs <= sel.count(1024)

@@ -56,3 +56,60 @@ def test_bad_shapes_raise():
         ConvAutoencoder((1, 28, 28), kind="resnet")
     with pytest.raises(ValueError, match="images"):
         autoencoder_for(None, 20, kind="dcss")
+
+
+def _same_network(a, b):
+    """Same parameter and buffer names and shapes."""
+    return {k: v.shape for k, v in a.state_dict().items()} == {
+        k: v.shape for k, v in b.state_dict().items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("make", "x"),
+    [
+        (lambda: MLPAutoencoder(20, 3, (16, 8)), torch.rand(5, 20)),
+        (lambda: MLPAutoencoder(64, 2), torch.rand(5, 1, 8, 8)),
+        (lambda: ConvAutoencoder((1, 28, 28), 10, "dcss"), torch.rand(5, 1, 28, 28)),
+        (lambda: ConvAutoencoder((1, 16, 16), 4, "dssl"), torch.rand(5, 1, 16, 16)),
+        (lambda: ConvAutoencoder((3, 28, 28), 6, "dcss"), torch.rand(5, 3, 28, 28)),
+    ],
+)
+def test_build_round_trips_an_autoencoder(make, x):
+    import json
+
+    from dclib.models import build
+
+    torch.manual_seed(0)
+    model = make().eval()
+    arch = json.loads(json.dumps(model.arch))  # JSON-able, as the cache stores it
+    torch.manual_seed(1)  # other initial weights
+    copy = build(arch).eval()
+    assert type(copy) is type(model) and copy.arch == model.arch
+    assert _same_network(copy, model)
+    copy.load_state_dict(model.state_dict())
+    for a, b in zip(copy(x), model(x), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_build_round_trips_a_multi_autoencoder():
+    from dclib.models import MultiAutoencoder, build
+
+    torch.manual_seed(0)
+    nets = [MLPAutoencoder(6, 2, (5,)) for _ in range(3)]
+    model = MultiAutoencoder(nets, torch.tensor([0, 1, 2, 2]))
+    copy = build(model.arch)
+    assert _same_network(copy, model) and copy.arch == model.arch
+    copy.load_state_dict(model.state_dict())
+    assert copy.owner.tolist() == [0, 1, 2, 2]
+    x = torch.rand(4, 6)
+    for ours, theirs in zip(copy.nets, model.nets, strict=True):
+        for a, b in zip(ours(x), theirs(x), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_build_refuses_an_unknown_kind():
+    from dclib.models import build
+
+    with pytest.raises(ValueError, match="unknown architecture kind"):
+        build({"kind": "resnet"})

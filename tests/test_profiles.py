@@ -9,9 +9,34 @@ from dclib.profiles import PROFILES, start_run
 from dclib.train import PretrainConfig
 
 
+@pytest.mark.parametrize("cuda", [False, True])
+def test_auto_device_is_cuda_exactly_when_cuda_is_available(monkeypatch, cuda):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: int(cuda))
+    expected = torch.device("cuda" if cuda else "cpu")
+    assert start_run(profile="smoke", dataset="digits").device == expected
+    assert start_run(profile="smoke", device="auto").device == expected
+    assert start_run(profile="smoke", device="cpu").device == torch.device("cpu")
+    if cuda:
+        assert start_run(profile="smoke", device="cuda").device == expected
+
+
+def test_cuda_on_a_machine_without_cuda_raises_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for name in ("cuda", "cuda:0"):
+        with pytest.raises(ValueError, match=f"device '{name}' asked for, but CUDA"):
+            start_run(profile="smoke", device=name)
+
+
+def test_a_missing_cuda_index_raises(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match="only 1 CUDA device"):
+        start_run(profile="smoke", device="cuda:1")
+
+
 def test_start_run_validates_and_caps_data():
     run = start_run(profile="smoke", dataset="digits", seed=3)
-    assert run.device == torch.device("cpu") or torch.cuda.is_available()
     ds = run.load()
     assert len(ds) == PROFILES["smoke"].n_samples
     assert "`smoke`" in run.describe() and "`digits`" in run.describe()
@@ -51,10 +76,22 @@ def test_cap_epochs_reaches_nested_configs_and_nothing_else():
 
     cfg = PROFILES["quick"].cap_epochs(DECConfig())
     assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 20
+    assert cfg.max_iter == DECConfig().max_iter
     assert cfg.update_interval == DECConfig().update_interval
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
     assert PROFILES["paper"].cap_epochs(DECConfig()) == DECConfig()
     assert PROFILES["smoke"].cap_epochs(DECConfig()).pretrain.n_epochs == 2
+
+
+def test_dec_epochs_none_is_capped_to_the_profiles_max_epochs():
+    from dclib.methods.baselines import DECConfig
+
+    assert DECConfig().n_epochs is None  # as many as max_iter iterations take
+    smoke = PROFILES["smoke"].cap_epochs(DECConfig())
+    assert smoke.n_epochs == PROFILES["smoke"].max_epochs == 2
+    assert smoke.epochs_for(70_000) == 2
+    assert PROFILES["paper"].cap_epochs(DECConfig()).n_epochs is None
+    assert PROFILES["smoke"].cap_epochs(DECConfig(n_epochs=1)).n_epochs == 1
 
 
 def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
@@ -68,17 +105,20 @@ def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
 
 
 def test_quick_seeds_share_one_pretrained_autoencoder():
-    from dclib.methods.baselines import DECConfig, pretrained
+    from dclib.methods import FitContext
+    from dclib.methods._common import pretrained
+    from dclib.methods.baselines import DECConfig
 
     cfg = PROFILES["quick"].cap_epochs(DECConfig())
     assert cfg.pretrain.seed == 0 and PROFILES["paper"].pretrain_seed is None
     tiny = DECConfig(hidden=(8,), latent_dim=2)
     X = torch.rand(32, 5)
-    for pre, same in ((PretrainConfig(n_epochs=1, seed=0), True),
-                      (PretrainConfig(n_epochs=1), False)):  # fmt: skip
+    for pre, same in (
+        (PretrainConfig(n_epochs=1, seed=0), True),
+        (PretrainConfig(n_epochs=1), False),
+    ):
         c = dataclasses.replace(tiny, pretrain=pre)
-        a, _ = pretrained(X, c, seed=1)
-        b, _ = pretrained(X, c, seed=2)
-        equal = all(torch.equal(p, q) for p, q in
-                    zip(a.parameters(), b.parameters(), strict=True))  # fmt: skip
-        assert equal == same
+        a, _ = pretrained(X, c, FitContext(seed=1, device="cpu"))
+        b, _ = pretrained(X, c, FitContext(seed=2, device="cpu"))
+        pairs = zip(a.parameters(), b.parameters(), strict=True)
+        assert all(torch.equal(p, q) for p, q in pairs) == same

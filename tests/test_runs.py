@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from dclib.runs import paper_results
 
@@ -30,16 +31,7 @@ def test_bad_filters_raise(where, match):
         paper_results(**where)
 
 
-@pytest.fixture
-def dirs(tmp_path, monkeypatch):
-    import dclib.runs as runs
-
-    monkeypatch.setattr(runs, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(runs, "CACHE_DIR", tmp_path / "cache")
-    return tmp_path
-
-
-def test_run_or_load_fits_once_per_config(dirs):
+def test_run_or_load_fits_once_per_config(run_dirs):
     from dataclasses import dataclass
 
     import numpy as np
@@ -68,7 +60,7 @@ def test_run_or_load_fits_once_per_config(dirs):
     np.testing.assert_array_equal(again.arrays["labels"], np.arange(4))
     run_or_load("toy", Cfg(lr=0.2), fit, **where)  # another config: fit again
     assert len(calls) == 2
-    out = dirs / "results" / "toy" / "digits" / "smoke" / "seed=0"
+    out = run_dirs / "results" / "toy" / "digits" / "smoke" / "seed=0"
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json",
         "history.jsonl",
@@ -80,7 +72,7 @@ def test_run_or_load_fits_once_per_config(dirs):
     assert seed_table({0: first, 1: second})["acc"] == "60.0 ± 10.0"
 
 
-def test_cached_pretraining_is_shared_and_exact(dirs):
+def test_cached_pretraining_is_shared_and_exact(run_dirs):
     import torch
 
     from dclib.models import MLPAutoencoder
@@ -98,7 +90,9 @@ def test_cached_pretraining_is_shared_and_exact(dirs):
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
     assert hist_a.records == hist_b.records
-    assert [p.suffix for p in (dirs / "cache").iterdir()] == [".pt"]  # no checkpoint
+    assert [p.suffix for p in (run_dirs / "cache").iterdir()] == [
+        ".pt"
+    ]  # no checkpoint
     c = MLPAutoencoder(6, 2, hidden=(8,))
     pretrain(c, X, cfg, 1)  # another seed: trained anew
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
@@ -129,10 +123,88 @@ def test_epoch_costs_by_stage():
 
     from dclib.runs import RunResult, epoch_costs
 
-    hist = [{"stage": 0, "seconds": 1.0}, {"stage": 0, "seconds": 3.0},
-            {"stage": 1, "seconds": 0.5}, {"stage": 1, "acc": 0.1}]  # fmt: skip
-    table = epoch_costs({"dec": RunResult({}, hist, {}), "ae": RunResult({}, [], {})})
-    assert table.loc["dec", "pretraining epochs"] == 2
-    assert table.loc["dec", "s / pretraining epoch"] == 2.0
-    assert table.loc["dec", "clustering epochs"] == 1
-    assert math.isnan(table.loc["ae", "s / clustering epoch"])
+    hist = [
+        {"stage": "pretrain", "seconds": 1.0},
+        {"stage": "pretrain", "seconds": 3.0},
+        {"stage": "cluster", "seconds": 0.5},
+        {"stage": "cluster", "acc": 0.1},
+        {"stage": "phase2", "seconds": 9.0},
+    ]
+    runs = {"dec": RunResult({}, hist, {}), "ae": RunResult({}, [], {})}
+    table = epoch_costs(runs)
+    assert table.loc["dec", "pretrain epochs"] == 2
+    assert table.loc["dec", "s / pretrain epoch"] == 2.0
+    assert table.loc["dec", "cluster epochs"] == 1
+    assert table.loc["dec", "s / cluster epoch"] == 0.5
+    assert math.isnan(table.loc["ae", "s / cluster epoch"])
+    phase2 = epoch_costs(runs, stages=("phase2",))
+    assert list(phase2.columns) == ["phase2 epochs", "s / phase2 epoch"]
+    assert phase2.loc["dec", "s / phase2 epoch"] == 9.0
+
+
+def test_setting_tag():
+    from dclib.runs import setting_tag
+
+    assert setting_tag({}) == ""
+    assert setting_tag({"lam": 0.01, "n_networks": 3}) == "-lam=0.01-n_networks=3"
+
+
+def _never_fit(monkeypatch, name):
+    """Replace the registry's ``name`` by a method that refuses to train."""
+    import dataclasses
+
+    from dclib.methods import REGISTRY
+
+    def fit(X, cfg, ctx):
+        raise AssertionError(f"{name} was trained again instead of loaded")
+
+    monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], fit=fit))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcss", "dssl"])
+def test_trained_model_rebuilds_from_the_cache_alone(
+    run_dirs, monkeypatch, blobs, mnist5k, kind
+):
+    import numpy as np
+    from conftest import shrink
+
+    from dclib import data
+    from dclib.methods._common import encode
+    from dclib.models import ConvAutoencoder, MLPAutoencoder
+    from dclib.runs import cluster, trained_model, trained_start
+
+    if kind == "mlp":
+        ds = data.subset(blobs, 100, seed=0)  # feature vectors
+    else:
+        ds = data.subset(mnist5k, 40, seed=0)  # 28x28 images
+    cfg = shrink("ae_kmeans", autoencoder=kind, pretrain_epochs=1)
+    where = {"profile": "smoke", "seed": 0, "device": "cpu"}
+    first = cluster("ae_kmeans", cfg, ds, tag="-x", **where)
+    _never_fit(monkeypatch, "ae_kmeans")  # from here on: the cache or nothing
+    run = cluster("ae_kmeans", cfg, ds, tag="-x", **where)
+    assert (run_dirs / "results" / "ae_kmeans-x" / ds.name / "smoke").is_dir()
+    assert run.metrics == first.metrics
+    model = trained_model(run)
+    assert type(model) is (MLPAutoencoder if kind == "mlp" else ConvAutoencoder)
+    assert model.arch == run.weights["arch"]
+    z = encode(model, torch.as_tensor(ds.X)).numpy()
+    np.testing.assert_allclose(z, run.arrays["z"], rtol=1e-5, atol=1e-5)
+    start_model, mu = trained_start(run)
+    np.testing.assert_array_equal(mu, run.arrays["mu"])
+    assert start_model is not model  # a fresh copy each time
+
+
+def test_trained_model_of_a_run_without_weights_raises():
+    from dclib.runs import RunResult, trained_model
+
+    with pytest.raises(ValueError, match="no weights"):
+        trained_model(RunResult({}, [], {}))
+
+
+def test_cluster_needs_a_registered_method(run_dirs, blobs):
+    from conftest import shrink
+
+    from dclib.runs import cluster
+
+    with pytest.raises(ValueError, match="unknown method"):
+        cluster("kmeans", shrink("ae_kmeans"), blobs, profile="smoke", seed=0)

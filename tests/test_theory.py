@@ -74,10 +74,36 @@ def test_corollary_1_2_needs_a_neighbour():
 
 
 @PROPS
-@given(q_vectors(6), ZETA, st.floats(0.01, 1.0))
-def test_corollary_1_3_holds(q, zeta, frac):
+@given(q_vectors(6), st.floats(0.01, 0.99), st.floats(0.01, 1.0))
+@example(  # zeta <= 1/2, where Theorem 2 fails on rows 3, 4: Corollary 1.3 holds
+    torch.tensor(
+        [[0.5, 0.5, 0], [1, 0, 0], [0, 1, 0], [0.6, 0.4, 0], [0.4, 0.6, 0], [0, 0, 1]],
+        dtype=torch.float64,
+    ),
+    0.45,
+    0.9,
+)
+def test_corollary_1_3_holds_for_every_zeta(q, zeta, frac):
+    # no zeta > 1/2: the proof uses Corollary 1.2 and the shared argmax only
     i, k = (t.flatten() for t in torch.meshgrid(*[torch.arange(6)] * 2, indexing="ij"))
     assert clean(T.corollary_1_3(q, i, k, zeta, frac * zeta**2 * 0.999))
+
+
+def test_corollary_1_3_premise_is_gamma_below_zeta_squared_alone():
+    q = T.simplex_grid(3, 20)
+    i, j = torch.triu_indices(len(q), len(q), 1)
+    check = T.corollary_1_3(q, i, j, 0.45, 0.2)  # 0.2 < 0.45^2 = 0.2025
+    assert check.premise and check.tested > 0 and check.violated == 0
+    assert T.theorem_2(q[i], q[j], 0.45).violated > 0  # Theorem 2 fails there
+    # below 1/2 too, gamma = zeta^2 is where it breaks (zeta = 3/8, exact in binary)
+    q = torch.tensor(
+        [[0.375, 0.3125, 0.3125, 0, 0], [0.375, 0, 0, 0.3125, 0.3125], [1, 0, 0, 0, 0]],
+        dtype=torch.float64,
+    )  # rows 0, 1 share argmax 0, q_0.q_1 = zeta^2; row 2 is adjacent to both
+    i, k = torch.tensor([0]), torch.tensor([1])
+    tight = T.corollary_1_3(q, i, k, 0.375, 0.375**2)
+    assert (tight.premise, tight.tested, tight.violated) == (False, 1, 1)
+    assert clean(T.corollary_1_3(q, i, k, 0.375, 0.14))
 
 
 def test_corollary_1_3_fails_at_gamma_equal_zeta_squared():
@@ -179,6 +205,29 @@ def test_pair_blocks_visit_every_pair_once():
     assert sorted(map(tuple, seen.tolist())) == list(
         itertools.combinations(range(7), 2)
     )
+    seen = torch.cat([torch.stack(p, 1) for p in T.pair_blocks(7, 3, diagonal=True)])
+    assert seen.tolist() == [
+        list(p) for p in itertools.combinations_with_replacement(range(7), 2)
+    ]  # row-major order
+
+
+@pytest.mark.parametrize("same_cluster", [True, False])
+@pytest.mark.parametrize("largest", [True, False])
+def test_extremal_pair_agrees_with_the_full_matrix(same_cluster, largest):
+    g = torch.Generator().manual_seed(0)
+    logits = 2 * torch.randn(150, 3, generator=g, dtype=torch.float64)
+    q = torch.cat([logits.softmax(1), T.simplex_grid(3, 6)])
+    value, qi, qj = T.extremal_pair(
+        q, same_cluster=same_cluster, largest=largest, min_peak=0.4, chunk=7
+    )
+    arg = T.strict_argmax(q)
+    ok = (arg >= 0) & (T.peak(q) >= 0.4 - T.TOL)
+    sim = q[ok] @ q[ok].T  # every pair, i = j included
+    keep = (arg[ok, None] == arg[None, ok]) == same_cluster
+    best = sim[keep].max() if largest else sim[keep].min()
+    assert value == pytest.approx(float(best), abs=1e-12)
+    assert float(qi @ qj) == pytest.approx(value, abs=1e-12)
+    assert (int(qi.argmax()) == int(qj.argmax())) == same_cluster
 
 
 def test_simplex_grid_is_the_whole_lattice():

@@ -164,3 +164,37 @@ def test_stop_ends_the_run_early():
         stop=lambda: len(calls) >= 7,
     )
     assert len(calls) == 7 and len(hist.records) == 2  # stopped inside epoch 1
+
+
+def test_greedy_pretraining_drops_out_the_hidden_code_too():
+    # DEC §3.2: h~ = Dropout(h). The innermost layer's code is linear, so it is
+    # exactly zero only where dropout zeroed it: the decoder layer that reads it
+    # must see about half of its inputs zeroed at rate 0.5 during the greedy stage
+    # (input dropout alone would leave none), and none end to end.
+    from torch import nn
+
+    X = _data()
+    model = _small_ae()  # 12-16-2: layer 1 is 16 -> 2 -> 16
+    reader = next(m for m in model.decoder.modules() if isinstance(m, nn.Linear))
+    seen = []
+    reader.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
+    cfg = PretrainConfig(n_epochs=2, batch_size=16, greedy_dropout=0.5)
+    pretrain_autoencoder(model, X, cfg)
+    # 4 batches x 2 epochs of the greedy layer 1, then 4 x 2 end to end
+    greedy, end_to_end = torch.cat(seen[:8]), torch.cat(seen[-8:])
+    assert len(seen) == 16 and greedy.shape == (128, 2)
+    zeroed = (greedy == 0).float().mean().item()
+    assert 0.35 < zeroed < 0.65
+    assert (end_to_end != 0).all()
+
+
+def test_greedy_dropout_rate_zero_keeps_every_code():
+    from torch import nn
+
+    model = _small_ae()
+    reader = next(m for m in model.decoder.modules() if isinstance(m, nn.Linear))
+    seen = []
+    reader.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
+    cfg = PretrainConfig(n_epochs=1, batch_size=16, greedy_dropout=0.0)
+    pretrain_autoencoder(model, _data(), cfg)
+    assert (torch.cat(seen) != 0).all()

@@ -15,6 +15,7 @@ Paper files (``baselines``, ``dssl``, ``dcss``, ``dml``, ...) import from the ki
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 from collections.abc import Callable
@@ -237,7 +238,8 @@ def prepare(X, cfg: AEConfig, ctx: FitContext):
 
 
 def start_on(X, n_clusters: int, ctx: FitContext) -> tuple[Tensor, nn.Module, Tensor]:
-    """Data, model and centres of ``ctx.start`` on the device, checked against K."""
+    """Data, a copy of the model and the centres of ``ctx.start`` on the device,
+    checked against K."""
     if ctx.start is None:
         raise ValueError("this method continues a trained model: pass ctx.start")
     device = pick_device(ctx.device)
@@ -246,7 +248,7 @@ def start_on(X, n_clusters: int, ctx: FitContext) -> tuple[Tensor, nn.Module, Te
     mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
     if mu.shape[0] != n_clusters:
         raise ValueError(f"start has {mu.shape[0]} centres, cfg {n_clusters}")
-    return X, model.to(device), mu
+    return X, copy.deepcopy(model).to(device), mu  # the caller's model stays as it was
 
 
 def make_optimizer(

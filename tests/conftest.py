@@ -1,0 +1,105 @@
+"""Shared fixtures: the blobs data, isolated result/cache directories, and ``shrink``,
+the one way a test makes a registered method's config small enough for seconds."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+import torch
+
+from dclib import data
+from dclib.data import load, subset
+from dclib.methods import get_method
+
+torch.set_num_threads(1)
+"""The tests' networks are tiny: one thread is faster than several and does not
+slow to a crawl when other jobs share the cores."""
+
+
+def shrink(
+    cfg: Any,
+    *,
+    epochs: int = 6,
+    pretrain_epochs: int = 10,
+    width: int = 64,
+    latent: int = 4,
+    **fields: Any,
+) -> Any:
+    """``cfg`` (a config, or the name of a registered method for its default config)
+    with every size that makes a fit slow made small, then ``fields`` set.
+
+    Whatever of these fields the config has: K = 4 (the blobs), an MLP of one hidden
+    layer of ``width`` and a latent space of ``latent``, batches of 64, pretraining of
+    ``pretrain_epochs`` epochs at batch 64 (its other fields, e.g. DEC's greedy
+    dropout, kept), ``epochs`` for every training stage (``n_epochs``,
+    ``phase1_epochs``, ``phase2_epochs``), DCSS's T2 at half of them (both pair
+    selections run), DEC's target refresh every 5 iterations, DKM's alpha every 2
+    epochs and 3 k-means restarts. Every other field (optimisers, learning rates,
+    the official-code switches, MNet's depth) keeps ``cfg``'s value.
+    """
+    if isinstance(cfg, str):
+        cfg = get_method(cfg).make_config()
+    small: dict[str, Any] = {
+        "n_clusters": 4,
+        "hidden": (width,),
+        "latent_dim": latent,
+        "batch_size": 64,
+        "n_epochs": epochs,
+        "phase1_epochs": epochs,
+        "phase2_epochs": epochs,
+        "t2": epochs // 2,
+        "update_interval": 5,
+        "epochs_per_alpha": 2,
+        "n_init": 3,
+    }
+    names = {f.name for f in dataclasses.fields(cfg)}
+    small = {k: v for k, v in small.items() if k in names}
+    if "pretrain" in names:
+        small["pretrain"] = dataclasses.replace(
+            cfg.pretrain, n_epochs=pretrain_epochs, batch_size=64
+        )
+    return dataclasses.replace(cfg, **(small | fields))
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    """400 samples of the offline blobs: 4 clusters in 10 dimensions."""
+    return subset(load("blobs"), 400, seed=0)
+
+
+_LOADED: dict[tuple, data.Dataset] = {}
+
+
+def _load_once(name: str, **kwargs: Any) -> data.Dataset:
+    key = (name, *sorted(kwargs.items()))
+    if key not in _LOADED:
+        _LOADED[key] = _real_load(name, **kwargs)
+    return _LOADED[key]
+
+
+_real_load = data.load
+
+
+@pytest.fixture
+def loaded_once(monkeypatch):
+    """``dclib.data.load`` reads each dataset once per session (``mnist5k`` takes
+    seconds to parse), so ``Run.load`` and the recipes get it at once."""
+    monkeypatch.setattr(data, "load", _load_once)
+
+
+@pytest.fixture(scope="session")
+def mnist5k():
+    """The offline 5,000 MNIST images (1, 28, 28), read once."""
+    return _load_once("mnist5k")
+
+
+@pytest.fixture
+def run_dirs(tmp_path, monkeypatch):
+    """``runs`` writes its results and cache under ``tmp_path``, not the checkout."""
+    import dclib.runs as runs
+
+    monkeypatch.setattr(runs, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(runs, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path
