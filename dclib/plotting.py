@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dclib.data import Dataset
 
@@ -63,8 +64,9 @@ def reconstructions(x: np.ndarray, rows: dict[str, np.ndarray]) -> Figure:
     """Originals (first row) above each model's reconstructions; images (n, C, H, W)."""
     rows = {"original": x, **rows}
     n = len(x)
-    fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.7, len(rows) * 0.8),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        len(rows), n, figsize=(n * 0.7, len(rows) * 0.8), squeeze=False
+    )
     for ax_row, (name, imgs) in zip(axes, rows.items(), strict=True):
         for ax, img in zip(ax_row, imgs, strict=True):
             ax.imshow(np.clip(img[0], 0, 1), cmap="gray_r", vmin=0, vmax=1)
@@ -117,9 +119,11 @@ def sweeps(frames: dict, *, x: str = "setting", metrics=("acc", "nmi")) -> Figur
     (title -> rows with ``x``, the metrics and optionally ``method``, one line per
     method), one row per metric (DSSL Figs. 6-8, DCSS Figs. 6, 9 and 10b)."""
     fig, axes = plt.subplots(
-        len(metrics), len(frames), figsize=(3 * len(frames), 2.4 * len(metrics)),
+        len(metrics),
+        len(frames),
+        figsize=(3 * len(frames), 2.4 * len(metrics)),
         squeeze=False,
-    )  # fmt: skip
+    )
     for j, (title, frame) in enumerate(frames.items()):
         groups = frame.groupby("method") if "method" in frame else [(None, frame)]
         for name, g in groups:
@@ -152,6 +156,7 @@ def curves(
                 ax.plot(*zip(*pts, strict=True), marker="o", ms=3, label=name)
         if log:
             ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if mark is not None:
             ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
         ax.set_xlabel("epoch")
@@ -179,15 +184,23 @@ def q_plane(
     per sample; each sample maps to (qi, qj) aligned (n, K) arrays. Pairs are
     coloured by whether their argmaxes agree; Theorem 1's diagonal and a vertical
     line per entry of ``bounds`` (label -> inner-product value) are drawn."""
-    fig, axes = plt.subplots(1, len(samples), figsize=(3.4 * len(samples), 3.3),
-                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(samples),
+        figsize=(3.4 * len(samples), 3.3),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     styles = ["--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3))]
     for ax, (name, (qi, qj)) in zip(axes[0], samples.items(), strict=True):
         dots = (qi * qj).sum(1)
         peaks = np.minimum(qi.max(1), qj.max(1))
         same = qi.argmax(1) == qj.argmax(1)
-        for mask, label, colour in ((same, "same argmax", "C0"),
-                                    (~same, "different argmax", "C3")):  # fmt: skip
+        for mask, label, colour in (
+            (same, "same argmax", "C0"),
+            (~same, "different argmax", "C3"),
+        ):
             ax.scatter(dots[mask], peaks[mask], s=3, alpha=0.4, c=colour, label=label)
         ax.plot([0, 1], [0, 1], color="k", lw=1, label="Theorem 1: x = y")
         for (label, x), ls in zip(bounds.items(), styles, strict=False):
@@ -201,24 +214,30 @@ def q_plane(
 
 
 def difficult_centres(
-    panels: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], y: np.ndarray,
-    *, n: int = 2000, seed: int = 0,
-) -> Figure:  # fmt: skip
+    panels: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    y: np.ndarray,
+    *,
+    n: int = 2000,
+    seed: int = 0,
+) -> Figure:
     """DML Fig. 3: per panel (name -> codes (n, d), centres (K, d), difficult (K,)
     bool), the codes and centres projected on the codes' first two principal axes;
     difficult centres as red circles, easy ones as green triangles."""
     idx = np.random.default_rng(seed).permutation(len(y))[:n]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.2 * len(panels), 3.2), squeeze=False
+    )
     for ax, (name, (z, mu, hard)) in zip(axes[0], panels.items(), strict=True):
         mean = z.mean(0)
         axes2 = np.linalg.svd(z - mean, full_matrices=False)[2][:2].T  # (d, 2)
         e, c = (z[idx] - mean) @ axes2, (mu - mean) @ axes2
         ax.scatter(e[:, 0], e[:, 1], c=y[idx], cmap="tab10", s=2, alpha=0.3)
-        ax.scatter(*c[hard].T, marker="o", s=60, c="red", edgecolors="k",
-                   label="difficult")  # fmt: skip
-        ax.scatter(*c[~hard].T, marker="^", s=60, c="green", edgecolors="k",
-                   label="easy")  # fmt: skip
+        ax.scatter(
+            *c[hard].T, marker="o", s=60, c="red", edgecolors="k", label="difficult"
+        )
+        ax.scatter(
+            *c[~hard].T, marker="^", s=60, c="green", edgecolors="k", label="easy"
+        )
         ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     axes[0, -1].legend(fontsize=7, loc="lower right")

@@ -37,8 +37,7 @@ and DML (the code: 10); DCSS phase 2 (20) keeps T2 = 5 epochs in the u space and
 in the q space. The paper profile ignores them."""
 
 DATASET_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
-    (m, "cifar100-20"): {"mnet_hidden": (1000, 1000, 1000)}
-    for m in ("dcss", "mnet")
+    (m, "cifar100-20"): {"mnet_hidden": (1000, 1000, 1000)} for m in ("dcss", "mnet")
 }
 """the papers' per-dataset settings: DCSS §5 widens MNet to 1000-1000-1000 for
 CIFAR-100 (20 super-classes)"""
@@ -98,9 +97,15 @@ def runs_of(
 ) -> RunResult:
     """``runs.cluster`` with the run's profile and device."""
     return cluster(
-        method, cfg, ds, profile=run.profile.name, seed=seed, device=run.device,
-        tag=tag, **kw,
-    )  # fmt: skip
+        method,
+        cfg,
+        ds,
+        profile=run.profile.name,
+        seed=seed,
+        device=run.device,
+        tag=tag,
+        **kw,
+    )
 
 
 def baseline_runs(
@@ -139,7 +144,9 @@ def x_mnet_runs(
     for name in names:
         base = runs_of(run, name, config(run, name, ds), ds, seed)
         start = trained_start(base)
-        out[f"{name}+mnet"] = runs_of(run, "mnet", cfg, ds, seed, f"-{name}", start=start)
+        out[f"{name}+mnet"] = runs_of(
+            run, "mnet", cfg, ds, seed, f"-{name}", start=start
+        )
     return out
 
 
@@ -148,9 +155,13 @@ DML_BASES = {"dsl": "dcss_u", "dcn": "dcn", "dkm": "dkm_p"}
 
 
 def dml_runs(
-    run: Run, ds: Dataset, base: str, seed: int, base_over: dict | None = None,
+    run: Run,
+    ds: Dataset,
+    base: str,
+    seed: int,
+    base_over: dict | None = None,
     **over: Any,
-) -> dict[str, RunResult]:  # fmt: skip
+) -> dict[str, RunResult]:
     """M and DML-M on ``ds`` for ``seed``: ``{base: M, "dml-" + base: DML-M}``. M is
     the DCSS page's DCSS_u (DSL) or the baselines page's DCN / DKM_p; ``base_over``
     changes M's config fields, ``over`` DML's."""
@@ -197,7 +208,7 @@ def config_table(cfg: Any) -> pd.DataFrame:
 
 
 def describe_data(run: Run, ds: Dataset, seeds: Iterable[int] | None = None) -> str:
-    """"quick profile, mnist5k, n = 5,000, seeds 0, 1": what a caption says ran."""
+    """ "quick profile, mnist5k, n = 5,000, seeds 0, 1": what a caption says ran."""
     seeds = list(run.seeds if seeds is None else seeds)
     word = "seed" if len(seeds) == 1 else "seeds"
     listed = ", ".join(map(str, seeds))
