@@ -293,10 +293,7 @@ imbalance = pd.DataFrame(
 source = parts[min(parts)].name.rsplit("-r", 1)[0]
 sizes = ", ".join(f"{len(p):,}" for p in parts.values())
 table3 = sweep_vs_paper(imbalance, "dml", "Table III", prefix="r=")
-table3 = table3[sorted(table3.columns, key=lambda c: (c[0] != "ours", *c[1:]))]
-table3.style.format("{:.1f}", na_rep="—").format_index(
-    "{:g}", axis=1, level=2
-).set_caption(
+table3.style.format("{:.1f}", na_rep="—").set_caption(
     f"DML Table III — imbalanced MNIST, whatever this page's dataset: subsets of "
     f"{source} (n = {sizes} for r = {', '.join(map(str, parts))}; "
     f"{run.profile.name} profile, seed {run.seed}), ours beside the paper's (full "
