@@ -36,7 +36,7 @@ from IPython.display import Markdown, display
 import dclib
 from dclib import plotting, recipes
 from dclib.methods import FitContext, _fuzzy
-from dclib.methods._common import stage_records
+from dclib.methods._common import make_optimizer, stage_records
 from dclib.methods.dssl import DSSLConfig
 from dclib.models import MLPAutoencoder
 from dclib.runs import (
@@ -90,9 +90,9 @@ for preset in (DSSLConfig, DSSLConfig.official_code):
     ours = MLPAutoencoder(4, 2, (5,))
     mine = MLPAutoencoder(4, 2, (5,))
     mine.load_state_dict(ours.state_dict())
-    opt = torch.optim.SGD(ours.parameters(), lr=0.01)
+    sgd = make_optimizer(ours.parameters(), "sgd", 0.01, momentum=0.0)
     run_k = toy.cluster_specific()
-    _fuzzy.train_cluster_specific(ours, x, mu, opt, run_k, FitContext(), "toy")
+    _fuzzy.train_cluster_specific(ours, x, mu, sgd, run_k, FitContext(), "toy")
     u_batch = mine.encode(x).detach()  # the codes before the K runs
     for k in range(3):  # run k: memberships, then one SGD step on L^(k)
         u = mine.encode(x)
