@@ -373,3 +373,19 @@ def describe_autoencoder(run: RunResult) -> str:
         return "the MLP AE " + "-".join(map(str, widths))
     shape = "x".join(map(str, arch["image_shape"]))
     return f"the {arch['kind']} conv AE on {shape} images, latent {arch['latent_dim']}"
+
+
+def paper_claim(run: Run, ds: Dataset, paper: str, table: str, method: str) -> str:
+    """ "The paper reports ACC 98.0 % for DCSS on the full MNIST; this page clustered
+    5,000 samples of mnist5k": a page's sentence setting its number beside the
+    paper's ("" when no paper reports the run's dataset)."""
+    from dclib.runs import PAPER_DATASETS, paper_results
+
+    if run.dataset not in PAPER_DATASETS:
+        return ""
+    where = dict(paper=paper, table=table, method=method, metric="ACC")
+    theirs = paper_results(dataset=run.dataset, **where).iloc[0]
+    return (
+        f"The paper reports ACC {theirs.value:.1f} % for {method} on the full "
+        f"{theirs.dataset}; this page clustered {len(ds):,} samples of {run.dataset}"
+    )

@@ -247,12 +247,7 @@ says = [
     f"{code_cfg.n_epochs})."
 ]
 if reported:
-    where = dict(paper="dssl", table="Table I", method="DSSL", metric="ACC")
-    theirs = paper_results(dataset=run.dataset, **where).iloc[0]
-    says.append(
-        f"The paper reports ACC {theirs.value:.1f} % for DSSL on the full "
-        f"{theirs.dataset}; this page clustered {len(ds):,} samples of {run.dataset}."
-    )
+    says.append(recipes.paper_claim(run, ds, "dssl", "Table I", "DSSL") + ".")
 gain = imbalance.pivot(index="setting", columns="method", values="acc")
 gain = 100 * (gain["DSSL"] - gain["AE + k-means"])
 paper2 = paper_results(paper="dssl", table="Table II", metric="ACC")

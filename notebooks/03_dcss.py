@@ -466,12 +466,9 @@ says.append(
     f"{len(better)} of {len(X_NAMES)} ({', '.join(better) or 'none'})."
 )
 if reported:
-    where = dict(paper="dcss", table="Table 1", method="DCSS", metric="ACC")
-    theirs = paper_results(dataset=run.dataset, **where).iloc[0]
     says.append(
-        f"The paper reports ACC {theirs.value:.1f} % for DCSS on the full "
-        f"{theirs.dataset}; this page clustered {len(ds):,} samples of {run.dataset} "
-        f"with {cfg.phase1_epochs} + {cfg.phase2_epochs} epochs of the paper's "
+        recipes.paper_claim(run, ds, "dcss", "Table 1", "DCSS")
+        + f" with {cfg.phase1_epochs} + {cfg.phase2_epochs} epochs of the paper's "
         f"{paper_cfg.phase1_epochs} + {paper_cfg.phase2_epochs}."
     )
 gap = imbalance.pivot(index="setting", columns="method", values="acc")
