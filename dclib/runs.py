@@ -343,8 +343,8 @@ def ours_vs_paper(
             found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
             for _, r in found.iterrows():
                 scale = 100 if r["note"] == "fraction" else 1
-                label = f"{PAPER_LABELS[paper]} {tab}"
-                row[(label, r["metric"])] = f"{scale * r['value']:.1f}"
+                heading = f"{PAPER_LABELS[paper]} {tab}"
+                row[(heading, r["metric"])] = f"{scale * r['value']:.1f}"
         table[method] = row
     return pd.DataFrame.from_dict(table, orient="index").fillna("—")
 

@@ -157,10 +157,10 @@ recipes.config_table(cfg)
 reported = run.dataset in PAPER_DATASETS
 rows = recipes.paper_rows(run.dataset, "dssl:Table I", NAMES)
 ae_name = recipes.describe_autoencoder(results["dssl"][run.seed])
-beside = "beside the paper's" if reported else f"(the paper reports no {run.dataset})"
+beside = "beside the paper's" if reported else f"alone: no paper reports {run.dataset}"
 ours_vs_paper(results, rows, run.dataset).style.set_caption(
     f"DSSL Table I — ours ({recipes.describe_data(run, ds)}; ACC and NMI in %, "
-    f"mean ± std) {beside}. AE + k-means and DSSL use {ae_name}, the baselines the "
+    f"mean ± std), {beside}. AE + k-means and DSSL use {ae_name}, the baselines the "
     "MLP AE"
 )
 
@@ -234,12 +234,13 @@ fig = plotting.curves(by_t, ["acc", "nmi"])
 # %% tags=["remove-input"]
 paper_cfg, code_cfg = DSSLConfig(), DSSLConfig.official_code()
 acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
-seed_list = ("seed " if len(run.seeds) == 1 else "seeds ") + ", ".join(
-    map(str, run.seeds)
+seed_list = ", ".join(map(str, run.seeds))
+seed_list = (
+    f"mean over seeds {seed_list}" if len(run.seeds) > 1 else f"seed {seed_list}"
 )
 verdict = "beats" if acc["dssl"] > acc["ae_kmeans"] else "does not beat"
 says = [
-    f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, mean over "
+    f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, "
     f"{seed_list}) DSSL reaches ACC {100 * acc['dssl']:.1f} % and {verdict} "
     f"AE + k-means on the same autoencoder ({100 * acc['ae_kmeans']:.1f} %), after "
     f"{cfg.n_epochs} epoch(s) of SGD at lr {cfg.lr:g} with momentum {cfg.momentum:g} "
