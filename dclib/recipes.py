@@ -375,6 +375,78 @@ def describe_autoencoder(run: RunResult) -> str:
     return f"the {arch['kind']} conv AE on {shape} images, latent {arch['latent_dim']}"
 
 
+def reference_tables(
+    runs: dict[str, str],
+    rows_for: Callable[[str], dict[str, dict[str, str]]],
+    names: dict[str, str],
+) -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]]:
+    """The committed reference results (``dclib reference``) of a page's runs beside
+    the papers', one entry per (profile, dataset) that holds any of them: the table
+    (``runs.ours_vs_paper`` headed by the profile) and where its numbers come from
+    (``reference.provenance_table``), both indexed by the paper's names.
+
+    ``runs`` maps a reference run name to the page's name for it (the DCSS page's
+    ``{"ae_kmeans_dcss": "ae_kmeans", "dcss": "dcss"}``); ``rows_for(dataset)`` gives
+    the ``ours_vs_paper`` rows of a dataset; ``names`` maps the page's names to the
+    paper's ("AE + k-means")."""
+    from dclib import reference
+    from dclib.runs import ours_vs_paper
+
+    out = {}
+    for profile, dataset in reference.available():
+        found = reference.results(profile, dataset, list(runs))
+        if not found:
+            continue
+        ours = {runs[name]: r for name, r in found.items()}
+        label = f"reference ({profile})"
+        table = ours_vs_paper(ours, rows_for(dataset), dataset, label=label)
+        where = reference.provenance_table(profile, dataset, list(found))
+        out[profile, dataset] = (
+            table.rename(index=names),
+            where.rename(index=lambda r: names[runs[r]]),
+        )
+    return out
+
+
+def reference_section(
+    label: str,
+    runs: dict[str, str],
+    rows_for: Callable[[str], dict[str, dict[str, str]]],
+    names: dict[str, str],
+) -> list[Any]:
+    """What a page displays of its committed reference (``reference_tables``): per
+    (profile, dataset), the table captioned with the paper's ``label`` ("DSSL Table
+    I") and its provenance; a sentence saying how to produce it when none is
+    committed."""
+    from IPython.display import Markdown
+
+    tables = reference_tables(runs, rows_for, names)
+    if not tables:
+        return [
+            Markdown(
+                "No reference results are committed for these runs yet: `make "
+                "reference` computes them (the `full` profile) and writes them under "
+                "`results/reference/`."
+            )
+        ]
+    out = []
+    for (profile, dataset), (table, where) in tables.items():
+        pct = "ACC and NMI in %, mean ± std over the seeds"
+        out.append(
+            table.style.set_caption(
+                f"{label} — the committed reference (profile {profile}, {dataset}, "
+                f"{pct}) beside the paper's numbers for the full dataset"
+            )
+        )
+        out.append(
+            where.style.set_caption(
+                f"{label} — where the reference numbers on {dataset} come from: "
+                "samples, epochs per stage, seeds, training time, commit, device, date"
+            )
+        )
+    return out
+
+
 def paper_claim(run: Run, ds: Dataset, paper: str, table: str, method: str) -> str:
     """ "The paper reports ACC 98.0 % for DCSS on the full MNIST; this page clustered
     5,000 samples of mnist5k": a page's sentence setting its number beside the

@@ -247,6 +247,18 @@ def results(
     return {name: r for name, r in found.items() if r}
 
 
+def available(root: Path | None = None) -> list[tuple[str, str]]:
+    """The (profile, dataset) pairs that hold committed results (``paper`` first,
+    smoke results left out)."""
+    root = RESULTS_DIR if root is None else root
+    return [
+        (profile, folder.name)
+        for profile in ("paper", "full")
+        for folder in sorted((root / "reference" / profile).glob("*"))
+        if folder.is_dir() and not folder.name.startswith(".")
+    ]
+
+
 def provenance_table(
     profile: str, dataset: str, names: Sequence[str], root: Path | None = None
 ) -> pd.DataFrame:
@@ -266,7 +278,9 @@ def provenance_table(
         first, p = records[0], records[0]["provenance"]
         rows[name] = {
             "n": f"{first['n_samples']:,}",
-            "epochs": ", ".join(f"{k} {v}" for k, v in first["epochs"].items()),
+            "epochs": ", ".join(
+                f"{k} {v}" for k, v in _epochs_by_stage(first["history"]).items()
+            ),
             "seeds": ", ".join(str(r["seed"]) for r in records),
             "train time": _format_seconds(first["train_seconds"]),
             "commit": p["git_commit"][:12],
@@ -432,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 __all__ = [
     "Job",
+    "available",
     "load",
     "main",
     "plan",

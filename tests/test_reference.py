@@ -1,0 +1,180 @@
+"""The reference runner through submitit's local executor, as ``make reference`` runs
+it: the provenance a job writes, a job killed mid-run (SIGKILL) resuming to the same
+metrics, a failing job that does not stop the others; and the pages' reading of the
+committed results (``recipes.reference_tables``)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from dclib import recipes, reference
+from dclib.runs import paper_results, source_hash
+
+JOB = reference.Job("baseline", "blobs", 0, {"method": "dec"})
+"""a smoke-size job of several checkpointed stages (greedy layers, fine-tuning, DEC)"""
+
+
+@pytest.fixture
+def job_env(tmp_path, monkeypatch):
+    """The subprocesses submitit starts get one thread and a run cache of their own
+    (``$DCLIB_CACHE`` is read when a job's process imports dclib)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+    def cache(name: str) -> Path:
+        monkeypatch.setenv("DCLIB_CACHE", str(tmp_path / name))
+        return tmp_path / name
+
+    return cache
+
+
+def _record(root: Path, run: str = "dec", dataset: str = "blobs") -> dict:
+    path = reference.result_path(root, "smoke", dataset, run, 0)
+    return json.loads(path.read_text())
+
+
+def test_a_smoke_job_through_submitit_writes_its_provenance(tmp_path, job_env):
+    job_env("cache")
+    root = tmp_path / "results"
+    job = reference.Job("baseline", "blobs", 0, {"method": "ae_kmeans"})
+    status = reference.run_plan([job], "smoke", root=root, device="cpu", log=print)
+    assert status == {job.name: "done"}
+    rec = _record(root, "ae_kmeans")
+    p = rec["provenance"]
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert p["git_commit"].removesuffix("+dirty") == head
+    assert p["dclib_source"] == source_hash()
+    assert p["profile"] == "smoke" and p["torch"] == torch.__version__
+    assert p["device"].startswith("CPU")
+    assert datetime.datetime.fromisoformat(p["date"]).tzinfo is not None
+    assert p["job_wall_seconds"] > 0
+    assert p["command"] == f"dclib reference --profile smoke --only {job.name}"
+    assert rec["n_samples"] == 512 and rec["seed"] == 0
+    assert re.fullmatch("[0-9a-f]{16}", rec["labels_sha256"])
+    assert set(rec["epochs"]) == {"pretrain", "cluster"}
+    assert 0.0 <= rec["metrics"]["acc"] <= 1.0
+    assert rec["config"]["n_clusters"] == 4
+    # a finished job is skipped, its result untouched
+    again = reference.run_plan([job], "smoke", root=root, device="cpu", log=print)
+    assert again == {job.name: "skipped"}
+    assert _record(root, "ae_kmeans") == rec
+
+
+def test_a_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, job_env):
+    job_env("cache-uninterrupted")
+    clean_root = tmp_path / "clean"
+    assert reference.run_plan([JOB], "smoke", root=clean_root, device="cpu") == {
+        JOB.name: "done"
+    }
+
+    job_env("cache-killed")
+    root = tmp_path / "killed"
+    logs = root / "reference" / "smoke" / ".submitit"
+    logs.mkdir(parents=True)
+    progress = logs / f"{JOB.name}.progress.json"
+    os.environ[reference.PROGRESS_ENV] = str(progress)
+    try:
+        ex = reference.make_executor("local", logs)
+        handle = ex.submit(reference.run_job, JOB, "smoke", "cpu", str(root))
+        deadline = time.monotonic() + 120
+        while not progress.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(int(handle.job_id), signal.SIGKILL)  # kill -9, mid-run
+        while not handle.done():
+            time.sleep(0.05)
+    finally:
+        del os.environ[reference.PROGRESS_ENV]
+    killed_at = json.loads(progress.read_text())
+    assert killed_at["epoch"] >= 1
+    assert not reference.finished(JOB, "smoke", root), "the job ended before the kill"
+    assert handle.state != "COMPLETED"
+
+    status = reference.run_plan([JOB], "smoke", root=root, device="cpu")
+    assert status == {JOB.name: "done"}
+    resumed, clean = _record(root), _record(clean_root)
+    assert resumed["metrics"] == clean["metrics"]
+    assert resumed["labels_sha256"] == clean["labels_sha256"]
+    assert resumed["epochs"] == clean["epochs"]
+
+
+def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, job_env):
+    job_env("cache")
+    root = tmp_path / "results"
+    bad = reference.Job("baseline", "blobs", 0, {"method": "no_such_method"})
+    good = reference.Job("baseline", "blobs", 0, {"method": "ae_kmeans"})
+    lines: list[str] = []
+    status = reference.run_plan(
+        [bad, good], "smoke", root=root, device="cpu", log=lines.append
+    )
+    assert status[good.name] == "done"
+    assert (
+        status[bad.name].startswith("failed") and "no_such_method" in status[bad.name]
+    )
+    assert any(line.startswith(f"FAILED {bad.name}") for line in lines)
+    assert _record(root, "ae_kmeans")["metrics"]["acc"] > 0
+    assert not (root / "reference" / "smoke" / "blobs" / "no_such_method").exists()
+    with pytest.raises(SystemExit) as usage:
+        reference.main(["--profile", "smoke", "--only", "no-such-job"])
+    assert usage.value.code == 2
+
+
+def _fake_result(root: Path, run: str, acc: float) -> None:
+    """A committed result as ``run_job`` writes it (fmnist, full profile, seed 0)."""
+    path = reference.result_path(root, "full", "fmnist", run, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metrics = {"acc": acc, "nmi": acc - 0.1, "nmi_arithmetic": acc - 0.05, "ari": 0.3}
+    rec = {
+        "job": f"baseline-{run}-fmnist-seed0",
+        "run": run,
+        "n_samples": 70000,
+        "seed": 0,
+        "metrics": metrics,
+        "history": [{"stage": "pretrain"}, {"stage": "cluster"}],
+        "epochs": {"pretrain": 1, "cluster": 1},
+        "train_seconds": 3725.0,
+        "provenance": {
+            "git_commit": "0123456789abcdef",
+            "device": "CPU x86_64",
+            "date": "2026-12-02T08:00:44+00:00",
+        },
+    }
+    path.write_text(json.dumps(rec))
+
+
+def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypatch):
+    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    assert recipes.reference_tables({"dec": "dec"}, lambda d: {}, {"dec": "DEC"}) == {}
+    _fake_result(tmp_path, "dec", 0.512)
+    _fake_result(tmp_path, "ae_kmeans_dcss", 0.4)  # not one of the page's runs
+    names = {"dec": "DEC", "dkm_p": "DKM"}
+    tables = recipes.reference_tables(
+        {"dec": "dec", "dkm_p": "dkm_p"},
+        lambda d: recipes.paper_rows(d, "dcss:Table 1", names),
+        names,
+    )
+    assert list(tables) == [("full", "fmnist")]
+    table, where = tables["full", "fmnist"]
+    assert list(table.index) == ["DEC"] and list(where.index) == ["DEC"]
+    assert table.loc["DEC", ("reference (full)", "ACC")].startswith("51.2")
+    theirs = paper_results(
+        paper="dcss", table="Table 1", method="DEC", dataset="fmnist", metric="ACC"
+    ).value.iloc[0]
+    assert table.loc["DEC", ("DCSS Table 1", "ACC")] == f"{theirs:.1f}"
+    assert where.loc["DEC", "n"] == "70,000"
+    assert where.loc["DEC", "train time"] == "1h02m"
+    assert where.loc["DEC", "commit"] == "0123456789ab"
+    shown = recipes.reference_section(
+        "DCSS Table 1", {"dec": "dec"}, lambda d: {}, names
+    )
+    assert len(shown) == 2 and "DCSS Table 1" in shown[0].caption
