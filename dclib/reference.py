@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from dclib import storage
+from dclib.grids import PAGES as GRID_PAGES
 from dclib.runs import RESULTS_DIR, RunResult, source_hash
 from dclib.storage import array_hash
 from dclib.train import PROGRESS_ENV
@@ -46,8 +47,9 @@ from dclib.train import PROGRESS_ENV
 REFERENCE_PROFILES = ("full", "paper", "smoke")
 """profiles the runner accepts (smoke: the tests' and a dry run's)"""
 
-RECIPES = ("baseline", "dssl", "dcss", "dml")
-"""the page recipes a job can run (``recipes.<name>_runs``)"""
+RECIPES = ("baseline", "dssl", "dcss", "dml", "grids")
+"""the page recipes a job can run (``recipes.<name>_runs``; ``grids``: a page's grid
+studies, ``grids.compute``)"""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class Job:
     dataset: str
     seed: int
     args: dict[str, Any] = field(default_factory=dict)
-    """the recipe's own arguments (baseline: ``method``; dml: ``base``)"""
+    """the recipe's own arguments (baseline: ``method``; dml: ``base``; grids:
+    ``page``)"""
 
     @property
     def name(self) -> str:
@@ -76,7 +79,9 @@ MLP_METHODS = ("dcn", "dkm_p", "dkm", "dec", "idec", "ae_kmeans")
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
     """The declared jobs of a profile: the MLP-autoencoder methods on Fashion-MNIST
     (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
-    their 70k runs need a GPU) or on Fashion-MNIST (``paper``)."""
+    their 70k runs need a GPU) or on Fashion-MNIST (``paper``), then the grid studies
+    (sweeps, imbalance, paper vs code) of the DSSL, DCSS and DML pages on the same
+    data: many runs each, the longest jobs, last."""
     if profile not in REFERENCE_PROFILES:
         raise ValueError(
             f"unknown profile {profile!r}; choose one of {REFERENCE_PROFILES}"
@@ -90,7 +95,8 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
         conv += [
             Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")
         ]
-        jobs += mlp[:2] + conv + mlp[2:]  # cheapest first: results land early
+        grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
+        jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
 
 
@@ -171,7 +177,7 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
         profile=profile, dataset=job.dataset, seeds=[job.seed], device=device
     )
     tic = time.perf_counter()
-    produced = _runs_of_job(job, run)
+    produced = _records_of_job(job, run)
     wall = time.perf_counter() - tic
     stamp = {
         "git_commit": git_commit(),
@@ -184,14 +190,27 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
         "command": f"dclib reference --profile {profile} --only {job.name}",
     }
     written = []
-    for name, (result, cfg) in produced.items():
+    for name, body in produced.items():
         path = result_path(root_dir, profile, job.dataset, name, job.seed)
-        record = {
-            "job": job.name,
-            "run": name,
-            "dataset": job.dataset,
+        head = {"job": job.name, "run": name, "dataset": job.dataset, "seed": job.seed}
+        storage.write_json(path, head | body | {"provenance": stamp})
+        written.append(str(path))
+    return written
+
+
+def _records_of_job(job: Job, run) -> dict[str, dict[str, Any]]:
+    """The job's results by run name, as written (without provenance): a run's
+    metrics, history, labels' hash and config; a ``grids`` job's studies
+    (``grids.Grids.to_json``)."""
+    if job.recipe == "grids":
+        from dclib import grids, recipes
+
+        page = job.args["page"]
+        found = grids.compute(run, page, recipes.page_data(run, job.dataset))
+        return {f"grids-{page}": found.to_json()}
+    return {
+        name: {
             "n_samples": int(len(result.arrays["labels"])),
-            "seed": job.seed,
             "config": dataclasses.asdict(cfg),
             "metrics": result.metrics,
             "labels_sha256": array_hash(result.arrays["labels"]),
@@ -200,11 +219,9 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
             ),
             "epochs": _epochs_by_stage(result.history),
             "history": result.history,
-            "provenance": stamp,
         }
-        storage.write_json(path, record)
-        written.append(str(path))
-    return written
+        for name, (result, cfg) in _runs_of_job(job, run).items()
+    }
 
 
 def _epochs_by_stage(history: list[dict]) -> dict[str, int]:

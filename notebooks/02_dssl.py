@@ -22,28 +22,26 @@
 # `_fuzzy.train_cluster_specific`.
 
 # %% tags=["parameters"]
-profile = "quick"  # smoke | quick | paper
-dataset = None  # None: the profile's (mnist5k; paper: fmnist)
-seeds = None  # None: the profile's seeds
-device = "auto"  # auto | cpu | cuda
+profile = "quick"  # smoke | quick | full | paper
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one seed or a list of seeds
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
 import dclib
-from dclib import plotting, recipes
+from dclib import grids, plotting, recipes
 from dclib.methods import FitContext, _fuzzy
-from dclib.methods._common import make_optimizer, stage_records
+from dclib.methods._common import make_optimizer
 from dclib.methods.dssl import DSSLConfig
 from dclib.models import MLPAutoencoder
 from dclib.runs import (
     PAPER_DATASETS,
     ours_vs_paper,
     paper_results,
-    sweep,
     sweep_vs_paper,
 )
 
@@ -182,30 +180,25 @@ display(
 # %% [markdown]
 # Table II studies imbalanced data on MNIST, whatever this page's dataset:
 # `recipes.imbalanced_subsets` takes the full MNIST when it is on disk, else the
-# offline `mnist5k`, then the profile's sweep subset of it, and keeps class $c$ with
-# probability $r + (1 - r)\,c/(K - 1)$ for each retention rate $r$ (§IV-C).
+# offline `mnist5k`, then a stratified subset of it, and keeps class $c$ with
+# probability $r + (1 - r)\,c/(K - 1)$ for each retention rate $r$ (§IV-C). Like the
+# sensitivity studies below it is a grid of runs: `grids.page_grids` reads it from
+# the committed reference when that holds this page's grids, and otherwise computes
+# it now at smoke scale; the captions say which.
 
 # %%
-subsets = recipes.imbalanced_subsets(run)
-imbalance = pd.DataFrame(
-    {"method": NAMES[name], "setting": r, "n": len(part), **res.metrics}
-    for r, part in subsets.items()
-    for name, res in recipes.dssl_runs(
-        run, part, recipes.config(run, "dssl", part), run.seed
-    ).items()
-)
+studies = grids.page_grids(run, "dssl", ds)
+imbalance = studies.studies["imbalance"].replace({"method": NAMES})
 
 # %% tags=["hide-input"]
-sizes = f"n = {imbalance.n.min():,} to {imbalance.n.max():,}"
-source = subsets[recipes.IMBALANCE_RATES[0]].name.split("-sweep")[0]
 sweep_vs_paper(imbalance, "dssl", "Table II", prefix="r=").style.format(
     "{:.1f}", na_rep="—"
 ).set_caption(
     f"DSSL Table II — AE + k-means and DSSL on imbalanced subsets of MNIST, whatever "
-    f"this page's dataset ({source}, the {run.profile.name} profile's sweep subset, "
-    f"{sizes}, seed {run.seed}; class c kept with probability r + (1 - r) c / (K - 1)"
-    "), ours beside the paper's (full MNIST). The paper also lists DEC, IDEC, DCN and "
-    "DKM; this page leaves them out for time"
+    f"this page's dataset ({studies.data['imbalance']}; class c kept with "
+    f"probability r + (1 - r) c / (K - 1)), from {studies.source}, beside the "
+    "paper's (full MNIST). The paper also lists DEC, IDEC, DCN and DKM; this page "
+    "leaves them out for time"
 )
 
 # %% [markdown]
@@ -220,29 +213,23 @@ fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
 # %% [markdown]
 # ## Sensitivity (Figs. 6-8)
 #
-# On the profile's sweep subset of the page's dataset and the first seed, each
-# setting from the same pretrained autoencoder and with the page's epochs. The
-# paper's grid of $T$ is cut to the intervals shorter than those epochs (1 and 2
-# when none is). At the smoke and quick profiles' scale these sweeps are a check that
-# the settings run, not the paper's figures.
+# Each setting from the same pretrained autoencoder, on a stratified subset of the
+# page's dataset (the whole of it in the reference) and the first seed. The paper's
+# grid of $T$ is cut to the intervals shorter than the epochs (1 and 2 when none
+# is).
 
-# %%
-small = run.sweep_subset(ds)
-t_grid = [t for t in (2, 5, 10, 25, 50) if t < cfg.n_epochs] or [1, 2]
-grids = {
-    "zeta": {z: {"zeta": z} for z in (0.0, 0.1, 1.0, 5.0, 7.0)},
-    "T": {t: {"update_interval": t} for t in t_grid},
-    "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
-}
-kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
-swept = {title: sweep("dssl", cfg, small, grid, **kw) for title, grid in grids.items()}
-study = {title: frame for title, (frame, _) in swept.items()}
+# %% tags=["remove-input"]
+display(
+    Markdown(
+        f"These studies come from {studies.source}; they ran on "
+        f"{studies.data['sweeps']}."
+    )
+)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Figs. 6 and 8 — final ACC and NMI against zeta, the update interval T and the fuzziness m, at the profile's sweep-subset scale (smoke and quick: a few hundred images and the capped epochs, a smoke/quick-scale check, not the paper's protocol; first seed).", "name": "fig-dssl-sensitivity"}}
-fig = plotting.sweeps(study)
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 7 — ACC and NMI per epoch of DSSL for each update interval T, at the profile's sweep-subset scale (smoke and quick: a smoke/quick-scale check, not the paper's protocol; first seed).", "name": "fig-dssl-interval"}}
-by_t = {f"T={t}": stage_records(r.history, "cluster") for t, r in swept["T"][1].items()}
-fig = plotting.curves(by_t, ["acc", "nmi"])
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Figs. 6 and 8 — final ACC and NMI against zeta, the update interval T and the fuzziness m (first seed), from the committed reference when it holds them, otherwise from this execution at smoke scale: the line above the figure says which.", "name": "fig-dssl-sensitivity"}}
+fig = plotting.sweeps({t: studies.studies[t] for t in ("zeta", "T", "m")})
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 7 — ACC and NMI per epoch of DSSL for each update interval T (first seed), from the same source as Figs. 6 and 8 (the line above them says which).", "name": "fig-dssl-interval"}}
+fig = plotting.curves(studies.curves["T"], ["acc", "nmi"])
 # %% [markdown]
 # ## What we find
 
@@ -270,14 +257,18 @@ paper2 = paper_results(paper="dssl", table="Table II", metric="ACC")
 paper2 = paper2.pivot(index="setting", columns="method", values="value")
 paper_gain = (paper2["DSSL"] - paper2["AE + k-means"]).mean()
 says.append(
-    f"On the imbalanced MNIST subsets ({source}, {sizes}) DSSL's ACC minus AE + "
+    f"On the imbalanced MNIST subsets ({studies.data['imbalance']}) DSSL's ACC minus AE + "
     f"k-means' averages {gain.mean():+.1f} points over r = "
     f"{', '.join(f'{r:g}' for r in gain.index)} (the paper: {paper_gain:+.1f} on "
     "the full MNIST)."
 )
-best = {t: f.loc[f.acc.idxmax(), "setting"] for t, f in study.items()}
+best = {
+    t: f.loc[f.acc.idxmax(), "setting"]
+    for t, f in studies.studies.items()
+    if t != "imbalance"
+}
 says.append(
-    f"On the {len(small):,}-sample sweep subset the best ACC comes at zeta = "
+    f"In the sensitivity studies ({studies.data['sweeps']}) the best ACC comes at zeta = "
     f"{best['zeta']:g}, T = {best['T']:g} and m = {best['m']:g} (the paper's "
     f"defaults: zeta = {paper_cfg.zeta:g}, T = {paper_cfg.update_interval}, "
     f"m = {paper_cfg.m:g})."
@@ -322,7 +313,9 @@ recipes.config_tables(presets).loc[code_fields].style.set_caption(
 #    of the book's one ImageNet backbone, `recipes.RGB_BACKBONE`, when its weights
 #    are on disk, and DSSL uses the MLP autoencoder on them.
 # 9. **Imbalanced data.** Table II always uses MNIST (`recipes.imbalanced_subsets`:
-#    the full MNIST when on disk, else `mnist5k`), at the profile's sweep-subset size.
-# 10. **Budget.** Capped profiles cap `n_epochs` at `recipes.BUDGETS["dssl"]` and run
-#     the studies on the profile's `sweep_samples` subset; the uncapped profiles
-#     (`full`, `paper`) run the paper's epochs.
+#    the full MNIST when on disk, else `mnist5k`), at the sweep-subset size.
+# 10. **Budget.** Capped profiles cap `n_epochs` at `recipes.BUDGETS["dssl"]`; the
+#     uncapped profiles (`full`, `paper`) run the paper's epochs. The grid studies
+#     (Table II, Figs. 6-8) come from the committed reference (`dclib reference`,
+#     its `grids-dssl` job) when it holds them, and are otherwise computed at smoke
+#     scale (`grids.page_grids`).

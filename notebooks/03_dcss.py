@@ -25,10 +25,10 @@
 # $\arg\max_k q_{ik}$.
 
 # %% tags=["parameters"]
-profile = "quick"  # smoke | quick | paper
-dataset = None  # None: the profile's (mnist5k; paper: fmnist)
-seeds = None  # None: the profile's seeds
-device = "auto"  # auto | cpu | cuda
+profile = "quick"  # smoke | quick | full | paper
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one seed or a list of seeds
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 
 import dclib
 from dclib import functional as Fn
-from dclib import plotting, recipes
+from dclib import grids, plotting, recipes
 from dclib.methods._common import stage_records
 from dclib.methods.dcss import DCSSConfig
 from dclib.runs import (
@@ -46,8 +46,6 @@ from dclib.runs import (
     ours_vs_paper,
     paper_results,
     seed_table,
-    sweep,
-    trained_start,
 )
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -313,108 +311,54 @@ fig = plotting.onehot_residuals(first["dcss"].arrays["q"])
 # %% [markdown]
 # ## Sensitivity, imbalance and the official code
 #
-# The sensitivity studies (Figs. 9 and 10) run on the profile's sweep subset of the
-# page's data (`run.sweep_subset`: `sweep_samples` samples, all of them where the
-# profile sets none) and the first seed, every setting from the same pretrained
-# autoencoder: $\alpha$, $m$ and $T_1$ rerun phase 1, $T_2$ and $\zeta$ rerun phase 2
-# from the subset's DCSS$_u$. The paper's grids of $T_1$ and $T_2$ are cut to the
-# intervals that fit in the page's epochs. At the smoke and quick profiles' scale
-# these studies check that every setting runs; they are not the paper's figures (a
-# later issue moves them to committed reference results).
+# The sensitivity studies (Figs. 9 and 10) run on a stratified subset of the page's
+# data (the whole of it in the reference) and the first seed, every setting from the
+# same pretrained autoencoder: $\alpha$, $m$ and $T_1$ rerun phase 1, $T_2$ and
+# $\zeta$ rerun phase 2 from the subset's DCSS$_u$. The paper's grids of $T_1$ and
+# $T_2$ are cut to the intervals that fit in the epochs. The imbalanced-data study
+# (Fig. 6) uses MNIST, whatever this page's dataset, as the paper does:
+# `recipes.imbalanced_subsets` takes the full MNIST when it is on disk, else the
+# offline `mnist5k`, and keeps class $c$ with probability $r + (1 - r)\,c/(K - 1)$
+# for each retention rate $r$ (§4.8); each subset gets its own config. The last
+# study runs `DCSSConfig()` against `DCSSConfig.official_code()` (official-code
+# notes §1.3-1.4) from the same pretrained autoencoder and k-means centres.
+#
+# These grids are many runs: `grids.page_grids` reads them from the committed
+# reference when it holds this page's grids (`dclib reference`, job `grids-dcss`),
+# and otherwise computes them now at smoke scale.
 
 # %%
-small = run.sweep_subset(ds)
-kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
-t1_grid = [t for t in (2, 5, 10, 15) if t < cfg.phase1_epochs] or [1, 2]
-t2_grid = sorted(
-    {1, cfg.phase2_epochs} | {t for t in (1, 5, 10, 20) if t <= cfg.phase2_epochs}
-)
-phase1_grids = {
-    "alpha": {a: {"alpha": a} for a in (0.0, 0.01, 0.1, 1.0)},
-    "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
-    "T1": {t: {"t1": t} for t in t1_grid},
-}
-study = {
-    title: sweep("dcss_u", cfg, small, grid, **kw)[0]
-    for title, grid in phase1_grids.items()
-}
-start = trained_start(recipes.runs_of(run, "dcss_u", cfg, small, run.seed))
-t2_grid = {t: {"t2": t} for t in t2_grid}
-study["T2"] = sweep("mnet", cfg, small, t2_grid, start=start, **kw)[0]
-zetas = {
-    z: {"zeta": z, "gamma": round(1 - z, 2)} for z in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-}
-zeta_frame, zeta_runs = sweep("mnet", cfg, small, zetas, start=start, **kw)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 9 — sensitivity to alpha, m and T1 (DCSS_u after phase 1) and to T2 (DCSS), at the profile's sweep-subset scale (smoke and quick: a few hundred samples and the capped epochs, a check that the settings run rather than the paper's protocol; first seed).", "name": "fig-dcss-sensitivity"}}
-fig = plotting.sweeps(study)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 10a — zeta + gamma = 1: the fraction of a batch's pairs that contribute to the phase-2 loss per epoch, for each zeta, at the profile's sweep-subset scale (smoke and quick: a smoke/quick-scale check; first seed).", "name": "fig-dcss-pairs"}}
-by_zeta = {
-    f"zeta={z}": stage_records(r.history, "phase2") for z, r in zeta_runs.items()
-}
-fig = plotting.curves(by_zeta, ["pairs"])
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 10b — final ACC and NMI against zeta, with gamma = 1 - zeta, at the profile's sweep-subset scale (smoke and quick: a smoke/quick-scale check; first seed).", "name": "fig-dcss-zeta"}}
-fig = plotting.sweeps({"zeta (gamma = 1 - zeta)": zeta_frame})
-
-# %% [markdown]
-# The imbalanced-data study (Fig. 6) uses MNIST, whatever this page's dataset, as
-# the paper does: `recipes.imbalanced_subsets` takes the full MNIST when it is on
-# disk, else the offline `mnist5k`, then the profile's sweep subset of it, and keeps
-# class $c$ with probability $r + (1 - r)\,c/(K - 1)$ for each retention rate $r$
-# (§4.8). Each subset gets its own config (`recipes.config`: $K$ from the subset).
-
-# %%
-subsets = recipes.imbalanced_subsets(run)
-imbalance = pd.DataFrame(
-    {"method": NAMES[name], "setting": r, "n": len(part), **res.metrics}
-    for r, part in subsets.items()
-    for name, res in recipes.dcss_runs(
-        run, part, recipes.config(run, "dcss", part), run.seed
-    ).items()
-)
-
-# %% tags=["remove-input"]
-source = subsets[recipes.IMBALANCE_RATES[0]].name.split("-sweep")[0]
-sizes = f"n = {imbalance.n.min():,} to {imbalance.n.max():,}"
+studies = grids.page_grids(run, "dcss", ds)
+named = {k: f.replace({"method": NAMES}) for k, f in studies.studies.items()}
 listed = {
-    k: ", ".join(f"{v:g}" for v in g)
-    for k, g in {
-        **{t: list(g) for t, g in phase1_grids.items()},
-        "T2": list(t2_grid),
-        "zeta": list(zetas),
-    }.items()
+    k: ", ".join(f"{v:g}" for v in named[k].setting)
+    for k in ("alpha", "m", "T1", "T2", "zeta")
 }
 display(
     Markdown(
-        f"These studies ran on: the sweeps, {recipes.describe_data(run, small, [run.seed])}"
-        f" (alpha ∈ {{{listed['alpha']}}}, m ∈ {{{listed['m']}}}, T1 ∈ {{{listed['T1']}}}, "
-        f"T2 ∈ {{{listed['T2']}}}, zeta ∈ {{{listed['zeta']}}} with gamma = 1 - zeta); the "
-        f"imbalance study, {source} ({sizes} for r = "
-        f"{', '.join(f'{r:g}' for r in subsets)})."
+        f"These studies come from {studies.source}. The sweeps ran on "
+        f"{studies.data['sweeps']} (alpha ∈ {{{listed['alpha']}}}, m ∈ "
+        f"{{{listed['m']}}}, T1 ∈ {{{listed['T1']}}}, T2 ∈ {{{listed['T2']}}}, zeta ∈ "
+        f"{{{listed['zeta']}}} with gamma = 1 - zeta); the imbalance study on "
+        f"{studies.data['imbalance']}."
     )
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 6 — imbalanced subsets of MNIST, whatever this page's dataset (full MNIST when on disk, else mnist5k; the profile's sweep subset of it; class c kept with probability r + (1 - r) c / (K - 1)): ACC and NMI of AE + k-means, DCSS_u and DCSS against the retention rate r (first seed). The paper also runs DEC, IDEC, DCN and DKM here; this page leaves them out for time.", "name": "fig-dcss-imbalanced"}}
-fig = plotting.sweeps({"retention rate r": imbalance})
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 9 — sensitivity to alpha, m and T1 (DCSS_u after phase 1) and to T2 (DCSS), first seed, from the source stated above the figure (the committed reference, or this execution at smoke scale).", "name": "fig-dcss-sensitivity"}}
+fig = plotting.sweeps({k: named[k] for k in ("alpha", "m", "T1", "T2")})
 
-# %% [markdown]
-# The paper's DCSS and the official code's (official-code notes §1.3-1.4): `DCSSConfig()`
-# against `DCSSConfig.official_code()`, on the sweep subset, from the same pretrained
-# autoencoder and k-means centres (the code's runs are tagged `-code` in the cache).
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 10a — zeta + gamma = 1: the fraction of a batch's pairs that contribute to the phase-2 loss per epoch, for each zeta (first seed; source stated above Fig. 9).", "name": "fig-dcss-pairs"}}
+fig = plotting.curves(studies.curves["zeta"], ["pairs"])
 
-# %%
-code_fields = recipes.official_code_fields("dcss")
-code_cfg = recipes.config(run, "dcss", small, **code_fields)
-variants = {
-    "DCSSConfig()": recipes.dcss_runs(run, small, cfg, run.seed),
-    "DCSSConfig.official_code()": recipes.dcss_runs(
-        run, small, code_cfg, run.seed, tag="-code"
-    ),
-}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 10b — final ACC and NMI against zeta, with gamma = 1 - zeta (first seed; source stated above Fig. 9).", "name": "fig-dcss-zeta"}}
+fig = plotting.sweeps({"zeta (gamma = 1 - zeta)": named["zeta"]})
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 6 — imbalanced subsets of MNIST, whatever this page's dataset (full MNIST when on disk, else mnist5k; class c kept with probability r + (1 - r) c / (K - 1)): ACC and NMI of AE + k-means, DCSS_u and DCSS against the retention rate r (first seed; source stated above Fig. 9). The paper also runs DEC, IDEC, DCN and DKM here; this page leaves them out for time.", "name": "fig-dcss-imbalanced"}}
+fig = plotting.sweeps({"retention rate r": named["imbalance"]})
 
 # %% tags=["hide-input"]
+code_fields = recipes.official_code_fields("dcss")
+code_cfg = recipes.config(run, "dcss", ds, **code_fields)
 configs = {"DCSSConfig()": cfg, "DCSSConfig.official_code()": code_cfg}
 display(
     recipes.config_tables(configs)
@@ -423,17 +367,12 @@ display(
         "The fields on which DCSSConfig.official_code() departs from DCSSConfig()"
     )
 )
-scores = pd.DataFrame(
-    {
-        (v, NAMES[k]): {m.upper(): 100 * r.metrics[m] for m in ("acc", "nmi")}
-        for v, rs in variants.items()
-        for k, r in rs.items()
-        if k != "ae_kmeans"
-    }
-).T
-scores.style.format("{:.1f}").set_caption(
-    "DCSS_u and DCSS with the paper's config and the official code's, on the sweep "
-    f"subset ({recipes.describe_data(run, small, [run.seed])}); ACC and NMI in %"
+versus = named["official code"].query("method != 'AE + k-means'")
+versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
+    index="setting", columns="method", values=["ACC", "NMI"]
+).style.format("{:.1f}").set_caption(
+    "DCSS_u and DCSS with the paper's config and the official code's, on "
+    f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
 )
 
 # %% [markdown]
@@ -486,19 +425,17 @@ if reported:
         + f" with {cfg.phase1_epochs} + {cfg.phase2_epochs} epochs of the paper's "
         f"{paper_cfg.phase1_epochs} + {paper_cfg.phase2_epochs}."
     )
-gap = imbalance.pivot(index="setting", columns="method", values="acc")
+gap = named["imbalance"].pivot(index="setting", columns="method", values="acc")
 gap = 100 * (gap["DCSS"] - gap["AE + k-means"])
 says.append(
-    f"On the imbalanced MNIST subsets ({source}, {sizes}) DCSS's ACC minus AE + "
+    f"On the imbalanced MNIST subsets ({studies.data['imbalance']}) DCSS's ACC minus AE + "
     f"k-means' averages {gap.mean():+.1f} points over r = "
     f"{', '.join(f'{r:g}' for r in gap.index)}."
 )
-code_gap = 100 * (
-    variants["DCSSConfig.official_code()"]["dcss"].metrics["acc"]
-    - variants["DCSSConfig()"]["dcss"].metrics["acc"]
-)
+dcss_acc = versus.query("method == 'DCSS'").set_index("setting").acc
+code_gap = 100 * (dcss_acc["DCSSConfig.official_code()"] - dcss_acc["DCSSConfig()"])
 says.append(
-    f"On the {len(small):,}-sample sweep subset the official code's config changes "
+    f"On {studies.data['sweeps']} the official code's config changes "
     f"DCSS's ACC by {code_gap:+.1f} points against the paper's."
 )
 display(Markdown(" ".join(says)))
@@ -549,8 +486,10 @@ display(Markdown(" ".join(says)))
 #     weights and the images are on disk, and DCSS clusters them with that MLP
 #     (`latent_dim=None`: 20 for vectors, 10 for images).
 # 12. **Imbalanced data.** Fig. 6 always uses MNIST (`recipes.imbalanced_subsets`:
-#     the full MNIST when on disk, else `mnist5k`), at the profile's sweep-subset size.
+#     the full MNIST when on disk, else `mnist5k`), at the sweep-subset size.
 # 13. **Budget.** Capped profiles cap `phase1_epochs` and `phase2_epochs` at
 #     `recipes.BUDGETS["dcss"]` and every other epochs field at the profile's
-#     `max_epochs`, and run the studies on the profile's `sweep_samples` subset; the
-#     paper profile runs the full protocol.
+#     `max_epochs`; the paper profile runs the full protocol. The grid studies (Figs.
+#     6, 9, 10 and the official-code comparison) come from the committed reference
+#     (`dclib reference`, job `grids-dcss`) when it holds them, and are otherwise
+#     computed at smoke scale (`grids.page_grids`).

@@ -28,9 +28,9 @@
 
 # %% tags=["parameters"]
 profile = "quick"  # smoke | quick | full | paper
-dataset = None  # None: the profile's (mnist5k; paper: fmnist)
-seeds = None  # None: the profile's seeds
-device = "auto"  # auto | cpu | cuda
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one seed or a list of seeds
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
@@ -39,7 +39,7 @@ import torch
 from IPython.display import Markdown, display
 
 import dclib
-from dclib import data, plotting, recipes
+from dclib import data, grids, plotting, recipes
 from dclib import functional as Fn
 from dclib.methods import dml
 from dclib.methods._common import stage_records
@@ -288,33 +288,24 @@ fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 # The paper samples subsets of MNIST where class $c$ is kept with probability
 # $r + (1 - r)\, c / (K - 1)$: class 0 with probability $r$, class 9 with 1. This
 # study uses MNIST whatever the page's dataset (`recipes.imbalanced_subsets`: full
-# MNIST when it is on disk, else the offline mnist5k, at the profile's sweep-subset
-# size). AE + k-means is the baselines page's; capped profiles run DSL and DML-DSL
-# only, the others all three bases and their DML.
+# MNIST when it is on disk, else the offline mnist5k, at the sweep-subset size).
+# AE + k-means is the baselines page's; capped profiles run DSL and DML-DSL only,
+# the others all three bases and their DML. Like the official-code comparison and
+# the sensitivity studies below, it is a grid of runs: `grids.page_grids` reads them
+# from the committed reference when it holds this page's grids (`dclib reference`,
+# job `grids-dml`), and otherwise computes them now at smoke scale.
 
 # %%
-parts = recipes.imbalanced_subsets(run)
-imbalance_bases = ("dsl",) if run.profile.max_epochs else BASES
-imbalance = pd.DataFrame(
-    [
-        {"setting": r, "method": (TABLE2 | NAMES)[name], **res.metrics}
-        for r, part in parts.items()
-        for name, res in (
-            recipes.baseline_runs(run, part, run.seed, ["ae_kmeans"])
-            | recipes.dml_table_runs(run, part, run.seed, imbalance_bases)
-        ).items()
-    ]
-)
+studies = grids.page_grids(run, "dml", ds)
+named = {k: f.replace({"method": TABLE2 | NAMES}) for k, f in studies.studies.items()}
+display(Markdown(f"These grid studies come from {studies.source}."))
 
 # %% tags=["hide-input"]
-source = parts[min(parts)].name.rsplit("-r", 1)[0]
-sizes = ", ".join(f"{len(p):,}" for p in parts.values())
-table3 = sweep_vs_paper(imbalance, "dml", "Table III", prefix="r=")
+table3 = sweep_vs_paper(named["imbalance"], "dml", "Table III", prefix="r=")
 table3.style.format("{:.1f}", na_rep="—").set_caption(
     f"DML Table III — imbalanced MNIST, whatever this page's dataset: subsets of "
-    f"{source} (n = {sizes} for r = {', '.join(map(str, parts))}; "
-    f"{run.profile.name} profile, seed {run.seed}), ours beside the paper's (full "
-    "MNIST); ACC and NMI in %"
+    f"{studies.data['imbalance']}, from {studies.source}, ours beside the paper's "
+    "(full MNIST); ACC and NMI in %"
 )
 
 # %% [markdown]
@@ -367,69 +358,34 @@ pd.concat(
 #
 # `DMLConfig.official_code()` sets the official code's departures from the paper
 # (implementation details 2, 4 and 5). Both variants run DML-M from the same base
-# $\mathcal{M}$, on the sweep subset and the first seed; the code's runs are tagged
-# apart in the cache by the fields they override.
-
-# %%
-small = run.sweep_subset(ds)
-code_fields = recipes.official_code_fields("dml")
-variants = {"paper": {}, "official code": code_fields}
-versus = pd.DataFrame(
-    [
-        {"variant": v, "method": NAMES[name], **res.metrics}
-        for v, over in variants.items()
-        for name, res in recipes.dml_table_runs(run, small, run.seed, **over).items()
-        if name.startswith("dml-")
-    ]
-)
+# $\mathcal{M}$, on a stratified subset of the page's dataset and the first seed;
+# the code's runs are tagged apart in the cache by the fields they override.
 
 # %% tags=["hide-input"]
+code_fields = recipes.official_code_fields("dml")
 overrides = ", ".join(f"{k} = {v}" for k, v in code_fields.items())
+versus = named["official code"]
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
-    index="method", columns="variant", values=["ACC", "NMI"]
+    index="method", columns="setting", values=["ACC", "NMI"]
 ).round(1).style.format("{:.1f}").set_caption(
     f"DML-M with the paper's loss and schedule (DMLConfig()) and with the official "
-    f"code's (DMLConfig.official_code(): {overrides}); "
-    f"{recipes.describe_data(run, small, [run.seed])}; ACC and NMI in %"
+    f"code's (DMLConfig.official_code(): {overrides}); {studies.data['sweeps']}, "
+    f"from {studies.source}; ACC and NMI in %"
 )
 
 # %% [markdown]
 # ## Sensitivity (Figs. 6-8)
 #
-# For now on the sweep subset of the page's dataset and the first seed (the paper:
-# Fashion-MNIST for Fig. 6, MNIST for Figs. 7-8): $\lambda \in \{0, 0.01, 0.1, 1\}$
-# (Fig. 6), the number of networks $L$ (Fig. 7; $L = 1$ is a single general
-# autoencoder, larger $L$ gives their own network to the $L - 1$ clusters with the
-# nearest neighbours), and the latent dimension $d$ (Fig. 8; each $d$ retrains the
-# base).
+# On a stratified subset of the page's dataset (the paper: Fashion-MNIST for Fig. 6,
+# MNIST for Figs. 7-8) and the first seed: $\lambda \in \{0, 0.01, 0.1, 1\}$ (Fig. 6),
+# the number of networks $L$ (Fig. 7; $L = 1$ is a single general autoencoder,
+# larger $L$ gives their own network to the $L - 1$ clusters with the nearest
+# neighbours), and the latent dimension $d$ (Fig. 8; each $d$ retrains the base).
 
-# %%
-capped = run.profile.max_epochs is not None
-K = ds.n_clusters
-networks = sorted({1, 2, 4, K} if capped else {1, 2, 3, 4, 5, K})
-grids = {
-    "lambda": {v: ({}, {"lam": v}) for v in (0.0, 0.01, 0.1, 1.0)},
-    "networks L": {v: ({}, {"n_networks": v}) for v in networks if v <= K},
-    "latent dimension d": {
-        v: ({"latent_dim": v}, {}) for v in ((5, 10, 20) if capped else (5, 10, 20, 30))
-    },
-}
-study = {
-    title: pd.DataFrame(
-        [
-            {"setting": v, "method": NAMES[name], **res.metrics}
-            for v, (base_over, over) in grid.items()
-            for name, res in recipes.dml_table_runs(
-                run, small, run.seed, BASES, base_over, **over
-            ).items()
-            if name.startswith("dml-")
-        ]
-    )
-    for title, grid in grids.items()
-}
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Figs. 6-8 — final ACC and NMI of DML-DCN, DML-DKM and DML-DSL against lambda, the number of networks L and the latent dimension d; for now at sweep-subset scale (the profile's sweep subset of the page's dataset, first seed), not the paper's full data.", "name": "fig-dml-sensitivity"}}
-fig = plotting.sweeps(study)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Figs. 6-8 — final ACC and NMI of DML-DCN, DML-DKM and DML-DSL against lambda, the number of networks L and the latent dimension d (first seed), from the source stated above Table III: the committed reference when it holds them, otherwise this execution at smoke scale, not the paper's full data.", "name": "fig-dml-sensitivity"}}
+fig = plotting.sweeps(
+    {k: named[k] for k in ("lambda", "networks L", "latent dimension d")}
+)
 
 # %% [markdown]
 # ## What we find
@@ -461,14 +417,14 @@ if any(int(hard[b][0].max()) == 0 for b in BASES):
         "weighted losses of eq. 3, and what it gains comes from those losses, not "
         "from separate latent spaces."
     )
-code_acc = versus.pivot(index="method", columns="variant", values="acc")
+code_acc = versus.pivot(index="method", columns="setting", values="acc")
 shift = 100 * (code_acc["official code"] - code_acc["paper"])
 says.append(
-    "On the sweep subset the official code's variant moves ACC by "
+    "The official code's variant moves ACC by "
     + ", ".join(f"{shift[n]:+.1f} points for {n}" for n in shift.index)
-    + f" ({recipes.describe_data(run, small, [run.seed])})."
+    + f" ({studies.data['sweeps']}, from {studies.source})."
 )
-if capped:
+if run.profile.max_epochs is not None:
     code_epochs = dml.DMLConfig.official_code().n_epochs
     says.append(
         f"DML ran {cfg.n_epochs} epoch(s) (the code: {code_epochs}) with Adam at "
@@ -523,7 +479,8 @@ display(Markdown(" ".join(says)))
 #     (`recipes.page_data`); images that no conv autoencoder takes (8 x 8 digits)
 #     reach DSL as vectors (`recipes.conv_input`). Table III uses MNIST whatever
 #     the page's dataset, as the paper does.
-# 11. **Budget.** Capped profiles run DML for `recipes.BUDGETS["dml"]` epochs,
-#     Table III with AE + k-means, DSL and DML-DSL only, and the studies (paper vs code, Figs. 6-8) on the
-#     sweep subset with shorter grids for Figs. 7-8; a later change moves the
-#     sensitivity studies to committed reference results.
+# 11. **Budget.** Capped profiles run DML for `recipes.BUDGETS["dml"]` epochs. The
+#     grid studies (Table III, paper vs code, Figs. 6-8) come from the committed
+#     reference (`dclib reference`, job `grids-dml`) when it holds them, and are
+#     otherwise computed at smoke scale (`grids.page_grids`): Table III then runs
+#     AE + k-means, DSL and DML-DSL only, and Figs. 7-8 shorter grids.

@@ -1,0 +1,91 @@
+"""Grid studies: read from the committed reference when present, computed at smoke
+scale otherwise (quick and smoke pages), at the run's scale for full and paper; the
+reference's ``grids`` job writes what pages read back."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import dclib
+from dclib import grids, reference
+
+
+def _tiny(run, page, ds) -> grids.Grids:
+    frame = pd.DataFrame(
+        {
+            "setting": [0.1, 1.0],
+            "n": [len(ds)] * 2,
+            "acc": [0.5, 0.7],
+            "nmi": [0.4, 0.6],
+        }
+    )
+    curves = {"T": {"T=2": [{"acc": 0.5}, {"acc": 0.6}]}}
+    data = {"sweeps": f"{run.profile.name} data", "imbalance": "-"}
+    return grids.Grids({"zeta": frame}, curves, data, "")
+
+
+@pytest.fixture
+def computed(monkeypatch, tmp_path):
+    """``grids.compute`` records the profile it was asked for and returns a tiny
+    study; the reference lives under ``tmp_path``."""
+    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    asked: list[str] = []
+
+    def fake(run, page, ds):
+        asked.append(run.profile.name)
+        return _tiny(run, page, ds)
+
+    monkeypatch.setattr(grids, "compute", fake)
+    return asked
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick"])
+def test_without_a_reference_capped_pages_compute_at_smoke_scale(computed, profile):
+    run = dclib.start_run(profile=profile, dataset="digits", device="cpu")
+    found = grids.page_grids(run, "dssl", dclib.load("digits"))
+    assert computed == ["smoke"]
+    assert "smoke scale" in found.source and "no committed reference" in found.source
+    assert found.data["sweeps"] == "smoke data"
+
+
+def test_full_pages_compute_at_their_own_scale(computed):
+    run = dclib.start_run(profile="full", dataset="digits", device="cpu")
+    found = grids.page_grids(run, "dcss", dclib.load("digits"))
+    assert computed == ["full"] and found.source == "this execution (full)"
+
+
+def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
+    job = reference.Job("grids", "digits", 0, {"page": "dssl"})
+    assert reference.Job("grids", "mnist5k", 0, {"page": "dssl"}) in reference.plan(
+        "full"
+    )
+    written = reference.run_job(job, "full", "cpu", str(tmp_path))
+    assert computed == ["full"]
+    assert written == [
+        str(reference.result_path(tmp_path, "full", "digits", "grids-dssl", 0))
+    ]
+    record = json.loads(open(written[0]).read())
+    assert record["job"] == job.name and record["provenance"]["profile"] == "full"
+    assert reference.finished(job, "full", tmp_path)
+
+    computed.clear()
+    run = dclib.start_run(profile="quick", dataset="digits", device="cpu")
+    found = grids.page_grids(run, "dssl", dclib.load("digits"))
+    assert computed == [], "a committed reference is read, never recomputed"
+    assert found.source.startswith("the committed reference (profile full, commit")
+    pd.testing.assert_frame_equal(
+        found.studies["zeta"], _tiny(run, "dssl", dclib.load("digits")).studies["zeta"]
+    )
+    assert found.curves["T"]["T=2"][1] == {"acc": 0.6}
+    # another seed has no committed grids: computed at smoke scale
+    other = dclib.start_run(profile="quick", dataset="digits", seeds=[3], device="cpu")
+    assert "smoke scale" in grids.page_grids(other, "dssl", dclib.load("digits")).source
+
+
+def test_unknown_page_is_refused():
+    run = dclib.start_run(profile="smoke", dataset="digits", device="cpu")
+    with pytest.raises(ValueError, match="unknown page 'nope'"):
+        grids.compute(run, "nope", dclib.load("digits"))
