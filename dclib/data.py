@@ -46,6 +46,7 @@ from dclib.storage import array_hash, atomic_write, file_sha256, write_text
 
 __all__ = [
     "DATASETS",
+    "OFFLINE",
     "Dataset",
     "DatasetNotAvailable",
     "data_dir",
@@ -765,3 +766,5 @@ _LOADERS: dict[str, Callable[[Path, bool], Dataset]] = {
 }
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
 """Every name :func:`load` accepts."""
+OFFLINE: tuple[str, ...] = ("mnist5k", "digits", "fmnist", "blobs", "curves2d")
+"""The datasets that need no download (``fmnist``: with Debian's package)."""

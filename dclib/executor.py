@@ -2,14 +2,19 @@
 
 Each notebook of ``_toc.yml`` is listed there as ``book/_executed/<stem>``; its source
 is the jupytext file ``notebooks/<stem>.py``. An executed notebook records a key hashed
-from its source, its parameters, the dclib source tree and the CSV files under
-``results/``; while the key matches, the notebook is not run again (a warm cache).
+from its source, its parameters, the dclib source tree, the CSV files under
+``results/`` and the committed reference results; while the key matches, the notebook
+is not run again (a warm cache).
 
 While a notebook runs, one progress line per code cell goes to stdout. Once it has
 run, its outputs are checked: a page must show no stderr stream, no warning and no
 path of the machine that built it (:func:`check_outputs`). A notebook that fails, in
 a cell or in that check, leaves the last good ``<stem>.ipynb`` untouched and is
 written beside it as ``<stem>.failed.ipynb``.
+
+Every page takes the parameters of :data:`PAGE_PARAMETERS`; :func:`plan` refuses a
+parameter that a page does not declare, or a value of the wrong type, before any cell
+runs (papermill itself only warns about an unknown one).
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from dclib.params import conform, parse, type_name
 from dclib.storage import atomic_write, files_hash, json_hash
 
 ROOT = Path(__file__).parents[1]
 EXECUTED = "book/_executed"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
+PYTHON_KERNEL = {"name": "python3", "language": "python", "display_name": "Python 3"}
 
 # The environment the kernel inherits: no progress bars in pages (tqdm reads TQDM_*).
 KERNEL_ENV = {"TQDM_DISABLE": "1"}
@@ -40,6 +48,19 @@ TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
 
 class NotebookOutputError(RuntimeError):
     """An executed notebook shows stderr, a warning or a machine path in a page."""
+
+
+PAGE_PARAMETERS: dict[str, Any] = {
+    "profile": str,
+    "dataset": str | None,
+    "seeds": list[int] | int | None,
+    "device": str,
+}
+"""The parameters every page declares in its cell tagged ``parameters``, and the
+types they take: ``profile`` (smoke, quick, full, paper), ``dataset`` (a name of
+``dclib.data.DATASETS``; None: the profile's), ``seeds`` (one seed or a list; None:
+the profile's) and ``device`` (auto, cpu, cuda, cuda:N). ``dclib.start_run`` checks
+their values. A parameter of one page alone takes the type of its default."""
 
 
 def toc_notebooks(root: Path = ROOT) -> list[str]:
@@ -61,6 +82,7 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
 
 def _tree_hash(root: Path) -> str:
     paths = sorted(root.glob("dclib/**/*.py")) + sorted(root.glob("results/*.csv"))
+    paths += sorted(root.glob("results/reference/[fp]*/*/*/seed=*.json"))
     return files_hash(paths, root)
 
 
@@ -219,8 +241,8 @@ def execute(
                     source,
                     str(tmp),
                     parameters=parameters,
-                    kernel_name="python3",
-                    language="python",
+                    kernel_name=PYTHON_KERNEL["name"],
+                    language=PYTHON_KERNEL["language"],
                     cwd=str(src.parent),
                     progress_bar=False,
                     **hooks,
@@ -254,30 +276,82 @@ def execute(
     return True
 
 
-def execute_all(
-    profile: str,
-    *,
-    root: Path = ROOT,
-    out_dir: Path | None = None,
-    only: list[str] | None = None,
-    force: bool = False,
-) -> list[tuple[str, bool]]:
-    """Execute every notebook of the table of contents (or ``only`` those) in order."""
-    from dclib.profiles import get_profile
+def page_parameters(stem: str, root: Path = ROOT) -> dict[str, Any]:
+    """The parameters that page ``stem`` declares (papermill's inspection of its cell
+    tagged ``parameters``), name -> the type it takes (:data:`PAGE_PARAMETERS`, else
+    the type of its default)."""
+    import jupytext
+    import nbformat
+    import papermill
 
-    get_profile(profile)
+    nb = jupytext.reads((root / "notebooks" / f"{stem}.py").read_text(), "py:percent")
+    nb.metadata.setdefault("kernelspec", PYTHON_KERNEL)  # as ``execute`` runs it
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}.ipynb"
+        nbformat.write(nb, path)
+        declared = papermill.inspect_notebook(path)
+    return {
+        name: PAGE_PARAMETERS.get(name, type(parse(p["default"])))
+        for name, p in declared.items()
+    }
+
+
+def check_parameters(stem: str, parameters: dict[str, Any], root: Path = ROOT) -> None:
+    """A ValueError unless page ``stem`` declares each of ``parameters`` and each
+    value has the declared type; it names the parameter and the page's parameters."""
+    declared = page_parameters(stem, root)
+    listing = ", ".join(f"{name} ({type_name(tp)})" for name, tp in declared.items())
+    for name, value in parameters.items():
+        if name not in declared:
+            raise ValueError(
+                f"{stem} has no parameter {name!r}; its parameters: {listing}"
+            )
+        try:
+            conform(value, declared[name])
+        except TypeError as err:
+            raise ValueError(
+                f"{stem}: parameter {name!r}: {err}; its parameters: {listing}"
+            ) from None
+
+
+def plan(
+    parameters: dict[str, Any],
+    only: Sequence[str] | None = None,
+    root: Path = ROOT,
+) -> list[str]:
+    """The pages of ``_toc.yml`` (or ``only`` those) to execute with ``parameters``,
+    in reading order, checked before any cell runs: every page named exists, every
+    page declares each parameter with a value of its type (:func:`check_parameters`)
+    and ``dclib.start_run`` accepts the values of :data:`PAGE_PARAMETERS`. A
+    ValueError says what is wrong."""
+    from dclib.profiles import start_run
+
     stems = toc_notebooks(root)
     unknown = sorted(set(only or []) - set(stems))
     if unknown:
         raise ValueError(f"not in _toc.yml: {unknown}; the book has {stems}")
+    chosen = [stem for stem in stems if not only or stem in only]
+    for stem in chosen:
+        check_parameters(stem, parameters, root)
+    start_run(**{k: v for k, v in parameters.items() if k in PAGE_PARAMETERS})
+    return chosen
+
+
+def execute_all(
+    parameters: dict[str, Any],
+    *,
+    root: Path = ROOT,
+    out_dir: Path | None = None,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+) -> list[tuple[str, bool]]:
+    """Execute every page of the table of contents (or ``only`` those) in order with
+    ``parameters`` (``profile`` among them), once :func:`plan` has checked them."""
+    label = ", ".join(f"{name}={value}" for name, value in parameters.items())
     done = []
-    for stem in stems:
-        if only and stem not in only:
-            continue
-        _print(f"{stem} ({profile}) ...")
-        ran = execute(
-            stem, {"profile": profile}, root=root, out_dir=out_dir, force=force
-        )
-        _print(f"{'executed' if ran else 'unchanged, kept'}: {stem} ({profile})")
+    for stem in plan(parameters, only, root):
+        _print(f"{stem} ({label}) ...")
+        ran = execute(stem, parameters, root=root, out_dir=out_dir, force=force)
+        _print(f"{'executed' if ran else 'unchanged, kept'}: {stem} ({label})")
         done.append((stem, ran))
     return done

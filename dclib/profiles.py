@@ -4,8 +4,10 @@ A profile changes only how much data, how many epochs and how many seeds a run u
 hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
-- ``quick`` (default): the offline datasets, at most 20 epochs, two seeds that
-  share one pretrained autoencoder, CPU;
+- ``quick`` (default): the offline datasets, at most 50 epochs of pretraining
+  (where every later number starts) and 20 of each clustering stage, two seeds that
+  share one pretrained autoencoder, CPU; its grid studies run at smoke scale unless
+  the committed reference holds them (``dclib.grids``);
 - ``full``: the full offline data at the papers' epochs (CPU hours): what
   ``dclib reference`` runs and commits;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
@@ -42,6 +44,10 @@ class Profile:
     sweep_samples: int | None = None
     """samples of the subsets that sensitivity sweeps and imbalanced-data studies
     draw (stratified); None: the whole dataset"""
+    pretrain_epochs: int | None = None
+    """cap on the epochs of autoencoder pretraining, which every method with the same
+    pretraining config shares (None: ``max_epochs``); a profile may spend more
+    there than on the clustering stages, since every later number starts from it"""
     tsne_samples: int = 2000
     """random samples each t-SNE panel shows (t-SNE is quadratic in them)"""
     pretrain_seed: int | None = None
@@ -49,9 +55,22 @@ class Profile:
     autoencoder pretrained with this seed (``PretrainConfig.seed``), and differ from
     k-means on"""
 
+    @property
+    def epoch_caps(self) -> str:
+        """The caps in words: "at most 50 epochs of pretraining and 20 per clustering
+        stage", or "the papers' epochs"."""
+        if self.max_epochs is None:
+            return "the papers' epochs"
+        pre = self.max_epochs if self.pretrain_epochs is None else self.pretrain_epochs
+        return (
+            f"at most {pre} epochs of pretraining and {self.max_epochs} per "
+            "clustering stage"
+        )
+
     def cap_epochs(self, cfg: Any, tighter: dict[str, int] | None = None) -> Any:
         """``cfg`` with every int field named ``*epochs`` (nested configs included)
-        capped at ``max_epochs``; every other field keeps the paper's value.
+        capped at ``max_epochs`` (a pretraining config's at ``pretrain_epochs``);
+        every other field keeps the paper's value.
 
         A profile with a ``pretrain_seed`` also sets it on every pretraining config.
         ``tighter`` caps named fields of ``cfg`` lower still (a page's budget for
@@ -59,6 +78,9 @@ class Profile:
         does not cap (``paper``)."""
         if self.max_epochs is None:
             return cfg
+        pretraining = isinstance(cfg, PretrainConfig)
+        limit = self.pretrain_epochs if pretraining else None
+        limit = self.max_epochs if limit is None else limit
         tighter = tighter or {}
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(cfg):
@@ -69,9 +91,9 @@ class Profile:
                 value is None or isinstance(value, int)
             ):
                 # None: "as many as the paper's iterations take" (DEC), capped too
-                cap = min(self.max_epochs, tighter.get(f.name, self.max_epochs))
+                cap = min(limit, tighter.get(f.name, limit))
                 changes[f.name] = cap if value is None else min(value, cap)
-        if isinstance(cfg, PretrainConfig) and self.pretrain_seed is not None:
+        if pretraining and self.pretrain_seed is not None:
             changes["seed"] = self.pretrain_seed
         return dataclasses.replace(cfg, **changes)
 
@@ -93,10 +115,12 @@ PROFILES: dict[str, Profile] = {
             name="quick",
             n_samples=None,
             max_epochs=20,
+            pretrain_epochs=50,
             seeds=(0, 1),
             dataset="mnist5k",
-            description="default: offline data, at most 20 epochs, 2 seeds sharing "
-            "one pretrained autoencoder, minutes on a CPU",
+            description="default: offline data, at most 50 epochs of pretraining and "
+            "20 of each clustering stage, 2 seeds sharing one pretrained autoencoder, "
+            "minutes on a CPU",
             sweep_samples=300,
             tsne_samples=500,
             pretrain_seed=0,
@@ -177,15 +201,15 @@ def start_run(
     *,
     profile: str,
     dataset: str | None = None,
-    seed: int | None = None,
-    seeds: Sequence[int] | None = None,
+    seeds: int | Sequence[int] | None = None,
     device: str = "auto",
 ) -> Run:
     """Validate a notebook's parameters, seed every generator and pick the device.
 
-    ``dataset`` and ``seeds`` default to the profile's; a single ``seed`` may stand
-    for ``seeds``. Every notebook calls this in its first cell after the papermill
-    parameters, so a bad parameter fails there with a ``ValueError`` that names it.
+    ``dataset`` and ``seeds`` default to the profile's; one seed (an int) stands for
+    a list of one. Every notebook calls this in its first cell after the papermill
+    parameters, so a bad parameter fails there with a ``ValueError`` that names it;
+    ``dclib execute`` and ``dclib run`` call it before anything runs.
     """
     prof = get_profile(profile)
     dataset = prof.dataset if dataset is None else dataset
@@ -193,9 +217,9 @@ def start_run(
         raise ValueError(
             f"unknown dataset {dataset!r}; choose one of {sorted(data.DATASETS)}"
         )
-    if seed is not None:
-        seeds = [seed]
     seeds = prof.seeds if seeds is None else seeds
+    if isinstance(seeds, int):
+        seeds = [seeds]  # a bool too: seed_everything refuses it
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or not seeds:
         raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}")
     for s in seeds:

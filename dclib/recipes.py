@@ -25,11 +25,11 @@ from dclib.profiles import Run
 from dclib.runs import RunResult, cluster, setting_tag, trained_start
 
 BUDGETS: dict[str, dict[str, int]] = {
-    "dssl": {"n_epochs": 2},
-    "dcss_u": {"phase1_epochs": 2, "phase2_epochs": 10},
-    "dcss": {"phase1_epochs": 2, "phase2_epochs": 10},
-    "mnet": {"phase1_epochs": 2, "phase2_epochs": 10},
-    "dml": {"n_epochs": 1},
+    "dssl": {"n_epochs": 5},
+    "dcss_u": {"phase1_epochs": 5, "phase2_epochs": 10},
+    "dcss": {"phase1_epochs": 5, "phase2_epochs": 10},
+    "mnet": {"phase1_epochs": 5, "phase2_epochs": 10},
+    "dml": {"n_epochs": 3},
 }
 """capped profiles' epochs of the stages that take K optimiser steps per batch, ten
 times the cost of an autoencoder epoch: DSSL (the paper: 100), DCSS phase 1 (200)

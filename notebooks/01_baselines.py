@@ -33,10 +33,10 @@
 # are DKM$_p$.
 
 # %% tags=["parameters"]
-profile = "quick"  # smoke | quick | paper
-dataset = None  # None: the profile's (mnist5k; paper: fmnist)
-seeds = None  # None: the profile's seeds
-device = "auto"  # auto | cpu | cuda
+profile = "quick"  # smoke | quick | full | paper
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one seed or a list of seeds
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
@@ -259,7 +259,7 @@ def budget(m: str) -> str:
 found.append("; ".join(budget(m) for m in ("dec", "idec")) + " on the first seed.")
 if run.profile.max_epochs:
     found.append(
-        f"Every method here was trained for at most {run.profile.max_epochs} epochs per stage on {len(ds):,} images ({run.profile.name} profile), far from the papers' protocol, and nothing was tuned on labels to make up for it; the implementation details below list what else differs."
+        f"Every method here was trained for {run.profile.epoch_caps} on {len(ds):,} images ({run.profile.name} profile), far from the papers' protocol, and nothing was tuned on labels to make up for it; the implementation details below list what else differs."
     )
 display(Markdown(" ".join(found)))
 
@@ -331,7 +331,7 @@ display(
    labels only score it (and draw learning curves through `y_monitor`, which a test
    shows changes nothing).
 8. **Data and epochs.** This page ran on {recipes.describe_data(run, ds)}, with
-   {f"every epoch count capped at {run.profile.max_epochs}" if run.profile.max_epochs else "the papers' epochs"};
+   {run.profile.epoch_caps};
    the paper profile runs the full Fashion-MNIST with the papers' epochs.
 """)
 )

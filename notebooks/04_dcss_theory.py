@@ -31,10 +31,10 @@
 # point) that meets a statement's hypotheses and breaks its claim.
 
 # %% tags=["parameters"]
-profile = "quick"  # smoke | quick | paper
-dataset = None  # None: the profile's (mnist5k; paper: fmnist)
-seeds = None  # None: the profile's seeds (the trained check uses the first)
-device = "auto"  # auto | cpu | cuda
+profile = "quick"  # smoke | quick | full | paper
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one or a list (the trained check uses the first)
+device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np

@@ -428,8 +428,8 @@ if run.profile.max_epochs is not None:
     code_epochs = dml.DMLConfig.official_code().n_epochs
     says.append(
         f"DML ran {cfg.n_epochs} epoch(s) (the code: {code_epochs}) with Adam at "
-        f"lr {cfg.lr:g} and batch {cfg.batch_size:,}, from bases trained with at most "
-        f"{run.profile.max_epochs} epochs per stage, on {len(ds):,} samples of "
+        f"lr {cfg.lr:g} and batch {cfg.batch_size:,}, from bases trained with "
+        f"{run.profile.epoch_caps}, on {len(ds):,} samples of "
         f"{ds.name}: the paper's gains (Table I) come from the full protocol, which "
         "the paper profile runs."
     )

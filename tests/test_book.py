@@ -118,11 +118,16 @@ def test_unknown_notebook_is_a_value_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("profile", "fast"), ("dataset", "imagenet"), ("seed", -1)]
+    ("name", "value", "match"),
+    [
+        ("profile", "fast", "profile"),
+        ("dataset", "imagenet", "dataset"),
+        ("seeds", -1, "seed"),
+    ],
 )
-def test_bad_papermill_parameter_fails_in_the_first_cell(tmp_path, name, value):
+def test_bad_papermill_parameter_fails_in_the_first_cell(tmp_path, name, value, match):
     params = {"profile": "smoke", name: value}
-    with pytest.raises(PapermillExecutionError, match=f"ValueError.*{name}") as err:
+    with pytest.raises(PapermillExecutionError, match=f"ValueError.*{match}") as err:
         execute("00_getting_started", params, out_dir=tmp_path)
     assert err.value.exec_count == 3  # parameters, injected parameters, then this one
 

@@ -36,14 +36,14 @@ def test_a_missing_cuda_index_raises(monkeypatch):
 
 
 def test_start_run_validates_and_caps_data():
-    run = start_run(profile="smoke", dataset="digits", seed=3)
+    run = start_run(profile="smoke", dataset="digits", seeds=3)
     ds = run.load()
     assert len(ds) == PROFILES["smoke"].n_samples
     assert "`smoke`" in run.describe() and "`digits`" in run.describe()
 
 
 def test_quick_profile_keeps_all_data():
-    assert len(start_run(profile="quick", dataset="digits", seed=0).load()) == 1797
+    assert len(start_run(profile="quick", dataset="digits", seeds=[0]).load()) == 1797
 
 
 @pytest.mark.parametrize(
@@ -51,13 +51,14 @@ def test_quick_profile_keeps_all_data():
     [
         ({"profile": "fast"}, "profile"),
         ({"dataset": "imagenet"}, "dataset"),
-        ({"seed": -1}, "seed"),
-        ({"seed": "0"}, "seed"),
+        ({"seeds": -1}, "seed"),
+        ({"seeds": "0"}, "seed"),
+        ({"seeds": True}, "seed"),
         ({"device": "tpu"}, "device"),
     ],
 )
 def test_bad_parameters_raise_value_error(kwargs, match):
-    params = {"profile": "smoke", "dataset": "digits", "seed": 0, "device": "auto"}
+    params = {"profile": "smoke", "dataset": "digits", "seeds": 0, "device": "auto"}
     with pytest.raises(ValueError, match=match):
         start_run(**(params | kwargs))
 
@@ -66,6 +67,7 @@ def test_seeds_default_to_the_profile_and_validate():
     assert start_run(profile="quick").seeds == PROFILES["quick"].seeds
     assert start_run(profile="paper").dataset == "fmnist"
     assert start_run(profile="smoke", seeds=[3, 4]).seed == 3
+    assert start_run(profile="smoke", seeds=3).seeds == (3,)
     for bad in ([], "01", [0, -2], [1.5]):
         with pytest.raises(ValueError, match="seed"):
             start_run(profile="smoke", seeds=bad)
@@ -75,12 +77,25 @@ def test_cap_epochs_reaches_nested_configs_and_nothing_else():
     from dclib.methods.baselines import DECConfig
 
     cfg = PROFILES["quick"].cap_epochs(DECConfig())
-    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 20
+    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 50  # pretrain_epochs
     assert cfg.max_iter == DECConfig().max_iter
     assert cfg.update_interval == DECConfig().update_interval
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
     assert PROFILES["paper"].cap_epochs(DECConfig()) == DECConfig()
     assert PROFILES["smoke"].cap_epochs(DECConfig()).pretrain.n_epochs == 2
+
+
+def test_pretraining_has_its_own_cap_defaulting_to_max_epochs():
+    from dclib.methods.baselines import DCNConfig
+
+    quick, smoke = PROFILES["quick"], PROFILES["smoke"]
+    assert quick.pretrain_epochs > quick.max_epochs and smoke.pretrain_epochs is None
+    cfg = quick.cap_epochs(DCNConfig())  # the paper: 50 pretraining epochs
+    assert (cfg.n_epochs, cfg.pretrain.n_epochs) == (20, min(50, quick.pretrain_epochs))
+    capped = dataclasses.replace(quick, pretrain_epochs=7)
+    assert capped.cap_epochs(DCNConfig()).pretrain.n_epochs == 7
+    assert capped.cap_epochs(PretrainConfig(n_epochs=200)).n_epochs == 7
+    assert smoke.cap_epochs(PretrainConfig(n_epochs=200)).n_epochs == smoke.max_epochs
 
 
 def test_dec_epochs_none_is_capped_to_the_profiles_max_epochs():
@@ -98,7 +113,7 @@ def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
     from dclib.methods.dcss import DCSSConfig
 
     cfg = PROFILES["quick"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2})
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 20)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 50)
     assert PROFILES["paper"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2}) == (
         DCSSConfig()
     )
