@@ -47,7 +47,9 @@ class Profile:
     pretrain_epochs: int | None = None
     """cap on the epochs of autoencoder pretraining, which every method with the same
     pretraining config shares (None: ``max_epochs``); a profile may spend more
-    there than on the clustering stages, since every later number starts from it"""
+    there than on the clustering stages, since every later number starts from it.
+    The reference runner sets it on an uncapped profile for the jobs whose paper
+    count a CPU cannot do (``reference.Job.pretrain_cap``)"""
     tsne_samples: int = 2000
     """random samples each t-SNE panel shows (t-SNE is quadratic in them)"""
     pretrain_seed: int | None = None
@@ -76,19 +78,20 @@ class Profile:
         ``tighter`` caps named fields of ``cfg`` lower still (a page's budget for
         stages that take K optimiser steps per batch); it is ignored when the profile
         does not cap (``paper``)."""
-        if self.max_epochs is None:
-            return cfg
         pretraining = isinstance(cfg, PretrainConfig)
-        limit = self.pretrain_epochs if pretraining else None
-        limit = self.max_epochs if limit is None else limit
+        limit = self.max_epochs
+        if pretraining and self.pretrain_epochs is not None:
+            limit = self.pretrain_epochs
         tighter = tighter or {}
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(cfg):
             value = getattr(cfg, f.name)
             if dataclasses.is_dataclass(value):
                 changes[f.name] = self.cap_epochs(value)
-            elif f.name.endswith("epochs") and (
-                value is None or isinstance(value, int)
+            elif (
+                limit is not None
+                and f.name.endswith("epochs")
+                and (value is None or isinstance(value, int))
             ):
                 # None: "as many as the paper's iterations take" (DEC), capped too
                 cap = min(limit, tighter.get(f.name, limit))

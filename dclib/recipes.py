@@ -441,7 +441,8 @@ def reference_section(
         out.append(
             where.style.set_caption(
                 f"{label} — where the reference numbers on {dataset} come from: "
-                "samples, epochs per stage, seeds, training time, commit, device, date"
+                "samples, epochs per stage, the CPU cap where the paper's count did "
+                "not fit, seeds, training time, commit, device, date"
             )
         )
     return out

@@ -178,3 +178,35 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
         "DCSS Table 1", {"dec": "dec"}, lambda d: {}, names
     )
     assert len(shown) == 2 and "DCSS Table 1" in shown[0].caption
+
+
+def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_path):
+    jobs = {j.name: j for j in reference.plan("full")}
+    capped = {n: j.pretrain_cap for n, j in jobs.items() if j.pretrain_cap}
+    assert capped == {"baseline-dec-fmnist-seed0": 50, "baseline-idec-fmnist-seed0": 50}
+    assert not any(j.pretrain_cap for j in reference.plan("paper"))
+    _fake_result(tmp_path, "dec", 0.5)
+    path = reference.result_path(tmp_path, "full", "fmnist", "dec", 0)
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"pretrain_cap": 50}))
+    _fake_result(tmp_path, "dcn", 0.5)
+    where = reference.provenance_table("full", "fmnist", ["dec", "dcn"], tmp_path)
+    assert where.loc["dec", "CPU cap"] == "pretraining ≤ 50 epochs"
+    assert where.loc["dcn", "CPU cap"] == "none"
+
+
+def test_a_capped_job_pretrains_at_its_cap(tmp_path, job_env, monkeypatch):
+    job_env("cache")
+    seen = []
+    real = reference._records_of_job
+
+    def spy(job, run):
+        seen.append(run.profile.cap_epochs(recipes.config(run, "dec", run.load())))
+        return real(job, run)
+
+    monkeypatch.setattr(reference, "_records_of_job", spy)
+    job = reference.Job("baseline", "blobs", 0, {"method": "dec"}, pretrain_cap=1)
+    reference.run_job(job, "smoke", "cpu", str(tmp_path))
+    assert seen[0].pretrain.n_epochs == 1 and seen[0].n_epochs == 2
+    assert _record(tmp_path)["pretrain_cap"] == 1
+    layers = len(seen[0].hidden) + 1  # greedy: one epoch per layer pair, then one
+    assert _record(tmp_path)["epochs"]["pretrain"] == layers + 1
