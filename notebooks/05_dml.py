@@ -275,11 +275,14 @@ else:
         Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
     )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 5 — reconstruction loss L_r, clustering loss L_c and total loss L per epoch of each DML-M, each the mean over the K runs of the batch sums (first seed).", "name": "fig-dml-losses"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 5 — reconstruction loss L_r, clustering loss L_c and total loss L per epoch of each DML-M, each the mean over the K runs of the batch sums; this execution's runs (first seed) and, where committed, the reference runs at the code's 10 epochs.", "name": "fig-dml-losses"}}
 losses = {
     NAMES[f"dml-{b}"]: stage_records(first[f"dml-{b}"].history, "cluster")
     for b in BASES
 }
+losses |= recipes.reference_curves(
+    {NAMES[f"dml-{b}"]: f"dml-{b}" for b in BASES}, run.dataset, "cluster"
+)
 fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 
 # %% [markdown]

@@ -210,3 +210,12 @@ def test_a_capped_job_pretrains_at_its_cap(tmp_path, job_env, monkeypatch):
     assert _record(tmp_path)["pretrain_cap"] == 1
     layers = len(seen[0].hidden) + 1  # greedy: one epoch per layer pair, then one
     assert _record(tmp_path)["epochs"]["pretrain"] == layers + 1
+
+
+def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
+    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    assert recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster") == {}
+    _fake_result(tmp_path, "dec", 0.5)
+    curves = recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster")
+    assert curves == {"DEC (reference, full)": [{"stage": "cluster"}]}
+    assert recipes.reference_curves({"DEC": "dec"}, "mnist5k", "cluster") == {}
