@@ -4,7 +4,7 @@ A profile changes only how much data, how many epochs and how many seeds a run u
 hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
-- ``quick`` (default): the offline datasets, at most 50 epochs of pretraining
+- ``quick`` (default): the offline datasets, at most 40 epochs of pretraining
   (where every later number starts) and 20 of each clustering stage, two seeds that
   share one pretrained autoencoder, CPU; its grid studies run at smoke scale unless
   the committed reference holds them (``dclib.grids``);
@@ -118,10 +118,10 @@ PROFILES: dict[str, Profile] = {
             name="quick",
             n_samples=None,
             max_epochs=20,
-            pretrain_epochs=50,
+            pretrain_epochs=40,
             seeds=(0, 1),
             dataset="mnist5k",
-            description="default: offline data, at most 50 epochs of pretraining and "
+            description="default: offline data, at most 40 epochs of pretraining and "
             "20 of each clustering stage, 2 seeds sharing one pretrained autoencoder, "
             "minutes on a CPU",
             sweep_samples=300,

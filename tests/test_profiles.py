@@ -77,7 +77,7 @@ def test_cap_epochs_reaches_nested_configs_and_nothing_else():
     from dclib.methods.baselines import DECConfig
 
     cfg = PROFILES["quick"].cap_epochs(DECConfig())
-    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 50  # pretrain_epochs
+    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 40  # pretrain_epochs
     assert cfg.max_iter == DECConfig().max_iter
     assert cfg.update_interval == DECConfig().update_interval
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
@@ -113,7 +113,7 @@ def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
     from dclib.methods.dcss import DCSSConfig
 
     cfg = PROFILES["quick"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2})
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 50)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 40)
     assert PROFILES["paper"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2}) == (
         DCSSConfig()
     )

@@ -47,7 +47,7 @@ def test_budgets_cap_the_k_step_stages_unless_the_profile_is_paper():
     quick, paper = start_run(profile="quick"), start_run(profile="paper")
     assert recipes.config(quick, "dssl", ds).n_epochs == 2
     cfg = recipes.config(quick, "dcss", ds)
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 10, 50)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 10, 40)
     assert recipes.config(quick, "dml", ds).n_epochs == 1
     assert recipes.config(quick, "dec", ds).n_epochs == 20  # no budget: the cap
     assert recipes.config(paper, "dssl", ds).n_epochs == 100
