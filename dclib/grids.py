@@ -31,9 +31,6 @@ from dclib.methods._common import stage_records
 from dclib.profiles import PROFILES, Run
 from dclib.runs import RunResult, sweep, trained_start
 
-PAGES = ("dssl", "dcss", "dml")
-"""the pages that have grid studies (the reference's ``grids`` jobs)"""
-
 
 @dataclass(frozen=True)
 class Grids:
@@ -229,6 +226,9 @@ COMPUTE: dict[str, Callable[[Run, Dataset], Grids]] = {
     "dcss": _dcss,
     "dml": _dml,
 }
+
+PAGES = tuple(COMPUTE)
+"""the pages that have grid studies (the reference's ``grids`` jobs)"""
 
 
 def compute(run: Run, page: str, ds: Dataset) -> Grids:
