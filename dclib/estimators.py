@@ -148,6 +148,24 @@ class DCSS(DeepClusterer):
         return self.predict_proba(X).argmax(1).astype(np.int64)
 
 
+class DynAE(DeepClusterer):
+    """DynAE, Mrabah et al. (2020) (``DynAEConfig``): the MLP AE pretrained with
+    augmentation (images) and the ACAI critic, then the dynamic loss. Labels are
+    argmax q (or the final k-means, ``final_kmeans``)."""
+
+    method = "dynae"
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Student-t assignments q (n, K) to the centres (DynAE eq. 4)."""
+        z = torch.as_tensor(self.transform(X))
+        mu = torch.as_tensor(self.cluster_centers_)
+        return Fn.student_t_assignment(z, mu, self.result_config_.alpha).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """argmax q (DynAE §4.2)."""
+        return self.predict_proba(X).argmax(1).astype(np.int64)
+
+
 class DML(DeepClusterer):
     """DML, Sadeghi and Armanfard (2022) (``DMLConfig``): trains the base method M
     (``base``: "dsl" = DCSS_u, "dcn" or "dkm"), then one autoencoder per difficult

@@ -289,3 +289,93 @@ def has_adjacent_neighbour(
         return torch.zeros(len(q), dtype=torch.bool, device=q.device)
     sim, _ = knn(q, 1, metric="inner_product", exclude_self=True, chunk=chunk)
     return sim[:, 0] >= zeta
+
+
+def top_two(q: Tensor) -> tuple[Tensor, Tensor]:
+    """DynAE eq. 5: the highest and second-highest assignment of each row, (n,) each.
+
+    h_i1 = max_j q_ij and h_i2 the next value down. Eq. 5 takes the largest value
+    strictly below h_i1; a row whose top two are exactly equal has h_i2 = h_i1 here
+    (a gap of 0, so the sample counts as conflicted), which is the only case where
+    the two readings differ.
+    """
+    if q.ndim != 2 or q.shape[1] < 2:
+        raise ValueError(f"need q (n, K) with K >= 2, got {tuple(q.shape)}")
+    h = q.topk(2, dim=1).values  # (n, 2), descending
+    return h[:, 0], h[:, 1]
+
+
+def unconflicted(q: Tensor, beta1: float, beta2: float, strict: bool = False) -> Tensor:
+    """DynAE eq. 13: (n,) bool, the set S of reliable samples.
+
+    x_i is in S iff h_i1 >= beta1 and h_i1 - h_i2 >= beta2 (``strict``: > and >, as
+    the official code tests). Its complement is the conflicted set S-bar of eq. 8:
+    h_i1 < beta1 or h_i1 - h_i2 < beta2.
+    """
+    h1, h2 = top_two(q)
+    if strict:
+        return (h1 > beta1) & (h1 - h2 > beta2)
+    return (h1 >= beta1) & (h1 - h2 >= beta2)
+
+
+def conflicted(q: Tensor, beta1: float, beta2: float, strict: bool = False) -> Tensor:
+    """DynAE eq. 8: (n,) bool, the conflicted set S-bar, the complement of eq. 13."""
+    return ~unconflicted(q, beta1, beta2, strict)
+
+
+def confidence_thresholds(kappa: float, n_clusters: int) -> tuple[float, float]:
+    """DynAE eq. 10: beta1 = kappa / K and beta2 = beta1 / 2."""
+    if n_clusters < 2 or kappa <= 0:
+        raise ValueError(f"need K >= 2 and kappa > 0, got K={n_clusters}, {kappa}")
+    beta1 = kappa / n_clusters
+    return beta1, beta1 / 2
+
+
+def reconstructed_share(conflicted_mask: Tensor) -> float:
+    """DynAE eq. 11 (and R-DC eq. 15 with its own selection): tau = |S-bar| / N, the
+    share of samples still trained to reconstruct themselves."""
+    if conflicted_mask.ndim != 1 or conflicted_mask.dtype != torch.bool:
+        raise ValueError("need a (n,) bool mask")
+    return conflicted_mask.float().mean().item()
+
+
+def construction_loss(
+    x_hat: Tensor,
+    x: Tensor,
+    target: Tensor,
+    construct: Tensor,
+    per_element: bool = False,
+) -> Tensor:
+    """The decoder-target loss of DynAE eq. 9 (R-DC eq. 12 with its own selection).
+
+    Samples in ``construct`` (B,) bool are trained to output ``target`` (their
+    centroid image g(sigma(x_i))); the others to reconstruct ``x``:
+    ||t_i - x_hat_i||^2 with t_i = target_i if constructed else x_i, averaged over
+    the batch (the equation's sum over samples, per sample). ``per_element``
+    divides by the number of features too: the element-wise mean of both official
+    codes. ``target`` carries no gradient.
+    """
+    if not x_hat.shape == x.shape == target.shape or construct.shape != x.shape[:1]:
+        raise ValueError(
+            f"need x_hat, x, target of one shape and construct (B,), got "
+            f"{tuple(x_hat.shape)}, {tuple(x.shape)}, {tuple(target.shape)}, "
+            f"{tuple(construct.shape)}"
+        )
+    keep = construct.view(-1, *([1] * (x.ndim - 1)))
+    t = torch.where(keep, target.detach(), x)
+    per_sample = (x_hat - t).pow(2).flatten(1).sum(1)  # (B,)
+    return per_sample.mean() / (x[0].numel() if per_element else 1)
+
+
+def pull_loss(z: Tensor, target: Tensor, pull: Tensor, per_element: bool = False):
+    """The latent-target loss of DynAE eq. 12 (R-DC eq. 13 with its own selection):
+    ||z_i - target_i||^2 for the samples in ``pull`` (B,) bool, 0 for the others,
+    averaged over the batch; ``per_element`` divides by the code size too (the
+    official codes' element-wise mean). ``target`` (B, m) carries no gradient."""
+    if z.shape != target.shape or pull.shape != z.shape[:1]:
+        raise ValueError(
+            f"need z and target (B, m) and pull (B,), got {tuple(z.shape)}, "
+            f"{tuple(target.shape)}, {tuple(pull.shape)}"
+        )
+    per_sample = (z - target.detach()).pow(2).sum(1) * pull  # (B,)
+    return per_sample.mean() / (z.shape[1] if per_element else 1)

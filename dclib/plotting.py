@@ -60,20 +60,25 @@ def class_balance(datasets: Sequence[Dataset]) -> Figure:
     return fig
 
 
-def reconstructions(x: np.ndarray, rows: dict[str, np.ndarray]) -> Figure:
-    """Originals (first row) above each model's reconstructions; images (n, C, H, W)."""
-    rows = {"original": x, **rows}
-    n = len(x)
+def image_rows(rows: dict[str, np.ndarray]) -> Figure:
+    """One labelled row of images (n, C, H, W) per entry of ``rows``."""
+    n = max(len(imgs) for imgs in rows.values())
     fig, axes = plt.subplots(
         len(rows), n, figsize=(n * 0.7, len(rows) * 0.8), squeeze=False
     )
     for ax_row, (name, imgs) in zip(axes, rows.items(), strict=True):
-        for ax, img in zip(ax_row, imgs, strict=True):
+        for ax, img in zip(ax_row, imgs, strict=False):
             ax.imshow(np.clip(img[0], 0, 1), cmap="gray_r", vmin=0, vmax=1)
+        for ax in ax_row:
             ax.set_axis_off()
         ax_row[0].set_title(name, loc="left", fontsize=8)
     fig.tight_layout(pad=0.2)
     return fig
+
+
+def reconstructions(x: np.ndarray, rows: dict[str, np.ndarray]) -> Figure:
+    """Originals (first row) above each model's outputs; images (n, C, H, W)."""
+    return image_rows({"original": x, **rows})
 
 
 def embeddings(
@@ -144,22 +149,28 @@ def curves(
     *,
     mark: float | None = None,
     log: bool = False,
+    x: str | None = None,
 ) -> Figure:
     """Per-epoch values of ``keys`` (one panel each) for several runs, each epoch a
     marker (so a short run reads as points, not as a straight line); ``mark`` draws
-    a vertical line at that epoch (e.g. DCSS's T2); ``log`` a logarithmic y axis."""
+    a vertical line at that epoch (e.g. DCSS's T2); ``log`` a logarithmic y axis;
+    ``x`` a record field for the horizontal axis instead of the epoch (e.g.
+    "iteration")."""
     fig, axes = plt.subplots(1, len(keys), figsize=(3.5 * len(keys), 2.8))
     for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
         for name, h in histories.items():
-            pts = [(i + 1, r[key]) for i, r in enumerate(r for r in h if key in r)]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), marker="o", ms=3, label=name)
+            kept = [r for r in h if key in r]
+            xs = (
+                [i + 1 for i in range(len(kept))] if x is None else [r[x] for r in kept]
+            )
+            if kept:
+                ax.plot(xs, [r[key] for r in kept], marker="o", ms=3, label=name)
         if log:
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if mark is not None:
             ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(x or "epoch")
         ax.set_ylabel(key)
         if len(histories) > 1:
             ax.legend(fontsize=7)
@@ -241,5 +252,42 @@ def difficult_centres(
         ax.set_title(name, fontsize=9)
         ax.set_axis_off()
     axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
+    """The conflicted and unconflicted shares of the samples against the iteration,
+    with a dashed line where the centres and thresholds were renewed (DynAE Fig. 9);
+    ``checks`` are a run's ``checks`` records."""
+    it = np.array([r["iteration"] for r in checks])
+    tau = np.array([r[conflicted] for r in checks])
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.plot(it, 1 - tau, marker="o", ms=3, label="unconflicted")
+    ax.plot(it, tau, marker="o", ms=3, label="conflicted (tau)")
+    for r in checks:
+        if r.get("centres_updated"):
+            ax.axvline(r["iteration"], color="grey", ls="--", lw=1)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("share of the samples")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def principal_plane(z: np.ndarray, y: np.ndarray, mu: np.ndarray | None = None):
+    """The codes ``z`` on their first two principal axes, coloured by class, with the
+    centres ``mu`` as black crosses (DynAE Fig. 17)."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(2).fit(z)
+    e = pca.transform(z)
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=2)
+    if mu is not None:
+        c = pca.transform(mu)
+        ax.scatter(c[:, 0], c[:, 1], c="k", marker="x", s=40)
+    ax.set_axis_off()
     fig.tight_layout()
     return fig

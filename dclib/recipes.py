@@ -15,12 +15,14 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dclib import data
 from dclib.data import Dataset
 from dclib.methods import get_method
 from dclib.methods._fuzzy import CONV_PRETRAIN
+from dclib.methods.dynae import ACAI_PRETRAIN
 from dclib.profiles import Run
 from dclib.runs import RunResult, cluster, setting_tag, trained_start
 
@@ -186,6 +188,77 @@ def dml_runs(
     tag = f"-{base}" + setting_tag(settings)
     ours = runs_of(run, "dml", cfg, ds, seed, tag, start=trained_start(m))
     return {base: m, f"dml-{base}": ours}
+
+
+DYNAE_RUNS = {
+    "ae_kmeans": "ae_kmeans",
+    "dec_star": "dec",
+    "idec_star": "idec",
+    "dc_star": "dc_star",
+    "dynae": "dynae",
+}
+"""the DynAE page's runs -> the registered method each runs: every one on DynAE's
+augmented ACAI pretraining (``ACAI_PRETRAIN``, shared through the run cache), so
+"ae_kmeans" is the post-pretraining k-means and DEC*, IDEC* (DynAE §5.2.1) are DEC
+and IDEC on that network"""
+
+ACAI_TAG = "_acai"
+"""the run-name tag of a method run on DynAE's pretraining instead of its own"""
+
+
+def dynae_config(run: Run, name: str, ds: Dataset, **fields: Any) -> Any:
+    """The config of the DynAE page's run ``name`` (a key of ``DYNAE_RUNS``)."""
+    method = DYNAE_RUNS[name]
+    return config(run, method, ds, **({"pretrain": ACAI_PRETRAIN} | fields))
+
+
+def dynae_runs(
+    run: Run, ds: Dataset, seed: int, names: Iterable[str] = tuple(DYNAE_RUNS)
+) -> dict[str, RunResult]:
+    """The DynAE page's runs of ``names`` on ``ds`` for ``seed``. On the run's first
+    seed, which the page's figures show, DynAE, DC*, DEC* and IDEC* also log
+    Feature Randomness and Drift (``FitContext.diagnostics``: a few passes over the
+    data at every check)."""
+    out = {}
+    for name in names:
+        method = DYNAE_RUNS[name]
+        tag = ACAI_TAG if method in BASELINES else ""
+        cfg = dynae_config(run, name, ds)
+        watch = name != "ae_kmeans" and seed == run.seed
+        out[name] = runs_of(run, method, cfg, ds, seed, tag, diagnostics=watch)
+    return out
+
+
+def run_times(
+    results: dict[str, dict[int, RunResult]],
+    paper: str,
+    tables: Iterable[str],
+    names: dict[str, str],
+    dataset: str,
+) -> pd.DataFrame:
+    """Seconds of training per run (mean over seeds; pretraining and clustering
+    apart, from the histories) beside the seconds ``paper`` reports for
+    ``names[run]`` in any of ``tables`` on ``dataset`` (DynAE Tables 4-5)."""
+    from dclib.methods._common import stage_records
+    from dclib.runs import PAPER_DATASETS, paper_results
+
+    def seconds(r: RunResult, stage: str) -> float:
+        return sum(rec.get("seconds", 0.0) for rec in stage_records(r.history, stage))
+
+    rows = {}
+    for run_name, by_seed in results.items():
+        pre = np.mean([seconds(r, "pretrain") for r in by_seed.values()])
+        clu = np.mean([seconds(r, "cluster") for r in by_seed.values()])
+        row = {"ours: pretraining": pre, "ours: clustering": clu}
+        if dataset in PAPER_DATASETS:
+            for table in tables:
+                found = paper_results(
+                    paper=paper, table=table, method=names[run_name], dataset=dataset
+                )
+                if len(found):
+                    row[f"paper ({table})"] = float(found["value"].iloc[0])
+        rows[run_name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 IMBALANCE_RATES = (0.1, 0.2, 0.3, 0.4, 0.5)

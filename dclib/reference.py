@@ -47,7 +47,7 @@ from dclib.train import PROGRESS_ENV
 REFERENCE_PROFILES = ("full", "paper", "smoke")
 """profiles the runner accepts (smoke: the tests' and a dry run's)"""
 
-RECIPES = ("baseline", "dssl", "dcss", "dml", "grids")
+RECIPES = ("baseline", "dssl", "dcss", "dml", "dynae", "grids")
 """the page recipes a job can run (``recipes.<name>_runs``; ``grids``: a page's grid
 studies, ``grids.compute``)"""
 
@@ -78,11 +78,12 @@ class Job:
 MLP_METHODS = ("dcn", "dkm_p", "dkm", "dec", "idec", "ae_kmeans")
 """the MLP-autoencoder methods: Fashion-MNIST 70k on a CPU (cheapest first)"""
 
-CPU_PRETRAIN_CAP = {"dec": 50, "idec": 50}
+CPU_PRETRAIN_CAP = {"dec": 50, "idec": 50, "dynae": 50}
 """the ``full`` profile's pretraining caps: DEC's and IDEC's 200 greedy epochs per
 layer plus 200 end to end on 70,000 images take about four hours on two CPU cores,
 more than a session that loses its run cache; 50 is DCN's count for the same
-greedy pretraining (measured: 58 min with two threads)"""
+greedy pretraining (measured: 58 min with two threads). DynAE's 475 epochs of
+augmented ACAI pretraining (13·10^4 iterations) would take about ten hours: 50"""
 
 
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
@@ -108,6 +109,7 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
         conv += [
             Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")
         ]
+        mlp.append(Job("dynae", mlp_data, seed, {}, caps.get("dynae")))
         grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
         jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
@@ -174,6 +176,13 @@ def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
         out = recipes.dml_runs(run, ds, base, seed)
         cfg = recipes.config(run, "dml", ds, base=base)
         return {f"dml-{base}": (out[f"dml-{base}"], cfg)}
+    if job.recipe == "dynae":
+        out = recipes.dynae_runs(run, ds, seed)
+        rename = {"ae_kmeans": "ae_kmeans" + recipes.ACAI_TAG}
+        return {
+            rename.get(k, k): (r, recipes.dynae_config(run, k, ds))
+            for k, r in out.items()
+        }
     raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
 
 

@@ -228,6 +228,7 @@ def cluster(
     device: Any = "auto",
     start: Start | None = None,
     tag: str = "",
+    diagnostics: bool = False,
 ) -> RunResult:
     """Run (or load from the cache) the registered ``method`` on a ``Dataset``.
 
@@ -239,7 +240,8 @@ def cluster(
     resumes from its checkpoint in the cache. ``start`` (a trained model and its
     centres) goes to methods that continue one (DCSS phase 2, DML); the run's key
     then includes a hash of its weights. ``tag`` names a setting of the method
-    (``method + tag`` is the run's name under ``results/``).
+    (``method + tag`` is the run's name under ``results/``). ``diagnostics`` logs
+    Feature Randomness and Drift where the method has them (``FitContext``).
     """
     from dclib.metrics import scores
 
@@ -250,6 +252,8 @@ def cluster(
         model, mu = start
         tensors = [t.detach().cpu().numpy() for t in model.state_dict().values()]
         config["start"] = array_hash(*tensors, np.asarray(mu, dtype=np.float32))
+    if diagnostics:
+        config["diagnostics"] = True
     name = method + tag
     key = run_key(name, config, dataset=ds.name, profile=profile, seed=seed)
     ckpt = CACHE_DIR / f"{key}.ckpt"
@@ -260,6 +264,7 @@ def cluster(
         pretrain=cached_pretraining(data_id),
         checkpoint=ckpt,
         start=start,
+        diagnostics=diagnostics,
     )
 
     def go() -> RunResult:

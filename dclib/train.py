@@ -107,13 +107,15 @@ def fit_epochs(
     config: dict[str, Any] | None = None,
     desc: str = "train",
     stop: Callable[[], bool] | None = None,
+    shuffle: bool = True,
 ) -> History:
     """Run ``n_epochs`` passes of shuffled mini-batches of ``X`` through ``step``.
 
     ``step(x, idx)`` gets a batch and its row indices into ``X`` and returns the batch's
     logs (losses); the epoch's record is their batch-size-weighted mean, plus whatever
     ``on_epoch(epoch)`` returns (e.g. a centre update or monitoring scores). The order
-    of the batches comes from a generator seeded by ``seed``.
+    of the batches comes from a generator seeded by ``seed`` (``shuffle=False``: the
+    same sequential slices every epoch, as the DynAE and R-DC code batches).
 
     ``stop()``, checked after every batch, ends the run early (a convergence test);
     each record also holds the epoch's wall-clock ``seconds``.
@@ -159,7 +161,8 @@ def fit_epochs(
         if stop is not None and stop():
             break
         tic = time.perf_counter()
-        perm = torch.randperm(n, generator=gen).to(X.device)
+        perm = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
+        perm = perm.to(X.device)
         sums: dict[str, float] = {}
         seen = 0
         for lo in range(0, n, batch_size):
@@ -199,9 +202,18 @@ class PretrainConfig:
     lr: float = 1e-3
     """Adam's learning rate (1e-3: Adam's default, the DCSS/DSSL code's choice)"""
     augment: bool = False
-    """random ±10 % shifts and ±10° rotations per image (DynAE §4.2, R-DC §4)"""
+    """random ±10 % shifts and ±10° rotations per image (DynAE §4.2, R-DC §4); feature
+    vectors are never augmented"""
     acai_lambda: float | None = None
     """weight λ of the ACAI term (DynAE eq. 6; 0.5 in its code); None: no critic"""
+    recon_sum: bool = False
+    """True: the squared error summed over each image's features, averaged over the
+    batch, as DynAE eq. 6 and R-DC eq. 1 write it (it sets how much the ACAI term
+    weighs against reconstruction); False: the mean over all elements (the DynAE
+    code; with a trained critic it lets the critic term collapse the codes)"""
+    acai_alpha_max: float = 1.0
+    """interpolation coefficients alpha ~ U(0, acai_alpha_max): 1 as DynAE §4.1 and its
+    code draw them (the original ACAI paper: 0.5)"""
     critic_trainable: bool = True
     """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
     greedy_dropout: float | None = None
@@ -222,24 +234,31 @@ def _fresh_copy(module: nn.Module) -> nn.Module:
 
 
 def acai_losses(
-    model: Autoencoder, critic: Critic, x: Tensor, z: Tensor, x_hat: Tensor
+    model: Autoencoder,
+    critic: Critic,
+    x: Tensor,
+    z: Tensor,
+    x_hat: Tensor,
+    alpha_max: float = 1.0,
 ) -> tuple[Tensor, Tensor]:
     """The ACAI game of DynAE eq. 6-7 (R-DC eq. 1-2) for one batch.
 
     Each code is mixed with the code of the batch read backwards,
-    ``z_a = a z + (1 - a) z[::-1]`` with ``a ~ U(0, 0.5)`` per image, and decoded to
-    ``x_a``. Returns ``(regulariser, critic_loss)``: the autoencoder minimises
-    ``||c(x_a)||^2`` (the regulariser λ multiplies); the critic minimises
+    ``z_a = a z + (1 - a) z[::-1]`` with ``a ~ U(0, alpha_max)`` per image, and
+    decoded to ``x_a``. Returns ``(regulariser, critic_loss)``: the autoencoder
+    minimises ``||c(x_a)||^2`` (the regulariser λ multiplies); the critic minimises
     ``||c(x_a) - a||^2 + ||c(g x + (1 - g) x_hat)||^2`` with one ``g ~ U(0, 1)``.
+    Both share the graph of ``c(x_a)``: back-propagate each into its own player's
+    parameters only (``backward(inputs=...)``), the critic's before any step.
     """
     b = x.shape[0]
-    a = 0.5 * torch.rand(b, 1, device=x.device)  # (B, 1)
+    a = alpha_max * torch.rand(b, 1, device=x.device)  # (B, 1)
     x_a = model.decode(a * z + (1 - a) * z.flip(0)).reshape(x.shape)
-    regulariser = critic(x_a).pow(2).mean()
+    c_a = critic(x_a)  # (B,): one pass serves both players
+    regulariser = c_a.pow(2).mean()
     g = torch.rand((), device=x.device)
-    critic_loss = (critic(x_a.detach()) - a.squeeze(1)).pow(2).mean() + critic(
-        g * x + (1 - g) * x_hat.detach()
-    ).pow(2).mean()
+    c_mix = critic(g * x.detach() + (1 - g) * x_hat.detach())
+    critic_loss = (c_a - a.squeeze(1)).pow(2).mean() + c_mix.pow(2).mean()
     return regulariser, critic_loss
 
 
@@ -343,22 +362,28 @@ def pretrain_autoencoder(
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         model.train()
-        if cfg.augment:
+        if cfg.augment and x.ndim == 4:
             x = random_affine(x)
         z, x_hat = model(x)
-        loss = F.mse_loss(x_hat, x)
+        if cfg.recon_sum:
+            loss = (x_hat - x).pow(2).flatten(1).sum(1).mean()
+        else:
+            loss = F.mse_loss(x_hat, x)
         logs = {"loss": loss.item()}
         if critic is not None:
-            regulariser, critic_loss = acai_losses(model, critic, x, z, x_hat)
+            regulariser, critic_loss = acai_losses(
+                model, critic, x, z, x_hat, cfg.acai_alpha_max
+            )
             loss = loss + cfg.acai_lambda * regulariser
             logs["critic"] = critic_loss.item()
+        train_critic = critic is not None and cfg.critic_trainable
         opt.zero_grad()
-        loss.backward(inputs=list(model.parameters()))
-        opt.step()
-        if critic is not None and cfg.critic_trainable:
+        loss.backward(inputs=list(model.parameters()), retain_graph=train_critic)
+        if train_critic:
             critic_opt.zero_grad()
-            critic_loss.backward()  # its inputs are detached: only the critic learns
+            critic_loss.backward(inputs=list(critic.parameters()))
             critic_opt.step()
+        opt.step()
         return logs
 
     history = fit_epochs(

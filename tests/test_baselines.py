@@ -33,6 +33,8 @@ STAGES = {
     "dcss": {"pretrain", "phase1", "phase2"},
     "mnet": {"phase2"},
     "dml": {"cluster"},
+    "dynae": {"pretrain", "cluster", "checks"},
+    "dc_star": {"pretrain", "cluster", "checks"},
 }
 """the stages each method's history names"""
 
@@ -51,6 +53,11 @@ def start(blobs):
 def _fit(name, X, ctx, start):
     method = get_method(name)
     cfg = shrink(name, lr=1e-3) if name == "dml" else shrink(name)
+    if name in ("dynae", "dc_star"):  # Adam at 1e-4: ten times the epochs of 1e-3
+        cfg = shrink(name, pretrain_epochs=50)
+        X = (X - X.min()) / (
+            X.max() - X.min()
+        )  # SGD on per-sample norms: data in [0, 1]
     if method.needs_start or name == "dml":  # fit_mnet trains the start in place
         ctx = dataclasses.replace(ctx, start=copy.deepcopy(start))
     return method.fit(X, cfg, ctx)

@@ -9,7 +9,7 @@ import pytest
 from conftest import shrink
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, AEKMeans
+from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, AEKMeans, DynAE
 from dclib.methods import REGISTRY, get_method
 
 TINY = {"epochs": 1, "pretrain_epochs": 1, "width": 16, "latent": 2}
@@ -22,7 +22,9 @@ def _tiny(estimator):
     return type(estimator)(n_clusters=3, config=cfg)
 
 
-ESTIMATORS = [_tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS)]
+ESTIMATORS = [
+    _tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS, DynAE)
+]
 ESTIMATORS.append(DML(3, config=shrink("dml", **TINY)))
 
 
@@ -65,3 +67,13 @@ def test_fit_predict_transform_on_images():
 def test_wrong_config_type_raises():
     with pytest.raises(ValueError, match="DKMConfig"):
         DKM(config=get_method("dec").make_config()).fit(np.zeros((10, 2)))
+
+
+def test_dynae_predict_proba_is_on_the_simplex_and_agrees_with_labels():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.random((30, 6)) * 0.2, 0.8 + rng.random((30, 6)) * 0.2])
+    est = DynAE(2, config=shrink("dynae", epochs=2, pretrain_epochs=30, latent=2))
+    labels = est.fit_predict(X.astype(np.float32))
+    q = est.predict_proba(X)
+    assert q.shape == (60, 2) and np.allclose(q.sum(1), 1)
+    np.testing.assert_array_equal(q.argmax(1), labels)

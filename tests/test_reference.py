@@ -183,7 +183,11 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
 def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_path):
     jobs = {j.name: j for j in reference.plan("full")}
     capped = {n: j.pretrain_cap for n, j in jobs.items() if j.pretrain_cap}
-    assert capped == {"baseline-dec-fmnist-seed0": 50, "baseline-idec-fmnist-seed0": 50}
+    assert capped == {
+        "baseline-dec-fmnist-seed0": 50,
+        "baseline-idec-fmnist-seed0": 50,
+        "dynae-fmnist-seed0": 50,
+    }
     assert not any(j.pretrain_cap for j in reference.plan("paper"))
     _fake_result(tmp_path, "dec", 0.5)
     path = reference.result_path(tmp_path, "full", "fmnist", "dec", 0)

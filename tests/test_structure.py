@@ -126,7 +126,7 @@ def test_every_fit_has_the_one_signature(name):
     assert method.make_config(n_clusters=3).n_clusters == 3
 
 
-OFFICIAL_CODE = {"dcn", "dssl", "dcss_u", "dcss", "mnet", "dml"}
+OFFICIAL_CODE = {"dcn", "dssl", "dcss_u", "dcss", "mnet", "dml", "dynae", "dc_star"}
 """the methods whose official code departs from its paper"""
 
 

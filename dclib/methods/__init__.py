@@ -2,10 +2,9 @@
 
 - the kit: ``_common`` (the fit contract ``FitContext``, ``ClusteringResult``, the
   ``Method`` record, ``AEConfig``, pretraining, k-means, encoding) and ``_fuzzy``
-  (the fuzzy cluster-specific runs of DSSL, DCSS phase 1 and DML). The decoder- and
-  latent-target losses that DynAE and R-DC share will join the kit as
-  ``_targets``;
-- the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``: each a config
+  (the fuzzy cluster-specific runs of DSSL, DCSS phase 1 and DML) and ``_targets``
+  (the decoder and latent targets that DynAE and R-DC train towards);
+- the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``, ``dynae``: each a config
   dataclass with the paper's defaults (``official_code()`` where the official code
   departs from the paper), ``fit(X, cfg, ctx)`` functions, and ``METHODS``, its
   registry records. A paper file imports the kit, never another paper file.
@@ -13,11 +12,11 @@
 
 from __future__ import annotations
 
-from dclib.methods import baselines, dcss, dml, dssl
+from dclib.methods import baselines, dcss, dml, dssl, dynae
 from dclib.methods._common import ClusteringResult, FitContext, Method
 
 REGISTRY: dict[str, Method] = {
-    m.name: m for module in (baselines, dssl, dcss, dml) for m in module.METHODS
+    m.name: m for module in (baselines, dssl, dcss, dml, dynae) for m in module.METHODS
 }
 """name -> ``Method`` record of every method"""
 

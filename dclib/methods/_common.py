@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class FitContext:
     """path of a per-epoch checkpoint from which an interrupted fit resumes"""
     start: Start | None = None
     """a trained autoencoder and centres to continue from (DCSS phase 2, DML)"""
+    diagnostics: bool = False
+    """log Feature Randomness and Feature Drift (``dclib.diagnostics``) at every
+    target refresh of the methods that have one (DynAE, DC*, DEC, IDEC): reads
+    ``y_monitor``, never feeds training, and costs a few passes over the data"""
 
     def part(self, name: str) -> FitContext:
         """This context for one part of a multi-stage fit: its own checkpoint file."""
@@ -134,6 +139,13 @@ class AEConfig:
     def latent_size(self, images: bool) -> int:
         """The latent dimension for images or feature vectors."""
         return self.latent_dim
+
+
+def iteration_epochs(max_iter: int, n: int, batch_size: int, cap: int | None) -> int:
+    """Epochs of ``n`` samples that hold ``max_iter`` iterations of ``batch_size``, or
+    ``cap`` when that is fewer (the methods that count iterations: DEC, DynAE)."""
+    needed = math.ceil(max_iter / math.ceil(n / batch_size))
+    return needed if cap is None else min(needed, cap)
 
 
 def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:

@@ -23,13 +23,14 @@ after every epoch and a rerun resumes there. Book page: notebooks/01_baselines.p
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dclib import diagnostics
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
@@ -37,6 +38,7 @@ from dclib.methods._common import (
     FitContext,
     Method,
     encode,
+    iteration_epochs,
     kmeans,
     label_monitor,
     make_result,
@@ -84,8 +86,7 @@ class DECConfig(AEConfig):
     def epochs_for(self, n: int) -> int:
         """Epochs of ``n`` samples that hold ``max_iter`` iterations (or fewer when
         ``n_epochs`` caps them)."""
-        needed = math.ceil(self.max_iter / math.ceil(n / self.batch_size))
-        return needed if self.n_epochs is None else min(needed, self.n_epochs)
+        return iteration_epochs(self.max_iter, n, self.batch_size, self.n_epochs)
 
 
 @dataclass(frozen=True)
@@ -188,14 +189,33 @@ def fit_dec(
         opt = torch.optim.Adam(params, lr=cfg.lr)
     else:
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
-    s = TensorState(iteration=0, labels=labels, p=None, converged=False)
+    s = TensorState(iteration=0, labels=labels, p=None, converged=False, checks=[])
     monitor = label_monitor(ctx.y_monitor)
+
+    def terms(x: Tensor, idx: Tensor) -> dict[str, Tensor]:
+        z = model.encode(x)
+        q = Fn.student_t_assignment(z, centres["mu"], cfg.alpha)
+        loss_c = Fn.kl_clustering_loss(s.p[idx], q)
+        if not idec:
+            return {"total": loss_c, "pseudo": loss_c}
+        loss_r = F.mse_loss(model.decode(z).reshape(x.shape), x)
+        return {"total": cfg.gamma * loss_c + loss_r, "pseudo": loss_c, "self": loss_r}
 
     def refresh() -> None:
         q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
         new = q.argmax(1)
         s.converged = s.p is not None and (new != s.labels).float().mean() < cfg.tol
         s.p, s.labels = Fn.target_distribution(q), new
+        if ctx.diagnostics and ctx.y_monitor is not None:
+            y = np.asarray(ctx.y_monitor)
+            target = diagnostics.class_centres(y, new.cpu().numpy(), centres["mu"])
+            found = diagnostics.feature_randomness_drift(
+                lambda i: terms(X[i.to(X.device)], i.to(X.device)),
+                lambda i: model.encode(X[i.to(X.device)]),
+                target.detach(),
+                list(model.encoder.parameters()),
+            )
+            s.checks.append({"iteration": s.iteration} | found)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         if s.iteration % cfg.update_interval == 0:
@@ -204,16 +224,11 @@ def fit_dec(
                 return {}
         s.iteration += 1
         model.train()
-        z = model.encode(x)
-        q = Fn.student_t_assignment(z, centres["mu"], cfg.alpha)
-        loss_c = Fn.kl_clustering_loss(s.p[idx], q)
-        loss = loss_c
-        if idec:
-            loss = cfg.gamma * loss_c + F.mse_loss(model.decode(z).reshape(x.shape), x)
+        t = terms(x, idx)
         opt.zero_grad()
-        loss.backward()
+        t["total"].backward()
         opt.step()
-        return {"loss": loss.item(), "kl": loss_c.item()}
+        return {"loss": t["total"].item(), "kl": t["pseudo"].item()}
 
     hist = fit_epochs(
         step,
@@ -226,10 +241,12 @@ def fit_dec(
         stop=lambda: s.converged or s.iteration >= cfg.max_iter,
         desc="IDEC" if idec else "DEC",
         checkpoint=ctx.checkpoint,
-        config=dataclasses.asdict(cfg),
+        config=dataclasses.asdict(cfg) | {"diagnostics": ctx.diagnostics},
     )
     q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
     stages = {"pretrain": pre, "cluster": hist}
+    if s.checks:
+        stages["checks"] = History(s.checks)
     return make_result(model, X, centres["mu"], q, q.argmax(1), stages)
 
 

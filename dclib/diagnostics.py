@@ -1,0 +1,110 @@
+"""Diagnostics of a training run that read the true labels: never part of training.
+
+DynAE §3 measures two failure modes of deep clustering by gradient cosines on the
+encoder's parameters, over the whole (unaugmented) dataset:
+
+- Feature Randomness, eq. 1: Δ_FR = cos(∇ L(x, y_true), ∇ L(x, y_pseudo)): how far
+  the method's gradient is from the gradient it would follow with the true labels.
+  The supervised loss pulls each code towards the centre of its true class (the
+  class's centre under the Hungarian matching of classes to clusters), as the DynAE
+  code computes it (notes, addendum);
+- Feature Drift, eq. 3: Δ_FD = cos(∇ L_pseudo, ∇ L_self): the competition between the
+  pseudo-supervised and the self-supervised terms of a joint loss.
+
+A method exposes its loss terms on a batch of row indices (``Terms``); the gradients
+of their means over the dataset are accumulated in batches, so memory stays bounded
+by the batch size. The diagnostics neither step an optimiser nor touch ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor, nn
+
+BatchLoss = Callable[[Tensor], Tensor]
+"""``loss(idx)``: a loss averaged over the samples ``idx`` (row indices)"""
+
+Terms = Callable[[Tensor], dict[str, Tensor]]
+"""``terms(idx)``: a method's loss terms on the samples ``idx``, averaged over them:
+``"total"`` (the loss it minimises) and, for a joint loss, ``"self"`` and
+``"pseudo"``"""
+
+
+def cosine(a: Tensor, b: Tensor) -> float:
+    """cos(a, b) of two flat vectors; NaN (undefined) when either is zero, e.g. the
+    pull loss's gradient while no sample is selected."""
+    na, nb = a.norm(), b.norm()
+    if na == 0 or nb == 0:
+        return float("nan")
+    return float(a @ b / (na * nb))
+
+
+def dataset_gradients(
+    terms: Terms, n: int, params: Sequence[nn.Parameter], batch_size: int = 1024
+) -> dict[str, Tensor]:
+    """The flattened gradient, with respect to ``params``, of each of ``terms``
+    averaged over all ``n`` samples (batches weighted by their size)."""
+    params = list(params)
+    grads: dict[str, Tensor] = {}
+    for lo in range(0, n, batch_size):
+        idx = torch.arange(lo, min(lo + batch_size, n))
+        values = terms(idx)
+        w = len(idx) / n
+        for name, loss in values.items():
+            g = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+            flat = torch.cat(
+                [
+                    (torch.zeros_like(p) if gi is None else gi).flatten()
+                    for gi, p in zip(g, params, strict=True)
+                ]
+            )
+            grads[name] = grads.get(name, 0) + w * flat
+    return grads
+
+
+def class_centres(y_true: np.ndarray, labels: np.ndarray, mu: Tensor) -> Tensor:
+    """(n, m): for each sample, the centre of the cluster that its true class is
+    matched to (Hungarian matching of classes to clusters on the current labels);
+    classes left unmatched keep the centre of their most frequent cluster."""
+    y = np.asarray(y_true)
+    c = np.asarray(labels)
+    k = max(int(y.max()), int(c.max()), mu.shape[0] - 1) + 1
+    w = np.zeros((k, k), dtype=np.int64)
+    np.add.at(w, (y, c), 1)
+    rows, cols = linear_sum_assignment(-w)
+    mapping = w.argmax(1)
+    mapping[rows] = cols
+    mapping = np.minimum(mapping, mu.shape[0] - 1)
+    return mu[torch.as_tensor(mapping[y], device=mu.device)]
+
+
+def feature_randomness_drift(
+    terms: Terms,
+    encode: Callable[[Tensor], Tensor],
+    supervised_target: Tensor,
+    params: Sequence[nn.Parameter],
+    batch_size: int = 1024,
+) -> dict[str, float]:
+    """Δ_FR (DynAE eq. 1) and, when ``terms`` has a self- and a pseudo-supervised
+    part, Δ_FD (eq. 3), on the encoder parameters ``params``.
+
+    ``encode(idx)`` gives the codes of the samples ``idx`` (unaugmented);
+    ``supervised_target`` (n, m) the true-class centres (``class_centres``): the
+    supervised loss is their mean squared distance to the codes.
+    """
+    n = supervised_target.shape[0]
+
+    def with_supervised(idx: Tensor) -> dict[str, Tensor]:
+        idx_t = idx.to(supervised_target.device)
+        sup = (encode(idx) - supervised_target[idx_t]).pow(2).mean()
+        return terms(idx) | {"supervised": sup}
+
+    g = dataset_gradients(with_supervised, n, params, batch_size)
+    out = {"fr": cosine(g["supervised"], g["total"])}
+    if "self" in g and "pseudo" in g:
+        out["fd"] = cosine(g["pseudo"], g["self"])
+    return out

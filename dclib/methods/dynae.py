@@ -1,0 +1,381 @@
+"""DynAE: deep clustering with a dynamic autoencoder (Mrabah et al., Neural Networks
+2020), and its ablation DC*.
+
+Pretraining (§4.1): reconstruction of randomly shifted and rotated images with the
+ACAI critic game (eq. 6-7). Clustering (§4.2): k-means centres on the codes; every
+batch, the samples whose Student-t assignment (eq. 4) is confident (eq. 13: top
+assignment h_i1 >= beta1 and gap h_i1 - h_i2 >= beta2) are *constructed* (the
+decoder outputs their centroid image, eq. 9) and *pulled* to their centre in the
+latent space (eq. 12); the conflicted ones (eq. 8) are reconstructed. Every
+``update_interval`` iterations the conflicted share tau (eq. 11) is measured: when
+the number of conflicted samples stopped decreasing, the centres are recomputed and
+the thresholds lowered; training ends when tau < ``tol`` (§4.3) or after
+``max_iter`` iterations. Labels: argmax q.
+
+DC* (§5.2.3) is the same network and pretraining trained on reconstruction plus
+embedded k-means (``dynamic=False``). DEC* and IDEC* are DEC and IDEC on DynAE's
+pretraining (``recipes``). Book page: notebooks/06_dynae.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dclib import diagnostics, metrics
+from dclib import functional as Fn
+from dclib.methods._common import (
+    AEConfig,
+    ClusteringResult,
+    FitContext,
+    Method,
+    encode,
+    iteration_epochs,
+    kmeans,
+    label_monitor,
+    make_optimizer,
+    make_result,
+    prepare,
+)
+from dclib.methods._targets import Centroids, assigned, centroids, target_losses
+from dclib.train import History, PretrainConfig, TensorState, fit_epochs
+
+ACAI_PRETRAIN = PretrainConfig(
+    n_epochs=475, lr=1e-4, augment=True, acai_lambda=0.5, recon_sum=True
+)
+"""DynAE §4.1 and §5.1.3: reconstruction of augmented images with the ACAI critic
+(eq. 6-7: lambda = 0.5, alpha ~ U(0, 1), the squared error summed over each image's
+pixels), Adam 1e-4, batch 256, 13·10^4 iterations: 475 epochs of 70,000 images (we
+count epochs on every dataset)"""
+
+BETA_UPDATES = ("eq10", "code")
+
+
+@dataclass(frozen=True)
+class DynAEConfig(AEConfig):
+    """DynAE's hyperparameters: the paper's values (§5.1.3) by default.
+
+    ``official_code()`` gathers the code's departures (official-code notes §4.3).
+    """
+
+    pretrain: PretrainConfig = ACAI_PRETRAIN
+    alpha: float = 1.0
+    """Student-t degrees of freedom (eq. 4)"""
+    kappa: float | None = None
+    """confidence threshold kappa of eq. 10; None: 0.3 K (§5.1.3)"""
+    kappa_drop: float = 0.3
+    """the dropping rate: Delta kappa = 0.3 kappa (§5.1.3)"""
+    beta_update: str = "eq10"
+    """how the thresholds drop at a centre update. "eq10": kappa -= Delta kappa, then
+    beta1 = kappa / K and beta2 = beta1 / 2 again (eq. 10 keeps holding; our reading
+    of §4.2.1); "code": beta1 and beta2 both lowered by Delta kappa / K, then
+    Delta kappa = 0.3 kappa and kappa = Delta kappa (beta2 turns negative)"""
+    lr: float = 1e-3
+    """SGD learning rate, momentum 0.9 (§5.1.3)"""
+    batch_size: int = 256
+    update_interval: int = 140
+    """iterations between two measurements of tau and the centre-update test (the
+    code's ``validate_interval``; the paper gives none)"""
+    tol: float = 0.01
+    """stop when tau < tol (§4.3: 1 %)"""
+    max_iter: int = 100_000
+    """MaxIter (§5.1.3)"""
+    n_epochs: int | None = None
+    """None: as many epochs as ``max_iter`` iterations take; a profile caps it"""
+    gamma: float = 1.0
+    """L = L1 + gamma L2 (§5.2.4; 1 is eq. 14, "hyperparameter-free")"""
+    output_weight: float = 1.0
+    """factor on L1 (the code: 100)"""
+    per_element: bool = False
+    """False: L1 and L2 as squared norms per sample, averaged over the batch (eq. 9
+    and 12); True: element-wise means, as the code computes them (its 100 L1 + L2
+    then weighs the two terms about as the paper's norms do: d / m = 78.4 on
+    28 x 28 images)"""
+    augment: bool = True
+    """random shifts and rotations of the network's input (§4.2.3); targets come from
+    the clean image"""
+    dynamic: bool = True
+    """False: DC* (§5.2.3), every sample reconstructed and pulled to its nearest
+    centre, new k-means centres at every check, stop when fewer than ``tol`` of the
+    labels changed between checks"""
+    strict: bool = False
+    """True: the code's h_i1 > beta1 and gap > beta2 instead of eq. 13's >="""
+    pull_conflicted: bool = False
+    """True: conflicted samples are pulled to their own clean code (the code's
+    augmentation-consistency term); the paper leaves them out of L2"""
+    centre_codes: str = "kmeans"
+    """"kmeans": the k-means means are the centres (§4.2); "nearest": the code of the
+    nearest real sample to each mean (the code)"""
+    centre_images: str = "nearest"
+    """"nearest": the nearest real sample's image is the centroid image (§4.2.1);
+    "decoded": the decoded centre code (the code)"""
+    shuffle: bool = True
+    """False: the same sequential batches every epoch (the code)"""
+    final_kmeans: bool = False
+    """True: labels from k-means on the final codes (the official notebook's last
+    cell) instead of argmax q"""
+
+    def __post_init__(self) -> None:
+        if self.beta_update not in BETA_UPDATES:
+            raise ValueError(
+                f"beta_update must be one of {BETA_UPDATES}, got {self.beta_update!r}"
+            )
+        if not 0 < self.kappa_drop < 1 or self.update_interval < 1:
+            raise ValueError("need 0 < kappa_drop < 1 and update_interval >= 1")
+
+    @classmethod
+    def official_code(cls, **fields: Any) -> DynAEConfig:
+        """The official code's departures (notes §4.2-4.3): a frozen critic and the
+        element-wise mean in pretraining and clustering, gamma = 100 on the output
+        term, both thresholds lowered by the same amount, the
+        conflicted samples pulled to their own code, strict inequalities, centres and
+        centroid images from the nearest sample's code, unshuffled batches."""
+        code = {
+            "pretrain": dataclasses.replace(
+                ACAI_PRETRAIN, critic_trainable=False, recon_sum=False
+            ),
+            "output_weight": 100.0,
+            "per_element": True,
+            "beta_update": "code",
+            "pull_conflicted": True,
+            "strict": True,
+            "centre_codes": "nearest",
+            "centre_images": "decoded",
+            "shuffle": False,
+        }
+        return cls(**(code | fields))
+
+    def initial_kappa(self) -> float:
+        return 0.3 * self.n_clusters if self.kappa is None else self.kappa
+
+
+def dc_star(**fields: Any) -> DynAEConfig:
+    """DC* (DynAE §5.2.3): DynAE's network, pretraining and optimiser on joint
+    reconstruction and embedded k-means, without the dynamics."""
+    return DynAEConfig(**({"dynamic": False} | fields))
+
+
+def lowered(cfg: DynAEConfig, s: TensorState) -> None:
+    """Drop the thresholds once (§4.2.1), in place on ``s``."""
+    k = cfg.n_clusters
+    if cfg.beta_update == "eq10":
+        s.kappa -= cfg.kappa_drop * s.kappa
+        s.beta1, s.beta2 = Fn.confidence_thresholds(s.kappa, k)
+    else:
+        s.beta1 -= s.delta / k
+        s.beta2 -= s.delta / k
+        s.delta = cfg.kappa_drop * s.kappa
+        s.kappa = s.delta
+
+
+def subset_scores(
+    y: np.ndarray, labels: np.ndarray, conflicted: np.ndarray
+) -> dict[str, float]:
+    """ACC and NMI of all samples (``acc``, ``nmi``) and of the conflicted and the
+    unconflicted ones apart (``acc_conflicted``, ...; NaN for an empty set): DynAE
+    Fig. 10. Each set is matched to the classes on its own."""
+    out = {}
+    for name, mask in (
+        ("", np.ones_like(conflicted)),
+        ("_conflicted", conflicted),
+        ("_unconflicted", ~conflicted),
+    ):
+        some = bool(mask.any())
+        nan = float("nan")
+        out[f"acc{name}"] = metrics.acc(y[mask], labels[mask]) if some else nan
+        out[f"nmi{name}"] = metrics.nmi(y[mask], labels[mask]) if some else nan
+    return out
+
+
+def fit_dynae(
+    X, cfg: DynAEConfig = DynAEConfig(), ctx: FitContext = FitContext()
+) -> ClusteringResult:
+    """DynAE (or DC* with ``dynamic=False``): see the module docstring.
+
+    Besides the per-epoch ``cluster`` records, the history has one ``checks``
+    record per measurement (every ``update_interval`` iterations): the iteration,
+    tau, the thresholds, whether the centres were renewed, and with ``y_monitor``
+    the ACC/NMI of all, conflicted and unconflicted samples (Figs. 9-10); with
+    ``ctx.diagnostics``, Δ_FR and Δ_FD (Figs. 11-12).
+    """
+    X, model, pre, means, _ = prepare(X, cfg, ctx)
+    n = len(X)
+    kappa = cfg.initial_kappa()
+    beta1, beta2 = Fn.confidence_thresholds(kappa, cfg.n_clusters)
+    targets = centroids(
+        model, X, encode(model, X), means, cfg.centre_codes, cfg.centre_images
+    )
+    opt = make_optimizer(model.parameters(), "sgd", cfg.lr)
+    s = TensorState(
+        iteration=0,
+        codes=targets.codes,
+        images=targets.images,
+        beta1=beta1,
+        beta2=beta2,
+        kappa=kappa,
+        delta=cfg.kappa_drop * kappa,
+        n_conflicted=n + 1,
+        labels=None,
+        updates=0,
+        done=False,
+        checks=[],
+    )
+    y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
+    monitor = label_monitor(ctx.y_monitor)
+
+    def selected(q: Tensor) -> Tensor:
+        if not cfg.dynamic:
+            return torch.ones(len(q), dtype=torch.bool, device=q.device)
+        return Fn.unconflicted(q, s.beta1, s.beta2, cfg.strict)
+
+    def batch_terms(x: Tensor, augment: bool) -> tuple[Tensor, Tensor]:
+        with torch.no_grad():
+            z_clean = model.encode(x)
+            q, k = assigned(z_clean, s.codes, cfg.alpha)
+            sure = selected(q)
+        construct = sure if cfg.dynamic else torch.zeros_like(sure)
+        pull = sure | cfg.pull_conflicted
+        code_target = torch.where(sure[:, None], s.codes[k], z_clean)
+        return target_losses(
+            model,
+            x,
+            s.images[k],
+            construct,
+            code_target,
+            pull,
+            augment,
+            cfg.per_element,
+        )
+
+    def renew_centres() -> None:
+        z = encode(model, X)
+        mu, _ = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed + s.updates + 1)
+        new: Centroids = centroids(model, X, z, mu, cfg.centre_codes, cfg.centre_images)
+        s.codes, s.images, s.updates = new.codes, new.images, s.updates + 1
+
+    def check(final: bool = False) -> None:
+        z = encode(model, X)
+        q, labels = assigned(z, s.codes, cfg.alpha)
+        conflicted = ~selected(q)
+        n_conf = int(conflicted.sum())
+        record = {
+            "iteration": s.iteration,
+            "tau": Fn.reconstructed_share(conflicted),
+            "beta1": s.beta1,
+            "beta2": s.beta2,
+        }
+        if y is not None:
+            record |= subset_scores(y, labels.cpu().numpy(), conflicted.cpu().numpy())
+            if ctx.diagnostics:
+                record |= diagnose(labels)
+        update = False
+        if not final and cfg.dynamic:
+            s.done = record["tau"] < cfg.tol
+            update = s.iteration > 0 and n_conf >= s.n_conflicted and not s.done
+        elif not final:
+            if s.labels is not None:
+                s.done = (labels != s.labels).float().mean().item() < cfg.tol
+            update = s.iteration > 0 and not s.done
+        s.checks.append(record | {"centres_updated": float(update)})
+        s.n_conflicted, s.labels = n_conf, labels
+        if update:
+            renew_centres()
+            if cfg.dynamic:
+                lowered(cfg, s)
+
+    def diagnose(labels: Tensor) -> dict[str, float]:
+        def terms(idx: Tensor) -> dict[str, Tensor]:
+            l1, l2 = batch_terms(X[idx.to(X.device)], augment=False)
+            total = cfg.output_weight * l1 + cfg.gamma * l2
+            return {"total": total, "self": l1, "pseudo": l2}
+
+        target = diagnostics.class_centres(y, labels.cpu().numpy(), s.codes)
+        return diagnostics.feature_randomness_drift(
+            terms,
+            lambda idx: model.encode(X[idx.to(X.device)]),
+            target,
+            list(model.encoder.parameters()),
+        )
+
+    def epoch_scores() -> dict[str, float]:
+        if y is None:
+            return {}
+        return monitor(assigned(encode(model, X), s.codes, cfg.alpha)[1])
+
+    def step(x: Tensor, idx: Tensor) -> dict[str, float]:
+        if s.iteration % cfg.update_interval == 0:
+            check()
+            if s.done:
+                return {}
+        s.iteration += 1
+        model.train()
+        l1, l2 = batch_terms(x, cfg.augment)
+        loss = cfg.output_weight * l1 + cfg.gamma * l2
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss diverged at iteration {s.iteration} (lr {cfg.lr:g}, "
+                f"output_weight {cfg.output_weight:g}): scale the data to [0, 1] "
+                "as the paper does, or lower them"
+            )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item(), "l1": l1.item(), "l2": l2.item()}
+
+    hist = fit_epochs(
+        step,
+        X,
+        n_epochs=iteration_epochs(cfg.max_iter, n, cfg.batch_size, cfg.n_epochs),
+        batch_size=cfg.batch_size,
+        seed=ctx.seed,
+        state={"model": model, "opt": opt, "s": s},
+        on_epoch=lambda e: {"iteration": s.iteration} | epoch_scores(),
+        stop=lambda: s.done or s.iteration >= cfg.max_iter,
+        desc="DynAE" if cfg.dynamic else "DC*",
+        checkpoint=ctx.checkpoint,
+        config=dataclasses.asdict(cfg) | {"diagnostics": ctx.diagnostics},
+        shuffle=cfg.shuffle,
+    )
+    if not s.done:
+        check(final=True)
+    z = encode(model, X)
+    q, labels = assigned(z, s.codes, cfg.alpha)
+    codes = s.codes
+    if cfg.final_kmeans:
+        codes, labels = kmeans(z, cfg.n_clusters, 20, ctx.seed)
+    stages = {"pretrain": pre, "cluster": hist, "checks": History(s.checks)}
+    return make_result(model, X, codes, q, labels, stages, z=z)
+
+
+METHODS = [
+    Method(
+        "dynae",
+        fit_dynae,
+        DynAEConfig,
+        "dynae",
+        "DynAE: from reconstruction to centroid construction (Mrabah et al., 2020)",
+    ),
+    Method(
+        "dc_star",
+        fit_dynae,
+        DynAEConfig,
+        "dynae",
+        "DC*: DynAE's network and pretraining on reconstruction + embedded k-means",
+        preset=dc_star,
+    ),
+]
+"""the registry records of the DynAE paper"""
+
+__all__ = [
+    "ACAI_PRETRAIN",
+    "METHODS",
+    "DynAEConfig",
+    "dc_star",
+    "fit_dynae",
+    "lowered",
+]

@@ -1,0 +1,463 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # DynAE: from reconstruction towards centroid construction
+#
+# The dynamic autoencoder {cite}`mrabah2020dynae` starts from an autoencoder
+# pretrained on a self-supervised task and moves, sample by sample, from
+# reconstructing each image to *constructing* the image of its cluster's centroid.
+# Its motivation is a trade-off that the paper names and measures: pseudo-labels
+# taken too early send the network after random features (*Feature Randomness*),
+# while a reconstruction loss kept to the end pulls against the clustering loss
+# (*Feature Drift*). Only the samples whose cluster is clear are constructed and
+# pulled to their centre; the others keep reconstructing themselves until they
+# become clear.
+#
+# This page derives and checks each equation against `dclib`, trains DynAE, its
+# ablation DC\* and the baselines DEC\* and IDEC\* on the same pretrained network,
+# measures Feature Randomness and Feature Drift during training, and regenerates the
+# paper's tables and figures beside its numbers.
+
+# %% tags=["parameters"]
+profile = "quick"  # smoke | quick | full | paper
+dataset = None  # None: the profile's (mnist5k; full, paper: fmnist)
+seeds = None  # None: the profile's; one seed or a list of seeds
+device = "auto"  # auto | cpu | cuda | cuda:N
+
+# %% tags=["remove-input"]
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+import dclib
+from dclib import diagnostics, grids, plotting, recipes, reference, runs
+from dclib import functional as Fn
+from dclib.methods import dynae
+from dclib.methods._common import stage_records
+
+run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+display(Markdown(run.describe()))
+
+# %% [markdown]
+# ## Feature Randomness and Feature Drift (eq. 1 and 3)
+#
+# Let $L(x, y_{\text{true}}, w)$ be a supervised loss and $L(x, y_{\text{pseudo}},
+# w)$ the same loss with the method's pseudo-labels. Feature Randomness is measured
+# by the cosine between their gradients with respect to the network's weights,
+#
+# $$
+# \Delta_{FR} = \cos\left(\frac{\partial L(x, y_{\text{true}}, w)}{\partial w},
+# \frac{\partial L(x, y_{\text{pseudo}}, w)}{\partial w}\right) \qquad \text{(1)},
+# $$
+#
+# which is 1 when the pseudo-labels drive the network exactly as the true labels
+# would. A joint loss $L = L_1 + \gamma L_2$ (eq. 2) with a pseudo-supervised part
+# $L_P$ and a self-supervised part $\widehat{L}_S$ suffers Feature Drift when their
+# gradients compete:
+#
+# $$
+# \Delta_{FD} = \cos\left(\frac{\partial L_P(x, y_{\text{pseudo}}, w)}{\partial w},
+# \frac{\partial \widehat{L}_S(x, y_{\text{pretext}}, w)}{\partial w}\right)
+# \qquad \text{(3)} .
+# $$
+#
+# `dclib.diagnostics` computes both on the encoder's weights, over the whole
+# unaugmented dataset, as the DynAE code did (official-code notes, addendum). The
+# supervised loss pulls each code to the centre of its true class under the
+# Hungarian matching of classes to clusters. The true labels enter these two
+# numbers only; training never sees them. A check on a one-weight model, where the
+# gradients of $(w - 1)^2$ and $(w + 1)^2$ point the same way at $w = 3$ and
+# opposite ways at $w = 0$:
+
+# %%
+w = torch.nn.Parameter(torch.tensor([3.0]))
+
+
+def pair(idx):
+    return {"a": (w - 1).pow(2).mean(), "b": (w + 1).pow(2).mean()}
+
+
+g = diagnostics.dataset_gradients(pair, 4, [w])
+assert diagnostics.cosine(g["a"], g["b"]) == 1.0
+with torch.no_grad():
+    w.fill_(0.0)
+g = diagnostics.dataset_gradients(pair, 4, [w])
+assert diagnostics.cosine(g["a"], g["b"]) == -1.0
+
+# %% [markdown]
+# ## Pretraining (eq. 6-7)
+#
+# The autoencoder $g_{\theta_d} \circ f_{\theta_e}$ (fully connected,
+# $d$-500-500-2000-10, ReLU except at the code and the output) reconstructs images
+# that are randomly shifted (up to 10 % of the width and height) and rotated (up to
+# 10°), while it plays the ACAI game against a critic $c$ of the encoder's shape:
+# for a pair $x_1, x_2$ and $\alpha \sim U[0, 1]$ the decoded mix
+# $\hat{x}_\alpha = g(\alpha f(x_1) + (1 - \alpha) f(x_2))$ should fool the critic,
+#
+# $$
+# L_{f,g} = \Vert x - \hat{x} \Vert_2^2 + \lambda \Vert c(\hat{x}_\alpha)
+# \Vert_2^2 \qquad \text{(6)},
+# $$
+#
+# $$
+# L_c = \Vert c(\hat{x}_\alpha) - \alpha \Vert_2^2 + \Vert c(\gamma x + (1 - \gamma)
+# \hat{x}) \Vert_2^2 \qquad \text{(7)},
+# $$
+#
+# with $\lambda = 0.5$, Adam at $10^{-4}$ and batches of 256 (§5.1.3). The squared
+# error is summed over each image's pixels, as eq. 6 writes it: with the DynAE
+# code's element-wise mean the critic's term weighs 784 times more against the
+# reconstruction, and with a trained critic the autoencoder can then lower it by
+# collapsing all codes to nearly one point (`recon_sum = False` shows it; the
+# code's frozen critic hides it). In
+# `dclib` this is `train.pretrain_autoencoder` with `dynae.ACAI_PRETRAIN`; each
+# batch is paired with itself read backwards. Every run of this page (DynAE, DC\*,
+# DEC\*, IDEC\*, and k-means on the codes) starts from this one pretrained network,
+# shared through the run cache.
+
+# %% [markdown]
+# ## The clustering phase
+#
+# **Soft assignments (eq. 4) and the top two (eq. 5).** With k-means centres
+# $\mu_j$ in the latent space, $q_{ij} \propto (1 + \Vert z_i - \mu_j \Vert^2 /
+# \alpha)^{-(\alpha + 1)/2}$ with $\alpha = 1$, as in DEC, and $h_{i1}, h_{i2}$ are the
+# highest and second-highest $q_{ij}$ of sample $i$. The assigned centroid is
+# $\sigma(x_i) = \mu_{\arg\max_j q_{ij}}$.
+#
+# **Conflicted samples (eq. 8, 13).** A sample is *unconflicted* (in $S$) when its
+# cluster is clear: $h_{i1} \geq \beta_1$ and $h_{i1} - h_{i2} \geq \beta_2$; the
+# others form the conflicted set $\bar{S}$. The thresholds come from one confidence
+# level $\kappa$: $\beta_1 = \kappa / K$, $\beta_2 = \beta_1 / 2$ (eq. 10), with
+# $\kappa = 0.3 K$ at the start.
+#
+# **The dynamic loss (eq. 9, 12, 14).** Conflicted samples are reconstructed, the
+# others constructed: the decoder must output their centroid image,
+#
+# $$
+# L_1 = \sum_i \begin{cases} \Vert x_i - \hat{x}_i \Vert_2^2 & x_i \in \bar{S} \\
+# \Vert g(\sigma(x_i)) - \hat{x}_i \Vert_2^2 & \text{otherwise} \end{cases}
+# \qquad \text{(9)},
+# $$
+#
+# and only the unconflicted codes are pulled to their centre,
+# $L_2 = \sum_{x_i \in S} \Vert f(x_i) - \sigma(x_i) \Vert_2^2$ (eq. 12), in
+# $L = L_1 + L_2$ (eq. 14), on augmented inputs. The paper replaces the blurry
+# decoded centre $g(\mu_j)$ by the image of the real sample nearest to $\mu_j$.
+#
+# **The dynamics (eq. 11).** $\tau = |\bar{S}| / N$ is the share still
+# reconstructed. When the number of conflicted samples stops decreasing, the
+# centres are recomputed by k-means and the thresholds lowered; training ends when
+# $\tau$ falls below `tol` = 1 % or after MaxIter = $10^5$ iterations (SGD, lr
+# $10^{-3}$, momentum 0.9). The two losses are `functional.construction_loss` and
+# `functional.pull_loss`, written for any selection: R-DC reuses them with its own.
+# Checks by hand:
+
+# %%
+q = torch.tensor([[0.75, 0.125, 0.125], [0.375, 0.3125, 0.3125], [0.5, 0.375, 0.125]])
+h1, h2 = Fn.top_two(q)
+assert h1.tolist() == [0.75, 0.375, 0.5] and h2.tolist() == [0.125, 0.3125, 0.375]
+beta1, beta2 = Fn.confidence_thresholds(kappa=1.5, n_clusters=3)  # 0.5, 0.25
+sure = Fn.unconflicted(q, beta1, beta2)
+assert sure.tolist() == [True, False, False]  # row 1: h1 < beta1; row 2: gap < beta2
+assert abs(Fn.reconstructed_share(~sure) - 2 / 3) < 1e-6  # tau (eq. 11)
+x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+x_hat = torch.tensor([[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]])
+centroid_images = torch.tensor([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+residual = torch.where(sure[:, None], centroid_images, x) - x_hat
+l1 = Fn.construction_loss(x_hat, x, centroid_images, sure)
+torch.testing.assert_close(l1, residual.pow(2).sum() / len(x))  # eq. 9, per sample
+z = torch.tensor([[1.0, 2.0], [0.0, 0.0], [3.0, 1.0]])
+mu_sigma = torch.tensor([[0.0, 2.0], [1.0, 1.0], [3.0, 0.0]])
+l2 = Fn.pull_loss(z, mu_sigma, sure)
+torch.testing.assert_close(l2, torch.tensor(1.0 / len(z)))  # eq. 12: row 0 only
+
+# %% [markdown]
+# Both losses are squared norms per sample, averaged over the batch, as eq. 9 and
+# 12 write them; the official code takes element-wise means instead and puts a
+# weight of 100 on $L_1$ (`DynAEConfig.official_code()`). The configuration that
+# runs (profile caps on epochs aside, the paper's values):
+
+# %%
+ds = recipes.page_data(run)
+cfg = recipes.dynae_config(run, "dynae", ds)
+recipes.config_table(cfg)
+
+# %% [markdown]
+# ## Training
+#
+# Five runs per seed on one pretrained network: k-means on its codes, DEC\* and
+# IDEC\* (DEC and IDEC with this network and pretraining, §5.2.1), DC\* (the same
+# network trained on reconstruction plus embedded k-means without the dynamics,
+# §5.2.3) and DynAE. DEC\*, IDEC\*, DC\* and DynAE log $\Delta_{FR}$ and
+# $\Delta_{FD}$ at every check. The baselines page's DEC, IDEC, DCN and AE +
+# k-means (their own pretraining) come from the run cache.
+
+# %%
+results = recipes.by_seed(run, lambda seed: recipes.dynae_runs(run, ds, seed))
+BASE = ("ae_kmeans", "dec", "idec", "dcn")
+baselines = recipes.by_seed(
+    run, lambda seed: recipes.baseline_runs(run, ds, seed, BASE)
+)
+first = {name: r[run.seed] for name, r in results.items()}
+NAMES = {
+    "ae_kmeans": "AE + k-means (ACAI)",
+    "dec_star": "DEC*",
+    "idec_star": "IDEC*",
+    "dc_star": "DC*",
+    "dynae": "DynAE",
+}
+BASE_NAMES = {f"base-{b}": recipes.BASELINE_LABELS[b] for b in BASE}
+where = recipes.describe_data(run, ds)
+
+# %% [markdown]
+# ## DynAE Table 2 and Table 3: ours vs the paper
+
+# %% tags=["hide-input"]
+PAPER2 = {"dynae": "DynAE"} | {
+    f"base-{b}": n
+    for b, n in {
+        "ae_kmeans": "AE + K-Means",
+        "dec": "DEC",
+        "idec": "IDEC",
+        "dcn": "DCN",
+    }.items()
+}
+rows2 = {"dynae": results["dynae"]} | {f"base-{b}": baselines[b] for b in BASE}
+table2 = recipes.paper_rows(
+    run.dataset, "dynae:Table 2", {k: v for k, v in PAPER2.items()}
+)
+beside = "beside the paper's" if table2 else f"(no paper reports {run.dataset})"
+runs.ours_vs_paper(rows2, table2, run.dataset).rename(
+    index=NAMES | BASE_NAMES
+).style.set_caption(
+    f"DynAE Table 2 — DynAE and the deep baselines of its table that dclib "
+    f"implements (each on its own pretraining, the baselines page's runs): ours "
+    f"({where}; ACC and NMI in %, mean ± std) {beside}; the paper's NMI is the "
+    "arithmetic normalisation"
+)
+
+# %% tags=["hide-input"]
+PAPER3 = {"dec_star": "DEC*", "idec_star": "IDEC*", "dynae": "DynAE"}
+table3 = recipes.paper_rows(run.dataset, "dynae:Table 3", PAPER3)
+runs.ours_vs_paper(results, table3, run.dataset).rename(index=NAMES).style.set_caption(
+    f"DynAE Table 3 — DEC*, IDEC* and DynAE on one pretrained network, with k-means "
+    f"on that network's codes and DC* (rows the paper does not have): ours ({where}) "
+    f"{beside}"
+)
+
+# %% [markdown]
+# The committed reference (`make reference`): the same five runs on the full
+# Fashion-MNIST (70,000 images) at the paper's clustering protocol, with the
+# pretraining capped on a CPU (the provenance table states the cap).
+
+# %% tags=["hide-input"]
+REF = {"ae_kmeans" + recipes.ACAI_TAG: "ae_kmeans"} | {
+    k: k for k in NAMES if k != "ae_kmeans"
+}
+display(
+    *recipes.reference_section(
+        "DynAE Tables 2-3",
+        REF,
+        lambda d: recipes.paper_rows(d, "dynae:Table 3", PAPER3),
+        NAMES,
+    )
+)
+
+# %% [markdown]
+# ## Run times (Tables 4 and 5)
+#
+# Seconds of training per run on this machine (mean over the seeds): pretraining
+# and clustering apart. Pretraining is shared between runs here (the run cache), so
+# its time is counted once per network; the paper's times are totals on its
+# hardware, which it does not name.
+
+# %% tags=["hide-input"]
+TIMES = {"base-dec": "DEC", "base-idec": "IDEC", "base-dcn": "DCN"} | PAPER3
+timed = rows2 | {k: results[k] for k in ("dec_star", "idec_star")}
+recipes.run_times(
+    {k: timed[k] for k in TIMES}, "dynae", ("Table 4", "Table 5"), TIMES, run.dataset
+).rename(index=NAMES | BASE_NAMES).style.format("{:,.0f}", na_rep="—").set_caption(
+    f"DynAE Tables 4 and 5 — training time in seconds: ours ({where}; "
+    f"{reference.device_name(run.device)}) beside the paper's"
+)
+
+# %% [markdown]
+# ## Figures
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 6 — centroid construction: inputs (top) and DynAE's outputs at the end of training (bottom), one image per class (first seed).", "name": "fig-dynae-construction"}}
+model = runs.trained_model(first["dynae"])
+if ds.image_shape is not None:
+    one = np.array([np.flatnonzero(ds.y == c)[0] for c in np.unique(ds.y)])
+    with torch.no_grad():
+        _, out = model(torch.as_tensor(ds.X[one]))
+    fig = plotting.reconstructions(ds.X[one], {"DynAE": out.numpy()})
+else:
+    display(
+        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
+    )
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 9 — the shares of unconflicted and conflicted (tau, eq. 11) samples at each check of DynAE's training (first seed); dashed lines mark the checks where the centres were recomputed and the thresholds lowered.", "name": "fig-dynae-dynamics"}}
+checks = {n: stage_records(first[n].history, "checks") for n in ("dynae", "dc_star")}
+fig = plotting.dynamics(checks["dynae"])
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 10 — ACC and NMI of all, conflicted and unconflicted samples at each check of DynAE's training (first seed).", "name": "fig-dynae-subsets"}}
+subsets = {
+    part or "all": [
+        {"iteration": r["iteration"], "ACC": r[f"acc{part}"], "NMI": r[f"nmi{part}"]}
+        for r in checks["dynae"]
+    ]
+    for part in ("", "_conflicted", "_unconflicted")
+}
+fig = plotting.curves(subsets, ["ACC", "NMI"], x="iteration")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 11 and 12 — Feature Randomness (Delta_FR, eq. 1) and Feature Drift (Delta_FD, eq. 3) at each check of DynAE, DC* and IDEC* (first seed; DEC* has no self-supervised term, hence no Delta_FD). Higher is better for both.", "name": "fig-dynae-fr-fd"}}
+fr_fd = {
+    NAMES[n]: stage_records(first[n].history, "checks")
+    for n in ("dynae", "dc_star", "idec_star", "dec_star")
+}
+fig = plotting.curves(fr_fd, ["fr", "fd"], x="iteration")
+
+# %% [markdown]
+# ## The balancing weight $\gamma$ (Fig. 13) and the official code
+#
+# §5.2.4 adds a weight to the loss, $L = L_1 + \gamma L_2$, and compares DynAE's
+# sensitivity to it with IDEC\*'s ($L = L_r + \gamma L_c$) over
+# $\gamma \in \{10^{-3}, \dots, 10^3\}$. With the comparison of the paper's
+# configuration against the official code's, it is a grid of runs:
+# `grids.page_grids` reads them from the committed reference when it holds this
+# page's grids (job `grids-dynae`), and otherwise computes them now at smoke scale.
+
+# %%
+studies = grids.page_grids(run, "dynae", ds)
+named = {k: f.replace({"method": NAMES}) for k, f in studies.studies.items()}
+display(Markdown(f"These grid studies come from {studies.source}."))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 13 — final ACC and NMI of DynAE and IDEC* against gamma (log scale), from the source stated above: the committed reference when it holds them, otherwise this execution at smoke scale, not the paper's protocol.", "name": "fig-dynae-gamma"}}
+gamma = named["gamma"].assign(setting=np.log10(named["gamma"].setting.astype(float)))
+fig = plotting.sweeps({"log10 gamma": gamma})
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 13 — DynAE's ACC at each check for each gamma (first seed), from the same source.", "name": "fig-dynae-gamma-curves"}}
+fig = plotting.curves(studies.curves["gamma"], ["acc"], x="iteration")
+
+# %% tags=["hide-input"]
+code_fields = recipes.official_code_fields("dynae")
+versus = named["official code"]
+versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
+    ["ACC", "NMI"]
+].round(1).style.format("{:.1f}").set_caption(
+    f"DynAE with the paper's configuration and with the official code's "
+    f"(DynAEConfig.official_code(): {', '.join(code_fields)}); "
+    f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
+)
+
+# %% [markdown]
+# ## Qualitative results
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 17 — DynAE's latent space on its first two principal axes, coloured by the true class, centres as black crosses (first seed).", "name": "fig-dynae-pca"}}
+fig = plotting.principal_plane(
+    first["dynae"].arrays["z"], ds.y, first["dynae"].arrays["mu"]
+)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 18 — the ten most confident images (highest q) of each cluster of DynAE (first seed).", "name": "fig-dynae-confident"}}
+q_dyn = first["dynae"].arrays["q"]
+if ds.image_shape is not None:
+    top = {
+        f"cluster {k}": ds.X[np.argsort(-q_dyn[:, k])[:10]]
+        for k in range(q_dyn.shape[1])
+    }
+    fig = plotting.image_rows(top)
+else:
+    display(
+        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
+    )
+
+# %% [markdown]
+# ## What we find
+
+# %% tags=["remove-input"]
+acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
+plain = np.mean([r.metrics["acc"] for r in baselines["ae_kmeans"].values()])
+says = [
+    f"With {where} (K = {ds.n_clusters}; means over the seeds):",
+    f"k-means on the ACAI-pretrained codes reaches ACC {100 * acc['ae_kmeans']:.1f} %"
+    f" against {100 * plain:.1f} % on the plain autoencoder's"
+    + ("." if acc["ae_kmeans"] > plain else ": here the pretraining does not help."),
+]
+for rival in ("dec_star", "idec_star", "dc_star"):
+    gap = 100 * (acc["dynae"] - acc[rival])
+    says.append(
+        f"DynAE ({100 * acc['dynae']:.1f} %) "
+        + ("beats" if gap > 0 else "does not beat")
+        + f" {NAMES[rival]} ({100 * acc[rival]:.1f} %, {gap:+.1f} points)."
+    )
+last = checks["dynae"][-1]
+says.append(
+    f"DynAE ended at iteration {int(last['iteration']):,} with tau = "
+    f"{100 * last['tau']:.1f} % (stop rule: tau < {100 * cfg.tol:g} %) after "
+    f"{sum(r['centres_updated'] for r in checks['dynae']):.0f} centre update(s)."
+)
+mean_fr = {
+    n: np.nanmean([r["fr"] for r in fr_fd[NAMES[n]]]) for n in ("dynae", "dc_star")
+}
+says.append(
+    f"Its mean Delta_FR over the checks is {mean_fr['dynae']:.2f}, against "
+    f"{mean_fr['dc_star']:.2f} for DC*."
+)
+if run.profile.max_epochs is not None:
+    says.append(
+        f"These runs use {run.profile.epoch_caps} ({cfg.pretrain.n_epochs} of "
+        f"ACAI pretraining against the paper's 13·10^4 iterations, about "
+        f"{dynae.ACAI_PRETRAIN.n_epochs} epochs of 70,000 images): the paper's "
+        "numbers come from that much longer pretraining, which carries most of "
+        "DynAE's result (the official logs start the clustering phase at 97.3 % ACC "
+        "on MNIST)."
+    )
+display(Markdown(" ".join(says)))
+
+# %% [markdown]
+# ## Implementation details
+#
+# Where the paper and the official code (official-code notes §4) differ, or the
+# paper is silent. Every departure of the code is a `DynAEConfig` field; the preset
+# `DynAEConfig.official_code()` sets them all, the defaults follow the paper.
+#
+# 1. **Critic** (`pretrain.critic_trainable`). Paper: trained by eq. 7. Code:
+#    compiled after being frozen, so it never learns (its loss stays at
+#    $E[\alpha^2] = 1/3$); the pretraining is then augmented reconstruction plus a
+#    penalty from a random critic. Preset: `False`.
+# 2. **Loss weights** (`gamma`, `output_weight`). Paper: $L = L_1 + L_2$
+#    (eq. 14), both as element-wise means here. Code: $100\,L_1 + L_2$
+#    (`output_weight = 100`).
+# 3. **Lowering the thresholds** (`beta_update`). Paper: both drop by
+#    $\Delta\kappa / K$ with $\Delta\kappa = 0.3\kappa$, and eq. 10 ties $\beta_2$ to
+#    $\beta_1$; we lower $\kappa$ by $\Delta\kappa$ and recompute both by eq. 10
+#    (`"eq10"`). Code: both lowered by the same amount, then
+#    $\Delta\kappa = 0.3\kappa$, $\kappa = \Delta\kappa$, so $\beta_2$ turns
+#    negative at the second update (`"code"`).
+# 4. **Conflicted samples in $L_2$** (`pull_conflicted`). Paper: left out. Code:
+#    pulled to their own clean code, an augmentation-consistency term.
+# 5. **Inequalities** (`strict`). Paper: $\geq$ in eq. 13. Code: $>$.
+# 6. **Centres and centroid images** (`centre_codes`, `centre_images`). Paper: the
+#    k-means means, and the nearest real image as the centroid image. Code: the
+#    nearest sample's code as the centre and its decoded code as the image.
+# 7. **Batches** (`shuffle`). Paper: mini-batches. Code: the same sequential slices
+#    of the unshuffled data every epoch.
+# 8. **Final labels** (`final_kmeans`). Paper: $\arg\max_j q_{ij}$. The official
+#    notebook's last cell reports k-means on the final codes; both are options,
+#    argmax by default.
+# 9. **Check interval** (`update_interval`). The paper gives none; the code checks
+#    $\tau$ every 140 iterations.
+# 10. **Pretraining length.** The paper's 13·10^4 iterations are 475 epochs of
+#     70,000 images; we count epochs, so smaller datasets get fewer iterations.
+#     The reference caps them on a CPU (its provenance table says by how much).
+# 11. **Model selection.** None by labels: every number is the last iterate.

@@ -1,0 +1,161 @@
+"""DynAE as a method: its threshold schedules, targets, stop rule, presets, checks
+history, diagnostics blind to training, and resumption."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from conftest import shrink
+
+from dclib import metrics
+from dclib.methods import FitContext, dynae, get_method
+from dclib.methods._targets import centroids
+from dclib.models import MLPAutoencoder
+from dclib.train import TensorState
+
+CPU = FitContext(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def unit(blobs):
+    """The blobs at unit standard deviation: DynAE's SGD on per-sample squared norms
+    diverges on the raw blobs (±12), as the paper's images lie in [0, 1]."""
+    return dataclasses.replace(blobs, X=(blobs.X / blobs.X.std()).astype(np.float32))
+
+
+def _schedule(cfg: dynae.DynAEConfig, drops: int) -> list[tuple[float, float]]:
+    kappa = cfg.initial_kappa()
+    s = TensorState(kappa=kappa, delta=cfg.kappa_drop * kappa)
+    s.beta1, s.beta2 = 0.3, 0.15
+    out = []
+    for _ in range(drops):
+        dynae.lowered(cfg, s)
+        out.append((round(s.beta1, 6), round(s.beta2, 6)))
+    return out
+
+
+def test_thresholds_drop_by_eq10_or_as_the_code_does():
+    # the paper (our reading): kappa 3 -> 2.1 -> 1.47, beta1 = kappa / 10, beta2 half
+    assert _schedule(dynae.DynAEConfig(), 2) == [(0.21, 0.105), (0.147, 0.0735)]
+    # the code: both lowered by 0.09, 0.09, 0.027 (notes §4.3): beta2 goes negative
+    code = dynae.DynAEConfig.official_code()
+    assert _schedule(code, 3) == [(0.21, 0.06), (0.12, -0.03), (0.093, -0.057)]
+
+
+def test_presets_and_validation():
+    code = dynae.DynAEConfig.official_code()
+    assert code.output_weight == 100 and code.strict and not code.shuffle
+    assert code.pretrain.critic_trainable is False
+    assert dynae.DynAEConfig().pretrain.critic_trainable is True
+    assert dynae.DynAEConfig().initial_kappa() == pytest.approx(3.0)  # 0.3 K
+    assert get_method("dc_star").make_config().dynamic is False
+    with pytest.raises(ValueError, match="beta_update"):
+        dynae.DynAEConfig(beta_update="sometimes")
+
+
+def test_centroid_targets_by_hand():
+    torch.manual_seed(0)
+    model = MLPAutoencoder(2, latent_dim=2, hidden=(3,))
+    X = torch.tensor([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    z = torch.tensor([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    means = torch.tensor([[0.8, 0.8], [4.0, 4.0]])
+    paper = centroids(model, X, z, means)  # means as centres, nearest images
+    torch.testing.assert_close(paper.codes, means)
+    torch.testing.assert_close(paper.images, X[[1, 2]])
+    code = centroids(model, X, z, means, codes="nearest", images="decoded")
+    torch.testing.assert_close(code.codes, z[[1, 2]])
+    with torch.no_grad():
+        torch.testing.assert_close(code.images, model.decode(z[[1, 2]]))
+    with pytest.raises(ValueError, match="codes must be"):
+        centroids(model, X, z, means, codes="mean")
+
+
+def test_stop_rule_and_checks(unit):
+    # tol above 1: tau < tol at the first check, before any step
+    cfg = shrink("dynae", epochs=20, tol=1.01, pretrain_epochs=50)
+    early = dynae.fit_dynae(unit.X, cfg, CPU)
+    assert [r["iteration"] for r in early.stage("checks")] == [0]
+    assert len(early.stage("cluster")) == 1  # stopped within the first epoch
+    # tol = 0 never fires: max_iter iterations, a check every 5
+    cfg = shrink("dynae", n_epochs=None, max_iter=30, tol=0.0, pretrain_epochs=50)
+    full = dynae.fit_dynae(unit.X, cfg, CPU)
+    its = [r["iteration"] for r in full.stage("checks")]
+    assert its == [0, 5, 10, 15, 20, 25, 30]
+    assert full.stage("cluster")[-1]["iteration"] == 30
+    taus = [r["tau"] for r in full.stage("checks")]
+    assert all(0 <= t <= 1 for t in taus)
+
+
+def test_dynae_learns_blobs_and_diagnostics_never_touch_training(unit):
+    cfg = shrink("dynae", epochs=8, tol=0.0, pretrain_epochs=50)
+    blind = dynae.fit_dynae(unit.X, cfg, CPU)
+    assert metrics.acc(unit.y, blind.labels_) >= 0.9
+    seen = FitContext(device="cpu", y_monitor=unit.y, diagnostics=True)
+    watched = dynae.fit_dynae(unit.X, cfg, seen)
+    np.testing.assert_array_equal(blind.labels_, watched.labels_)
+    np.testing.assert_array_equal(blind.z_, watched.z_)
+    check = watched.stage("checks")[-1]
+    assert -1 <= check["fr"] <= 1 and -1 <= check["fd"] <= 1
+    assert {"acc_conflicted", "acc_unconflicted", "acc"} <= set(check)
+    assert "fr" not in blind.stage("checks")[-1]
+
+
+def test_idec_logs_feature_randomness_and_drift(blobs):
+    seen = FitContext(device="cpu", y_monitor=blobs.y, diagnostics=True)
+    cfg = shrink("idec", epochs=3, tol=0.0)
+    idec = get_method("idec").fit(blobs.X, cfg, seen)
+    checks = idec.stage("checks")
+    assert checks and all(-1 <= r["fr"] <= 1 and -1 <= r["fd"] <= 1 for r in checks)
+    dec = get_method("dec").fit(blobs.X, shrink("dec", epochs=3, tol=0.0), seen)
+    assert "fd" not in dec.stage("checks")[0]  # DEC has no self-supervised term
+    plain = get_method("idec").fit(blobs.X, cfg, CPU)
+    np.testing.assert_array_equal(plain.labels_, idec.labels_)
+
+
+def test_official_code_and_dc_star_run(blobs, unit):
+    code = dynae.DynAEConfig.official_code()
+    cfg = shrink(code, epochs=4, tol=0.0, pretrain_epochs=50)
+    assert cfg.pretrain.critic_trainable is False
+    with pytest.raises(FloatingPointError, match="diverged"):  # blobs span ±12
+        dynae.fit_dynae(blobs.X, cfg, CPU)
+    result = dynae.fit_dynae(unit.X, cfg, CPU)
+    assert metrics.acc(unit.y, result.labels_) >= 0.9
+    dc = get_method("dc_star")
+    star = dc.fit(unit.X, shrink(dc.make_config(), epochs=4, pretrain_epochs=50), CPU)
+    assert metrics.acc(unit.y, star.labels_) >= 0.9
+    assert all(r["tau"] == 0.0 for r in star.stage("checks"))  # nobody conflicted
+
+
+def test_interrupted_dynae_resumes_to_the_same_labels(unit, tmp_path, monkeypatch):
+    cfg = shrink("dynae", epochs=4, tol=0.0, pretrain_epochs=50)
+    reference = dynae.fit_dynae(unit.X, cfg, CPU)
+    real, calls = dynae.fit_epochs, []
+
+    def crash_in_epoch_three(step, *args, **kwargs):
+        def crashing(x, idx):
+            calls.append(1)
+            if len(calls) == 2 * 7 + 3:
+                raise KeyboardInterrupt
+            return step(x, idx)
+
+        return real(crashing, *args, **kwargs)
+
+    ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
+    monkeypatch.setattr(dynae, "fit_epochs", crash_in_epoch_three)
+    with pytest.raises(KeyboardInterrupt):
+        dynae.fit_dynae(unit.X, cfg, ctx)
+    monkeypatch.undo()
+    resumed = dynae.fit_dynae(unit.X, cfg, ctx)
+    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
+    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    assert resumed.stage("checks") == reference.stage("checks")
+
+
+def test_final_kmeans_option(unit):
+    cfg = shrink("dynae", epochs=2, final_kmeans=True, pretrain_epochs=50)
+    result = dynae.fit_dynae(unit.X, cfg, CPU)
+    assert metrics.acc(unit.y, result.labels_) >= 0.9
+    assert dataclasses.replace(cfg, final_kmeans=False) != cfg
