@@ -331,12 +331,13 @@ def confidence_thresholds(kappa: float, n_clusters: int) -> tuple[float, float]:
     return beta1, beta1 / 2
 
 
-def reconstructed_share(conflicted_mask: Tensor) -> float:
-    """DynAE eq. 11 (and R-DC eq. 15 with its own selection): tau = |S-bar| / N, the
-    share of samples still trained to reconstruct themselves."""
-    if conflicted_mask.ndim != 1 or conflicted_mask.dtype != torch.bool:
+def share(mask: Tensor) -> float:
+    """The fraction of samples in ``mask`` (n,) bool: DynAE eq. 11's tau = |S-bar| / N
+    (``mask``: the conflicted samples, still reconstructed) and R-DC eq. 15's
+    tau = |S| / |X| (``mask``: the core points)."""
+    if mask.ndim != 1 or mask.dtype != torch.bool:
         raise ValueError("need a (n,) bool mask")
-    return conflicted_mask.float().mean().item()
+    return mask.float().mean().item()
 
 
 def construction_loss(
@@ -379,3 +380,50 @@ def pull_loss(z: Tensor, target: Tensor, pull: Tensor, per_element: bool = False
         )
     per_sample = (z - target.detach()).pow(2).sum(1) * pull  # (B,)
     return per_sample.mean() / (z.shape[1] if per_element else 1)
+
+
+def neighbour_distances(
+    z: Tensor, n_neighbours: int, include_self: bool = False
+) -> tuple[Tensor, Tensor]:
+    """R-DC eq. 3: d_im = ||z_i - NN(z_i, m)||_2 for m = 1..M, ascending, and the
+    neighbours' indices, both (n, M), from the one exact kNN routine
+    (``neighbours.knn``). ``include_self``: the point counts as its own first
+    neighbour (d_i1 = 0; the official code's M = 5 then holds 4 real neighbours)."""
+    from dclib.neighbours import knn
+
+    if z.ndim != 2:
+        raise ValueError(f"need z (n, m), got {tuple(z.shape)}")
+    return knn(z, n_neighbours, exclude_self=not include_self)
+
+
+def core_points(d: Tensor, alpha: float) -> Tensor:
+    """R-DC eq. 4-5: (n,) bool, the core points Omega: r_i = min_m d_im / max_m d_im
+    >= alpha. All M neighbours at nearly one distance give r_i near 1 (a dense
+    region); a point whose neighbours are all at distance 0 counts as core."""
+    if d.ndim != 2:
+        raise ValueError(f"need d (n, M), got {tuple(d.shape)}")
+    lo, hi = d.min(1).values, d.max(1).values
+    r = torch.where(hi > 0, lo / hi.clamp_min(torch.finfo(d.dtype).tiny), 1.0)
+    return r >= alpha
+
+
+def reliable_neighbours(d: Tensor, beta: float) -> Tensor:
+    """R-DC eq. 7-9: (n, M) bool, the reliable neighbours Omega_nn^i of each point:
+    h_im = d_im - d-bar_i <= beta with d-bar_i = min_m d_im (eq. 7). The nearest
+    neighbour is always reliable."""
+    if d.ndim != 2:
+        raise ValueError(f"need d (n, M), got {tuple(d.shape)}")
+    return d - d.min(1, keepdim=True).values <= beta
+
+
+def neighbour_centroids(z: Tensor, index: Tensor, reliable: Tensor) -> Tensor:
+    """R-DC eq. 10-11: (n, m), sigma(x_i), the mean code of the reliable neighbours
+    of each point (``index`` (n, M) their rows in ``z``, ``reliable`` (n, M) bool,
+    at least one per row)."""
+    if index.shape != reliable.shape or index.ndim != 2:
+        raise ValueError(
+            f"need index and reliable (n, M), got {tuple(index.shape)}, "
+            f"{tuple(reliable.shape)}"
+        )
+    w = reliable.to(z.dtype)  # (n, M)
+    return (w[..., None] * z[index]).sum(1) / w.sum(1, keepdim=True).clamp_min(1)

@@ -169,7 +169,7 @@ assert h1.tolist() == [0.75, 0.375, 0.5] and h2.tolist() == [0.125, 0.3125, 0.37
 beta1, beta2 = Fn.confidence_thresholds(kappa=1.5, n_clusters=3)  # 0.5, 0.25
 sure = Fn.unconflicted(q, beta1, beta2)
 assert sure.tolist() == [True, False, False]  # row 1: h1 < beta1; row 2: gap < beta2
-assert abs(Fn.reconstructed_share(~sure) - 2 / 3) < 1e-6  # tau (eq. 11)
+assert abs(Fn.share(~sure) - 2 / 3) < 1e-6  # tau (eq. 11)
 x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 x_hat = torch.tensor([[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]])
 centroid_images = torch.tensor([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])

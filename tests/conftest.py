@@ -63,6 +63,24 @@ def shrink(
     return dataclasses.replace(cfg, **(small | fields))
 
 
+def crash_in_epoch_three(module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``module.fit_epochs`` raise KeyboardInterrupt at the third batch of the
+    third epoch (7 batches of 64 per epoch of the 400 blobs): a kill mid-run, for the
+    resumption tests (``monkeypatch.undo()`` restores it)."""
+    real, calls = module.fit_epochs, []
+
+    def crashing_fit(step, *args, **kwargs):
+        def crashing(x, idx):
+            calls.append(1)
+            if len(calls) == 2 * 7 + 3:
+                raise KeyboardInterrupt
+            return step(x, idx)
+
+        return real(crashing, *args, **kwargs)
+
+    monkeypatch.setattr(module, "fit_epochs", crashing_fit)
+
+
 @pytest.fixture(scope="session")
 def blobs():
     """400 samples of the offline blobs: 4 clusters in 10 dimensions."""

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import shrink
+from conftest import crash_in_epoch_three, shrink
 from sklearn.cluster import KMeans
 
 from dclib import metrics
@@ -146,19 +146,8 @@ def test_interrupted_clustering_resumes_to_the_same_labels(
     fit = get_method(name).fit
     cfg = shrink(name, epochs=4, **({"tol": 0.0} if name == "dec" else {}))
     reference = fit(blobs.X, cfg, CPU)
-    real, calls = baselines.fit_epochs, []
-
-    def crash_in_epoch_three(step, *args, **kwargs):
-        def crashing(x, idx):
-            calls.append(1)
-            if len(calls) == 2 * 7 + 3:  # 7 batches of 64 per epoch: inside epoch 3
-                raise KeyboardInterrupt
-            return step(x, idx)
-
-        return real(crashing, *args, **kwargs)
-
     ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
-    monkeypatch.setattr(baselines, "fit_epochs", crash_in_epoch_three)
+    crash_in_epoch_three(baselines, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         fit(blobs.X, cfg, ctx)
     monkeypatch.undo()

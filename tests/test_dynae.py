@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import shrink
+from conftest import crash_in_epoch_three, shrink
 
 from dclib import metrics
 from dclib.methods import FitContext, dynae, get_method
@@ -132,19 +132,8 @@ def test_official_code_and_dc_star_run(blobs, unit):
 def test_interrupted_dynae_resumes_to_the_same_labels(unit, tmp_path, monkeypatch):
     cfg = shrink("dynae", epochs=4, tol=0.0, pretrain_epochs=50)
     reference = dynae.fit_dynae(unit.X, cfg, CPU)
-    real, calls = dynae.fit_epochs, []
-
-    def crash_in_epoch_three(step, *args, **kwargs):
-        def crashing(x, idx):
-            calls.append(1)
-            if len(calls) == 2 * 7 + 3:
-                raise KeyboardInterrupt
-            return step(x, idx)
-
-        return real(crashing, *args, **kwargs)
-
     ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
-    monkeypatch.setattr(dynae, "fit_epochs", crash_in_epoch_three)
+    crash_in_epoch_three(dynae, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         dynae.fit_dynae(unit.X, cfg, ctx)
     monkeypatch.undo()

@@ -14,7 +14,7 @@ from dclib.functional import (
     conflicted,
     construction_loss,
     pull_loss,
-    reconstructed_share,
+    share,
     student_t_assignment,
     top_two,
     unconflicted,
@@ -69,7 +69,7 @@ def test_eq10_thresholds_and_eq11_share():
     with pytest.raises(ValueError, match="K >= 2"):
         confidence_thresholds(3, 1)
     mask = torch.tensor([True, False, False, True, False])
-    assert reconstructed_share(mask) == pytest.approx(0.4)
+    assert share(mask) == pytest.approx(0.4)
 
 
 def test_eq9_construction_loss_by_hand():

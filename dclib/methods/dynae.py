@@ -265,7 +265,7 @@ def fit_dynae(
         n_conf = int(conflicted.sum())
         record = {
             "iteration": s.iteration,
-            "tau": Fn.reconstructed_share(conflicted),
+            "tau": Fn.share(conflicted),
             "beta1": s.beta1,
             "beta2": s.beta2,
         }

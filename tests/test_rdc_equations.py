@@ -1,0 +1,56 @@
+"""R-DC's filtering equations (eq. 3-11, 15) on a hand-drawn 2-D set."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dclib.functional import (
+    core_points,
+    neighbour_centroids,
+    neighbour_distances,
+    reliable_neighbours,
+    share,
+)
+
+# a tight square of four points and one far point
+Z = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [10.0, 0.0]])
+
+
+def test_eq3_distances_by_hand():
+    d, idx = neighbour_distances(Z, 3)
+    # point 0: 1 (point 1), 1 (point 2), sqrt 2 (point 3); ties to the lower index
+    torch.testing.assert_close(d[0], torch.tensor([1.0, 1.0, 2**0.5]))
+    assert idx[0].tolist() == [1, 2, 3]
+    # point 4: 9 (point 1), sqrt 82 (point 3), 10 (point 0)
+    torch.testing.assert_close(d[4], torch.tensor([9.0, 82**0.5, 10.0]))
+    with_self, idx_self = neighbour_distances(Z, 3, include_self=True)
+    assert with_self[0, 0] == 0 and idx_self[0, 0] == 0
+
+
+def test_eq4_5_core_points_by_hand():
+    d, _ = neighbour_distances(Z, 3)
+    # square corners: r = 1 / sqrt 2 = 0.707; the far point: 9 / 10 = 0.9
+    assert core_points(d, 0.7).tolist() == [True] * 5
+    assert core_points(d, 0.8).tolist() == [False] * 4 + [True]
+    assert core_points(torch.zeros(2, 3), 0.9).tolist() == [True, True]
+    assert share(core_points(d, 0.8)) == pytest.approx(0.2)  # eq. 15
+
+
+def test_eq7_9_reliable_neighbours_by_hand():
+    d, _ = neighbour_distances(Z, 3)
+    # point 0: h = (0, 0, 0.414); point 4: h = (0, 0.055, 1)
+    got = reliable_neighbours(d, 0.1)
+    assert got[0].tolist() == [True, True, False]
+    assert got[4].tolist() == [True, True, False]
+    assert reliable_neighbours(d, 0.0)[4].tolist() == [True, False, False]
+
+
+def test_eq11_neighbour_centroids_by_hand():
+    d, idx = neighbour_distances(Z, 3)
+    sigma = neighbour_centroids(Z, idx, reliable_neighbours(d, 0.1))
+    # point 0: the mean of points 1 and 2; point 4: of points 1 and 3
+    torch.testing.assert_close(sigma[0], torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(sigma[4], torch.tensor([1.0, 0.5]))
+    with pytest.raises(ValueError, match="reliable"):
+        neighbour_centroids(Z, idx, torch.ones(5, 2, dtype=torch.bool))
