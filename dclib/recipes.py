@@ -143,10 +143,11 @@ def dcss_runs(
     return {"ae_kmeans": ae, "dcss_u": u, "dcss": mnet}
 
 
-def x_mnet_seeds(run: Run) -> tuple[int, ...]:
-    """The seeds of DCSS Table 3 (X + MNet): the first in capped profiles, where its
-    eight phase-2 runs per seed would take a sixth of the quick book's budget; all
-    of them in the full and paper profiles."""
+def costly_seeds(run: Run) -> tuple[int, ...]:
+    """The seeds of a page's costliest study: the first in capped profiles, where
+    running it on every seed would break the quick book's 30 minutes (DCSS Table 3,
+    X + MNet: eight phase-2 runs per seed; the DynAE page: its own augmented ACAI
+    network and five runs per seed); all of them in the full and paper profiles."""
     return run.seeds[:1] if run.profile.max_epochs is not None else run.seeds
 
 

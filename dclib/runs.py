@@ -347,7 +347,7 @@ def ours_vs_paper(
             paper, tab = source.split(":")
             found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
             for _, r in found.iterrows():
-                scale = 100 if r["note"] == "fraction" else 1
+                scale = 100 if str(r["note"]).startswith("fraction") else 1
                 heading = f"{PAPER_LABELS[paper]} {tab}"
                 row[(heading, r["metric"])] = f"{scale * r['value']:.1f}"
         table[method] = row

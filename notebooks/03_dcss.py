@@ -167,7 +167,7 @@ pd.DataFrame(
 # trained encoders and centres of DEC, IDEC, DCN and DKM$_p$ (DKM with a constant
 # $\alpha = 1000$ on the pretrained network: the papers' DKM row), which the
 # baselines page trains and the run cache shares; capped profiles run it on the
-# first seed only (`recipes.x_mnet_seeds`).
+# first seed only (`recipes.costly_seeds`).
 
 # %%
 ds = recipes.conv_input(recipes.page_data(run))
@@ -186,7 +186,7 @@ x_mnet = recipes.by_seed(
         recipes.baseline_runs(run, ds, seed, X_NAMES)
         | recipes.x_mnet_runs(run, ds, cfg, seed, X_NAMES)
     ),
-    recipes.x_mnet_seeds(run),
+    recipes.costly_seeds(run),
 )
 
 # %% tags=["remove-input"]
@@ -241,7 +241,7 @@ table3 = ours_vs_paper(x_mnet, rows3, run.dataset).loc[order]
 table3.rename(index=X_NAMES | plus).style.set_caption(
     "DCSS Table 3 — DCSS as a general framework: phase 2 on the trained network and "
     "centres of each method X (X + MNet) beside X itself (DKM: DKM_p, alpha = 1000); "
-    f"ours ({recipes.describe_data(run, ds, recipes.x_mnet_seeds(run))}) {beside}"
+    f"ours ({recipes.describe_data(run, ds, recipes.costly_seeds(run))}) {beside}"
     f"{rgb if features else ''}"
 )
 

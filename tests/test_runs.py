@@ -116,6 +116,9 @@ def test_ours_vs_paper_uses_each_papers_scale_and_label():
     assert row[("DCSS Table 1", "ACC")] == f"{acc:.1f}"
     dynae = float(row[("DynAE Table 2", "ACC")])  # stored as a fraction, shown in %
     assert 1 < dynae < 100 and not np.isnan(dynae)
+    # a fraction whose note says more ("fraction; OCR: ...") is scaled too
+    star = ours_vs_paper({"i": {0: run}}, {"i": {"dynae:Table 3": "IDEC*"}}, "fmnist")
+    assert star.loc["i", ("DynAE Table 3", "ACC")] == "57.5"
 
 
 def test_epoch_costs_by_stage():
