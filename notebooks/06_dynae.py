@@ -357,7 +357,7 @@ code_fields = recipes.official_code_fields("dynae")
 versus = named["official code"]
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
     ["ACC", "NMI"]
-].round(1).style.format("{:.1f}").set_caption(
+].rename_axis(None).round(1).style.format("{:.1f}").set_caption(
     f"DynAE with the paper's configuration and with the official code's "
     f"(DynAEConfig.official_code(): {', '.join(code_fields)}); "
     f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
