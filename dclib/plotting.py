@@ -239,9 +239,7 @@ def difficult_centres(
         1, len(panels), figsize=(3.2 * len(panels), 3.2), squeeze=False
     )
     for ax, (name, (z, mu, hard)) in zip(axes[0], panels.items(), strict=True):
-        mean = z.mean(0)
-        axes2 = np.linalg.svd(z - mean, full_matrices=False)[2][:2].T  # (d, 2)
-        e, c = (z[idx] - mean) @ axes2, (mu - mean) @ axes2
+        e, c = principal_projection(z, z[idx], mu)
         ax.scatter(e[:, 0], e[:, 1], c=y[idx], cmap="tab10", s=2, alpha=0.3)
         ax.scatter(
             *c[hard].T, marker="o", s=60, c="red", edgecolors="k", label="difficult"
@@ -276,18 +274,27 @@ def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
     return fig
 
 
+def principal_projection(z: np.ndarray, *points: np.ndarray) -> list[np.ndarray]:
+    """``points`` (each (k, d)) on the first two principal axes of the codes ``z``."""
+    mean = z.mean(0)
+    axes2 = np.linalg.svd(z - mean, full_matrices=False)[2][:2].T  # (d, 2)
+    return [(p - mean) @ axes2 for p in points]
+
+
 def principal_plane(z: np.ndarray, y: np.ndarray, mu: np.ndarray | None = None):
     """The codes ``z`` on their first two principal axes, coloured by class, with the
     centres ``mu`` as black crosses (DynAE Fig. 17)."""
-    from sklearn.decomposition import PCA
-
-    pca = PCA(2).fit(z)
-    e = pca.transform(z)
+    e, c = principal_projection(z, z, z[:0] if mu is None else mu)
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=2)
-    if mu is not None:
-        c = pca.transform(mu)
-        ax.scatter(c[:, 0], c[:, 1], c="k", marker="x", s=40)
+    ax.scatter(c[:, 0], c[:, 1], c="k", marker="x", s=40)
     ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def most_confident(images: np.ndarray, q: np.ndarray, per_cluster: int = 10):
+    """For each cluster k, the ``per_cluster`` images with the highest q_ik, one row
+    per cluster (DynAE Fig. 18); ``images`` (n, C, H, W), ``q`` (n, K)."""
+    top = np.argsort(-q, axis=0)[:per_cluster]  # (per_cluster, K)
+    return image_rows({f"cluster {k}": images[top[:, k]] for k in range(q.shape[1])})

@@ -374,11 +374,7 @@ fig = plotting.principal_plane(
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 18 — the ten most confident images (highest q) of each cluster of DynAE (first seed).", "name": "fig-dynae-confident"}}
 q_dyn = first["dynae"].arrays["q"]
 if ds.image_shape is not None:
-    top = {
-        f"cluster {k}": ds.X[np.argsort(-q_dyn[:, k])[:10]]
-        for k in range(q_dyn.shape[1])
-    }
-    fig = plotting.image_rows(top)
+    fig = plotting.most_confident(ds.X, q_dyn)
 else:
     display(
         Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
