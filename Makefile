@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e ".[book,dev]" -c constraints.txt
+	$(BIN)/python -m pip install -q -e ".[book,dev,datasets]" -c constraints.txt
 	touch $@
 
 # Execute every notebook of _toc.yml with papermill (skipped when its inputs are

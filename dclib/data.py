@@ -19,20 +19,40 @@ Online, read by torchvision from ``<data_dir>/<folder>/`` and downloaded only wh
 13,000 labelled images). ``data_dir`` is ``root``, else ``$DCLIB_DATA``, else
 ``~/.cache/dclib``. Data that is not on disk raises :class:`DatasetNotAvailable`.
 
-Integrity: torchvision checks each file's MD5 when it downloads it. After a download
-this module writes ``SHA256SUMS`` (the SHA-256 of every file torchvision stored) into
-the dataset's folder and verifies it on every later load, so a corrupted cache is
-reported instead of decoded (for stl10's 5 GB this takes a few seconds). The SHA-256
-of Fashion-MNIST's files are pinned in this module and checked on every load.
+Online MedMNIST (R-DC §4.1.1), read by the ``medmnist`` package (the ``datasets``
+extra: ``pip install "dclib[datasets]"``) from medmnist's 28-pixel file
+``<data_dir>/<name>/<name>.npz``, downloaded only when ``download=True``. Its train,
+val and test splits are concatenated in that order (the sample counts of R-DC's
+Table 1), pixels scaled from 0-255 to [0, 1]: ``pneumoniamnist`` (5,856 grey 28x28
+chest X-rays, 2 classes), ``breastmnist`` (780 grey 28x28 breast ultrasounds, 2
+classes: R-DC's Table 1 says 3, but BreastMNIST is binary), ``bloodmnist`` (17,092
+RGB 28x28 blood-cell images, 8 classes) and ``vesselmnist3d`` (1,908 brain-vessel
+volumes of 28x28x28 voxels, 2 classes). :class:`Dataset` holds 2-D images only, so
+each volume is flattened to a 21,952-D vector (``image_shape`` None);
+``X.reshape(-1, 28, 28, 28)`` gives back the (depth, height, width) volumes. Without
+the file, or without medmnist, loading raises :class:`DatasetNotAvailable`.
+
+Transforms (pure: a new :class:`Dataset`, the input untouched): :func:`row_normalised`
+(R-DC's "row normalization"), :func:`standardised` (R-DC eq. 16) and :func:`noisy`
+(R-DC eq. 17).
+
+Integrity: torchvision (for medmnist too) checks each file's MD5 when it downloads
+it. After a download this module writes ``SHA256SUMS`` (the SHA-256 of every file
+torchvision or medmnist stored) into the dataset's folder and verifies it on every
+later load, so a corrupted cache is reported instead of decoded (for stl10's 5 GB this
+takes a few seconds). The SHA-256 of Fashion-MNIST's files are pinned in this module
+and checked on every load.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import numbers
 import os
 import socket
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -53,6 +73,9 @@ __all__ = [
     "features",
     "imbalanced",
     "load",
+    "noisy",
+    "row_normalised",
+    "standardised",
     "subset",
 ]
 
@@ -98,7 +121,7 @@ class Dataset:
     @property
     def flat(self) -> np.ndarray:
         """X as one row per sample, shape (n, d) (a view)."""
-        return self.X.reshape(len(self.X), -1)
+        return self.X.reshape(len(self.X), math.prod(self.X.shape[1:]))
 
     def __len__(self) -> int:
         return len(self.y)
@@ -242,6 +265,114 @@ def imbalanced(ds: Dataset, r: float, seed: int = 0) -> Dataset:
         raise ValueError(f"imbalanced needs at least 2 classes, got {ds.n_clusters}")
     keep = r + (1 - r) * np.arange(ds.n_clusters) / (ds.n_clusters - 1)
     return _take(ds, np.random.default_rng(seed).random(len(ds)) < keep[ds.y])
+
+
+# --------------------------------------------------------------------- transforms
+
+_BLOCK_VALUES = 1 << 22
+"""About how many values a transform holds in float64 at once (32 MiB)."""
+
+
+def row_normalised(ds: Dataset) -> Dataset:
+    """Each sample scaled to unit Euclidean (L2) norm: R-DC's "row normalization".
+
+    R-DC §4.1.1 standardises the data matrix X "through row normalization" before
+    the network and defines it no further; this is the usual meaning (scikit-learn's
+    ``normalize``): row ``x_i`` becomes ``x_i / ||x_i||_2``, the norm taken over all
+    of a sample's values (every pixel of every channel). An all-zero row stays zero.
+
+    Parameters
+    ----------
+    ds : Dataset of images (n, C, H, W) or vectors (n, d).
+
+    Returns
+    -------
+    Dataset of the same shape, labels, ``image_shape`` and ``name``; values are no
+    longer in [0, 1] but each row has norm 1 (0 for a zero row).
+    """
+    flat = _flat_of(ds)
+    out = np.empty_like(flat)
+    for block in _blocks(flat):
+        rows = flat[block].astype(np.float64)
+        norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        out[block] = rows / np.where(norm > 0, norm, 1.0)[:, None]
+    return replace(ds, X=out.reshape(ds.X.shape))
+
+
+def standardised(ds: Dataset) -> Dataset:
+    """Feature-wise z-scores, R-DC eq. 16: ``x_ij <- (x_ij - mu_j) / sigma_j``.
+
+    ``mu_j`` and ``sigma_j`` are the mean and the population standard deviation
+    (ddof 0, as scikit-learn's ``StandardScaler``; the paper does not say which) of
+    feature ``j`` (one pixel of one channel for images) over the ``n`` samples, so
+    every non-constant feature ends with mean 0 and standard deviation 1. A constant
+    feature (``sigma_j = 0``) gets ``sigma_j = 1``: it becomes 0 everywhere. The
+    statistics are computed in float64.
+
+    Parameters
+    ----------
+    ds : Dataset of images (n, C, H, W) or vectors (n, d).
+
+    Returns
+    -------
+    Dataset of the same shape, labels, ``image_shape`` and ``name``.
+    """
+    flat = _flat_of(ds)
+    if not len(flat):
+        raise ValueError(f"standardised needs at least one sample; {ds!r} has none")
+    mean = flat.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(flat.shape[1])
+    for block in _blocks(flat):
+        centred = flat[block] - mean
+        squares += np.einsum("ij,ij->j", centred, centred)
+    sigma = np.sqrt(squares / len(flat))
+    sigma[sigma == 0] = 1.0
+    out = np.empty_like(flat)
+    for block in _blocks(flat):
+        out[block] = (flat[block] - mean) / sigma
+    return replace(ds, X=out.reshape(ds.X.shape))
+
+
+def noisy(ds: Dataset, sigma: float, seed: int = 0) -> Dataset:
+    """Additive Gaussian noise, R-DC eq. 17: ``X_noisy = X + N(0, sigma^2)``.
+
+    Each value of X gets its own independent draw. The paper's robustness test
+    (§4.2.5) adds it to the standardised data, whose standard deviation is 1, with
+    ``sigma`` in {0, 0.05, 0.1, 0.15, 0.2, 0.25}: ``noisy(standardised(ds), 0.1)``.
+    This function does not standardise; it adds noise to whatever ``ds`` holds.
+
+    Parameters
+    ----------
+    ds : Dataset of images (n, C, H, W) or vectors (n, d).
+    sigma : the noise's standard deviation, a finite number >= 0 (0: X unchanged).
+    seed : non-negative int; the noise is the same for the same seed and shape.
+
+    Returns
+    -------
+    Dataset of the same shape, labels, ``image_shape`` and ``name``.
+    """
+    flat = _flat_of(ds)
+    real = isinstance(sigma, numbers.Real) and not isinstance(sigma, bool)
+    if not real or not math.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    _check_int(seed, "seed", 0)
+    noise = np.random.default_rng(seed).standard_normal(flat.shape, dtype=np.float32)
+    noise *= np.float32(sigma)
+    noise += flat
+    return replace(ds, X=noise.reshape(ds.X.shape))
+
+
+def _flat_of(ds: Any) -> np.ndarray:
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"expected a dclib.data.Dataset, got {type(ds).__name__}")
+    return ds.flat
+
+
+def _blocks(flat: np.ndarray) -> Iterator[slice]:
+    """Consecutive row slices of ``flat`` of about _BLOCK_VALUES values each."""
+    step = max(1, _BLOCK_VALUES // max(1, flat.shape[1]))
+    for lo in range(0, len(flat), step):
+        yield slice(lo, lo + step)
 
 
 BACKBONES = ("resnet34", "resnet50", "resnet101", "resnet152", "vgg16")
@@ -664,17 +795,24 @@ _TORCHVISION = {
 }
 
 
-def _missing_message(name: str, directory: Path) -> str:
+_TORCHVISION_FILES = "the torchvision files for it"
+
+
+def _missing_message(
+    name: str, directory: Path, files: str = _TORCHVISION_FILES
+) -> str:
     return (
         f"dataset {name!r} is not available: its files are not in {directory}. Get"
         f" them with dclib.data.load({name!r}, download=True) on a machine with"
-        f" network access, or copy the torchvision files for it into {directory}"
+        f" network access, or copy {files} into {directory}"
         " (root= or $DCLIB_DATA choose another data directory)."
     )
 
 
 @contextmanager
-def _fetching(name: str, directory: Path, download: bool) -> Iterator[None]:
+def _fetching(
+    name: str, directory: Path, download: bool, files: str = _TORCHVISION_FILES
+) -> Iterator[None]:
     """Turn a missing file or a failed download into one DatasetNotAvailable.
 
     While downloading, stalled sockets time out after _TIMEOUT_S seconds.
@@ -688,7 +826,8 @@ def _fetching(name: str, directory: Path, download: bool) -> Iterator[None]:
         raise
     except (OSError, RuntimeError) as err:  # torchvision: "Dataset not found", URLError
         if not download:
-            raise DatasetNotAvailable(_missing_message(name, directory)) from err
+            message = _missing_message(name, directory, files)
+            raise DatasetNotAvailable(message) from err
         raise DatasetNotAvailable(
             f"downloading dataset {name!r} into {directory} failed: {err}. Check the"
             f" network and retry, or copy the files into {directory} by hand."
@@ -698,13 +837,23 @@ def _fetching(name: str, directory: Path, download: bool) -> Iterator[None]:
 
 
 def _open_splits(
-    name: str, source: _TorchvisionSource, directory: Path, download: bool
+    name: str,
+    cls: Callable[..., Any],
+    splits: tuple[dict[str, Any], ...],
+    directory: Path,
+    download: bool,
+    files: str = _TORCHVISION_FILES,
 ) -> list[Any]:
-    import torchvision.datasets
-
-    cls = getattr(torchvision.datasets, source.cls)
-    with _fetching(name, directory, download):
-        return [cls(str(directory), download=download, **kw) for kw in source.splits]
+    """``cls(root=directory, download=download, **kw)`` for each ``kw`` in ``splits``
+    (a torchvision or medmnist dataset class), between the integrity checks: the
+    ``SHA256SUMS`` of an earlier download is verified first, and written after a
+    download that made the files."""
+    _verify_manifest(directory)
+    with _fetching(name, directory, download, files):
+        opened = [cls(root=str(directory), download=download, **kw) for kw in splits]
+    if download and not (directory / _MANIFEST).exists():
+        _write_manifest(directory)
+    return opened
 
 
 def _nchw(data: Any, channels_last: bool) -> np.ndarray:
@@ -723,11 +872,10 @@ def _labels(split: Any) -> Any:
 def _load_torchvision(
     name: str, source: _TorchvisionSource, root: Path, download: bool
 ) -> Dataset:
-    directory = root / source.folder
-    _verify_manifest(directory)
-    splits = _open_splits(name, source, directory, download)
-    if download and not (directory / _MANIFEST).exists():
-        _write_manifest(directory)
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, source.cls)
+    splits = _open_splits(name, cls, source.splits, root / source.folder, download)
     pixels = np.concatenate([_nchw(s.data, source.channels_last) for s in splits])
     labels = np.concatenate([np.asarray(_labels(s)) for s in splits])
     if source.label_map is not None:
@@ -748,6 +896,118 @@ def _load_2mnist(root: Path, download: bool) -> Dataset:
     )
 
 
+# --------------------------------------------------------------------- MedMNIST
+
+
+@dataclass(frozen=True)
+class _MedMNISTSource:
+    """How to read one registry entry from medmnist's 28-pixel ``<name>.npz``."""
+
+    n_clusters: int
+    channels: int = 1  # RGB files hold (n, H, W, 3), grey ones (n, H, W)
+    volumes: bool = False  # (n, D, H, W) volumes, flattened to (n, D * H * W)
+
+
+_MEDMNIST = {
+    "pneumoniamnist": _MedMNISTSource(2),
+    # R-DC's Table 1 says 3 classes; BreastMNIST is binary (malignant vs normal or
+    # benign), as medmnist's INFO and the R-DC code (n_clusters=2) have it.
+    "breastmnist": _MedMNISTSource(2),
+    "bloodmnist": _MedMNISTSource(8, channels=3),
+    "vesselmnist3d": _MedMNISTSource(2, volumes=True),
+}
+_MEDMNIST_SPLITS = ({"split": "train"}, {"split": "val"}, {"split": "test"})
+
+
+def _medmnist_class(name: str, directory: Path) -> tuple[Any, str]:
+    """medmnist's dataset class for ``name`` and the URL of its file."""
+    try:
+        import medmnist
+
+        info = medmnist.INFO[name]
+        cls = getattr(medmnist, info["python_class"])
+    except (ImportError, AttributeError, KeyError) as err:
+        raise DatasetNotAvailable(
+            f"dataset {name!r} is read by the medmnist package, which could not be"
+            f" imported ({type(err).__name__}: {err}). Install it with"
+            ' pip install "dclib[datasets]" (or pip install medmnist); then'
+            f" dclib.data.load({name!r}, download=True) fetches the file on a machine"
+            f" with network access, or copy medmnist's {name}.npz into {directory}."
+        ) from err
+    return cls, info["url"]
+
+
+def _load_medmnist(
+    name: str, source: _MedMNISTSource, root: Path, download: bool
+) -> Dataset:
+    """train + val + test of a MedMNIST file, scaled to [0, 1]; labels 0..K-1."""
+    directory = root / name
+    cls, url = _medmnist_class(name, directory)
+    files = (
+        f"medmnist's {name}.npz (from {url}, or from ~/.medmnist where medmnist"
+        " itself keeps it)"
+    )
+
+    def open_split(root: str, download: bool, split: str) -> Any:
+        if not download:
+            return cls(split=split, root=root, download=False)
+        os.makedirs(root, exist_ok=True)  # unlike torchvision, medmnist needs it
+        try:
+            return cls(split=split, root=root, download=True)
+        except RuntimeError as err:  # medmnist's long how-to hides the cause
+            cause = err.__cause__ or err.__context__
+            if cause is None:
+                raise
+            raise RuntimeError(f"{type(cause).__name__}: {cause} ({url})") from err
+
+    path = directory / f"{name}.npz"
+    try:
+        splits = _open_splits(
+            name, open_split, _MEDMNIST_SPLITS, directory, download, files
+        )
+        pixels = np.concatenate([np.asarray(s.imgs) for s in splits])
+        labels = np.concatenate([np.asarray(s.labels).reshape(-1) for s in splits])
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise DatasetNotAvailable(
+            f"{path} is not a readable MedMNIST file ({type(err).__name__}: {err})."
+            " Delete it and load the dataset again with download=True."
+        ) from err
+    _check_medmnist(path, source, pixels, labels)
+    if not source.volumes:
+        return _images(name, _nchw(pixels, True), labels, 255, source.n_clusters)
+    X = pixels.reshape(len(pixels), -1).astype(np.float32)
+    X /= np.float32(255)
+    return Dataset(X, labels.astype(np.int64), source.n_clusters, None, name)
+
+
+def _check_medmnist(
+    path: Path, source: _MedMNISTSource, pixels: np.ndarray, labels: np.ndarray
+) -> None:
+    """Raise DatasetNotAvailable unless the arrays are what ``source`` expects."""
+    if source.volumes:
+        expected = "(n, D, H, W) volumes"
+        ok = pixels.ndim == 4
+    elif source.channels == 1:
+        expected = "(n, H, W) grey images"
+        ok = pixels.ndim == 3
+    else:
+        expected = f"(n, H, W, {source.channels}) colour images"
+        ok = pixels.ndim == 4 and pixels.shape[-1] == source.channels
+    problem = None
+    if not ok or pixels.dtype != np.uint8:
+        problem = f"holds {pixels.dtype} pixels of shape {pixels.shape}"
+        problem += f", not uint8 {expected}"
+    elif len(labels) != len(pixels):
+        problem = f"holds {len(pixels)} images but {len(labels)} labels"
+    elif labels.size and (labels.min() < 0 or labels.max() >= source.n_clusters):
+        problem = f"has labels outside [0, {source.n_clusters})"
+    if problem is not None:
+        raise DatasetNotAvailable(
+            f"{path} {problem}: it is not this dataset's MedMNIST file. Delete it and"
+            " load the dataset again with download=True."
+        )
+
+
 def _offline(make: Callable[[], Dataset]) -> Callable[[Path, bool], Dataset]:
     return lambda root, download: make()
 
@@ -763,6 +1023,10 @@ _LOADERS: dict[str, Callable[[Path, bool], Dataset]] = {
         for name, source in _TORCHVISION.items()
     },
     "2mnist": _load_2mnist,
+    **{
+        name: partial(_load_medmnist, name, source)
+        for name, source in _MEDMNIST.items()
+    },
 }
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
 """Every name :func:`load` accepts."""

@@ -396,24 +396,32 @@ def neighbour_distances(
     return knn(z, n_neighbours, exclude_self=not include_self)
 
 
-def core_points(d: Tensor, alpha: float) -> Tensor:
+def core_points(d: Tensor, alpha: float, strict: bool = False) -> Tensor:
     """R-DC eq. 4-5: (n,) bool, the core points Omega: r_i = min_m d_im / max_m d_im
-    >= alpha. All M neighbours at nearly one distance give r_i near 1 (a dense
-    region); a point whose neighbours are all at distance 0 counts as core."""
+    >= alpha (``strict``: > alpha, the official code). All M neighbours at nearly
+    one distance give r_i near 1 (a dense region); a point whose neighbours are all
+    at distance 0 counts as core."""
     if d.ndim != 2:
         raise ValueError(f"need d (n, M), got {tuple(d.shape)}")
     lo, hi = d.min(1).values, d.max(1).values
     r = torch.where(hi > 0, lo / hi.clamp_min(torch.finfo(d.dtype).tiny), 1.0)
-    return r >= alpha
+    return r > alpha if strict else r >= alpha
 
 
-def reliable_neighbours(d: Tensor, beta: float) -> Tensor:
+def reliable_neighbours(
+    d: Tensor, beta: float, strict: bool = False, reference: Tensor | None = None
+) -> Tensor:
     """R-DC eq. 7-9: (n, M) bool, the reliable neighbours Omega_nn^i of each point:
-    h_im = d_im - d-bar_i <= beta with d-bar_i = min_m d_im (eq. 7). The nearest
-    neighbour is always reliable."""
+    h_im = d_im - d-bar_i <= beta (``strict``: < beta) with d-bar_i = min_m d_im
+    (eq. 7), so the nearest neighbour is always reliable; ``reference`` (n,)
+    replaces d-bar (the official code's running minimum)."""
     if d.ndim != 2:
         raise ValueError(f"need d (n, M), got {tuple(d.shape)}")
-    return d - d.min(1, keepdim=True).values <= beta
+    d_bar = d.min(1).values if reference is None else reference
+    if d_bar.shape != d.shape[:1]:
+        raise ValueError(f"need reference (n,), got {tuple(d_bar.shape)}")
+    h = d - d_bar[:, None]
+    return h < beta if strict else h <= beta
 
 
 def neighbour_centroids(z: Tensor, index: Tensor, reliable: Tensor) -> Tensor:

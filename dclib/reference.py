@@ -83,8 +83,9 @@ CPU_PRETRAIN_CAP = {"dec": 50, "idec": 50, "ae_kmeans": 50, "dynae": 50}
 layer plus 200 end to end on 70,000 images take about four hours on two CPU cores,
 more than a session that loses its run cache; 50 is DCN's count for the same
 greedy pretraining (measured: 58 min with two threads). AE + k-means runs on the
-same pretrained network as DEC and IDEC (one cached pretraining for the three). DynAE's 475 epochs of
-augmented ACAI pretraining (13·10^4 iterations) would take about ten hours: 50"""
+same pretrained network as DEC and IDEC (one cached pretraining for the three).
+DynAE's 475 epochs of augmented ACAI pretraining (13·10^4 iterations) would take
+about ten hours: 50"""
 
 
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:

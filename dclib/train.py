@@ -214,6 +214,10 @@ class PretrainConfig:
     acai_alpha_max: float = 1.0
     """interpolation coefficients alpha ~ U(0, acai_alpha_max): 1 as DynAE §4.1 and its
     code draw them (the original ACAI paper: 0.5)"""
+    acai_alternate: bool = False
+    """True: the autoencoder and the critic are updated on alternate iterations (R-DC
+    Algorithm 1: even iterations the autoencoder, odd ones the critic); False: both
+    on every iteration (DynAE §4.1, both official codes)"""
     critic_trainable: bool = True
     """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
     greedy_dropout: float | None = None
@@ -352,7 +356,8 @@ def pretrain_autoencoder(
         greedy = pretrain_greedy(model, X, cfg, seed=seed, checkpoint=checkpoint)
     torch.manual_seed(seed)  # dropout-free nets: this seeds augmentation and ACAI draws
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    state: dict[str, Stateful] = {"model": model, "opt": opt}
+    turn = TensorState(i=0)
+    state: dict[str, Stateful] = {"model": model, "opt": opt, "turn": turn}
     critic = critic_opt = None
     if cfg.acai_lambda is not None:
         critic = Critic(_fresh_copy(model.encoder)).to(X.device)
@@ -376,14 +381,20 @@ def pretrain_autoencoder(
             )
             loss = loss + cfg.acai_lambda * regulariser
             logs["critic"] = critic_loss.item()
+        turn.i += 1  # Algorithm 1 counts from 1: odd iterations the critic's
+        both = not cfg.acai_alternate
+        train_ae = both or turn.i % 2 == 0
         train_critic = critic is not None and cfg.critic_trainable
-        opt.zero_grad()
-        loss.backward(inputs=list(model.parameters()), retain_graph=train_critic)
+        train_critic = train_critic and (both or turn.i % 2 == 1)
+        if train_ae:
+            opt.zero_grad()
+            loss.backward(inputs=list(model.parameters()), retain_graph=train_critic)
         if train_critic:
             critic_opt.zero_grad()
             critic_loss.backward(inputs=list(critic.parameters()))
             critic_opt.step()
-        opt.step()
+        if train_ae:
+            opt.step()
         return logs
 
     history = fit_epochs(

@@ -35,9 +35,10 @@ def shrink(
     ``pretrain_epochs`` epochs at batch 64 (its other fields, e.g. DEC's greedy
     dropout, kept), ``epochs`` for every training stage (``n_epochs``,
     ``phase1_epochs``, ``phase2_epochs``), DCSS's T2 at half of them (both pair
-    selections run), DEC's target refresh every 5 iterations, DKM's alpha every 2
-    epochs and 3 k-means restarts. Every other field (optimisers, learning rates,
-    the official-code switches, MNet's depth) keeps ``cfg``'s value.
+    selections run), DEC's target refresh (and DynAE's, R-DC's checks) every 5
+    iterations, DKM's alpha every 2 epochs and 3 k-means restarts. Every other
+    field (optimisers, learning rates, the official-code switches, MNet's depth)
+    keeps ``cfg``'s value.
     """
     if isinstance(cfg, str):
         cfg = get_method(cfg).make_config()
@@ -51,6 +52,7 @@ def shrink(
         "phase2_epochs": epochs,
         "t2": epochs // 2,
         "update_interval": 5,
+        "check_interval": 5,
         "epochs_per_alpha": 2,
         "n_init": 3,
     }

@@ -476,4 +476,5 @@ def test_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_registry_lists_every_name() -> None:
     offline = ("mnist5k", "digits", "fmnist", "blobs", "curves2d")
-    assert set(data.DATASETS) == {*offline, *ONLINE, "2mnist"}
+    medmnist = ("pneumoniamnist", "breastmnist", "bloodmnist", "vesselmnist3d")
+    assert set(data.DATASETS) == {*offline, *ONLINE, "2mnist", *medmnist}

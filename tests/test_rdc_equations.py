@@ -54,3 +54,19 @@ def test_eq11_neighbour_centroids_by_hand():
     torch.testing.assert_close(sigma[4], torch.tensor([1.0, 0.5]))
     with pytest.raises(ValueError, match="reliable"):
         neighbour_centroids(Z, idx, torch.ones(5, 2, dtype=torch.bool))
+
+
+def test_the_codes_strict_tests_and_absolute_reference():
+    d = torch.tensor([[1.0, 2.0], [0.5, 0.75]])
+    # r = (0.5, 0.666): >= 0.5 keeps both, the code's > 0.5 only the second
+    assert core_points(d, 0.5).tolist() == [True, True]
+    assert core_points(d, 0.5, strict=True).tolist() == [False, True]
+    # h = (0, 1) and (0, 0.25): <= 1 keeps both of row 0, < 1 drops the second
+    assert reliable_neighbours(d, 1.0)[0].tolist() == [True, True]
+    assert reliable_neighbours(d, 1.0, strict=True)[0].tolist() == [True, False]
+    # a reference d-bar of 0.25 for both rows (an absolute threshold 0.25 + beta)
+    ref = torch.tensor([0.25, 0.25])
+    got = reliable_neighbours(d, 0.5, reference=ref)
+    assert got.tolist() == [[False, False], [True, True]]
+    with pytest.raises(ValueError, match="reference"):
+        reliable_neighbours(d, 0.5, reference=torch.zeros(3))

@@ -126,7 +126,17 @@ def test_every_fit_has_the_one_signature(name):
     assert method.make_config(n_clusters=3).n_clusters == 3
 
 
-OFFICIAL_CODE = {"dcn", "dssl", "dcss_u", "dcss", "mnet", "dml", "dynae", "dc_star"}
+OFFICIAL_CODE = {
+    "dcn",
+    "dssl",
+    "dcss_u",
+    "dcss",
+    "mnet",
+    "dml",
+    "dynae",
+    "dc_star",
+    "rdc",
+}
 """the methods whose official code departs from its paper"""
 
 

@@ -4,19 +4,22 @@
   ``Method`` record, ``AEConfig``, pretraining, k-means, encoding) and ``_fuzzy``
   (the fuzzy cluster-specific runs of DSSL, DCSS phase 1 and DML) and ``_targets``
   (the decoder and latent targets that DynAE and R-DC train towards);
-- the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``, ``dynae``: each a config
-  dataclass with the paper's defaults (``official_code()`` where the official code
-  departs from the paper), ``fit(X, cfg, ctx)`` functions, and ``METHODS``, its
-  registry records. A paper file imports the kit, never another paper file.
+- the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``, ``dynae``, ``rdc``:
+  each a config dataclass with the paper's defaults (``official_code()`` where the
+  official code departs from the paper), ``fit(X, cfg, ctx)`` functions, and
+  ``METHODS``, its registry records. A paper file imports the kit, never another
+  paper file.
 """
 
 from __future__ import annotations
 
-from dclib.methods import baselines, dcss, dml, dssl, dynae
+from dclib.methods import baselines, dcss, dml, dssl, dynae, rdc
 from dclib.methods._common import ClusteringResult, FitContext, Method
 
 REGISTRY: dict[str, Method] = {
-    m.name: m for module in (baselines, dssl, dcss, dml, dynae) for m in module.METHODS
+    m.name: m
+    for module in (baselines, dssl, dcss, dml, dynae, rdc)
+    for m in module.METHODS
 }
 """name -> ``Method`` record of every method"""
 

@@ -86,9 +86,10 @@ class FitContext:
     start: Start | None = None
     """a trained autoencoder and centres to continue from (DCSS phase 2, DML)"""
     diagnostics: bool = False
-    """log Feature Randomness and Feature Drift (``dclib.diagnostics``) at every
-    target refresh of the methods that have one (DynAE, DC*, DEC, IDEC): reads
-    ``y_monitor``, never feeds training, and costs a few passes over the data"""
+    """log Feature Randomness and Feature Drift (``dclib.diagnostics``; DynAE, DC*,
+    DEC, IDEC) and the codes' ID, LID and Feature Twist (``dclib.geometry``; those
+    and R-DC) at every target refresh or check: reads ``y_monitor``, never feeds
+    training, and costs a few passes over the data"""
 
     def part(self, name: str) -> FitContext:
         """This context for one part of a multi-stage fit: its own checkpoint file."""
@@ -241,10 +242,15 @@ def make_result(
 
 
 def prepare(X, cfg: AEConfig, ctx: FitContext):
-    """Data on the device, the pretrained AE, its history and k-means' centres and
-    labels on its codes."""
-    X = as_tensor(X, pick_device(ctx.device), cfg.n_clusters)
-    model, pre = pretrained(X, cfg, ctx)
+    """Data on the device, the pretrained AE (or a copy of ``ctx.start``'s trained
+    one: a method continuing another, R-DC Table 8's P3 after P2), its history and
+    k-means' centres and labels on its codes."""
+    if ctx.start is not None:
+        X, model, _ = start_on(X, cfg.n_clusters, ctx)
+        pre = History()
+    else:
+        X = as_tensor(X, pick_device(ctx.device), cfg.n_clusters)
+        model, pre = pretrained(X, cfg, ctx)
     mu, labels = kmeans(encode(model, X), cfg.n_clusters, cfg.n_init, ctx.seed)
     return X, model, pre, mu, labels
 

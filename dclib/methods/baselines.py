@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dclib import diagnostics
+from dclib import diagnostics, geometry
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
@@ -202,7 +202,8 @@ def fit_dec(
         return {"total": cfg.gamma * loss_c + loss_r, "pseudo": loss_c, "self": loss_r}
 
     def refresh() -> None:
-        q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
+        z = encode(model, X)
+        q = Fn.student_t_assignment(z, centres["mu"].detach(), cfg.alpha)
         new = q.argmax(1)
         s.converged = s.p is not None and (new != s.labels).float().mean() < cfg.tol
         s.p, s.labels = Fn.target_distribution(q), new
@@ -215,7 +216,8 @@ def fit_dec(
                 target.detach(),
                 list(model.encoder.parameters()),
             )
-            s.checks.append({"iteration": s.iteration} | found)
+            twist = geometry.twist_record(z, new)
+            s.checks.append({"iteration": s.iteration} | found | twist)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         if s.iteration % cfg.update_interval == 0:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dclib import diagnostics, metrics
+from dclib import diagnostics, geometry, metrics
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
@@ -272,7 +272,7 @@ def fit_dynae(
         if y is not None:
             record |= subset_scores(y, labels.cpu().numpy(), conflicted.cpu().numpy())
             if ctx.diagnostics:
-                record |= diagnose(labels)
+                record |= diagnose(labels) | geometry.twist_record(z, labels)
         update = False
         if not final and cfg.dynamic:
             s.done = record["tau"] < cfg.tol
