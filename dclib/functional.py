@@ -435,3 +435,24 @@ def neighbour_centroids(z: Tensor, index: Tensor, reliable: Tensor) -> Tensor:
         )
     w = reliable.to(z.dtype)  # (n, M)
     return (w[..., None] * z[index]).sum(1) / w.sum(1, keepdim=True).clamp_min(1)
+
+
+def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.5) -> Tensor:
+    """The instance-level contrastive loss (NT-Xent, SimCLR) that R-DC Fig. 1 pretrains
+    with instead of reconstruction: ``a`` and ``b`` (B, m) are the codes of two
+    random views of the same B samples; with s = cos / ``temperature`` over the 2B
+    codes, each code's partner is its positive and the other 2B - 2 its negatives:
+    mean over the 2B codes of -log(exp s_pos / sum_{k != i} exp s_ik)."""
+    if a.shape != b.shape or a.ndim != 2 or len(a) < 2:
+        raise ValueError(
+            f"need two views (B, m) of one shape with B >= 2, got {tuple(a.shape)}, "
+            f"{tuple(b.shape)}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    z = torch.nn.functional.normalize(torch.cat([a, b]), dim=1)  # (2B, m)
+    s = z @ z.T / temperature
+    s = s.masked_fill(torch.eye(len(z), dtype=torch.bool, device=z.device), -math.inf)
+    n = len(a)
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return torch.nn.functional.cross_entropy(s, partner)

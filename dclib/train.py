@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from dclib.augment import random_affine
+from dclib.functional import nt_xent
 from dclib.models import Autoencoder, Critic, MLPAutoencoder
 from dclib.storage import atomic_write, write_json, write_text
 
@@ -220,6 +221,11 @@ class PretrainConfig:
     on every iteration (DynAE §4.1, both official codes)"""
     critic_trainable: bool = True
     """False reproduces the DynAE code, whose critic is compiled frozen (notes §4.2)"""
+    contrastive_temperature: float | None = None
+    """instead of reconstruction, the instance-level contrastive loss (NT-Xent,
+    ``functional.nt_xent``) between the codes of two augmented views of each image,
+    at this temperature (R-DC Fig. 1's second pretraining; SimCLR's 0.5); images
+    only, no critic; the decoder stays untrained"""
     greedy_dropout: float | None = None
     """input dropout of greedy layer-wise denoising pretraining before the end-to-end
     epochs (DEC §3.2: 0.2); None: end to end only. MLP autoencoders only"""
@@ -365,6 +371,18 @@ def pretrain_autoencoder(
         critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.lr)
         state |= {"critic": critic, "critic_opt": critic_opt}
 
+    def contrastive_step(x: Tensor, idx: Tensor) -> dict[str, float]:
+        model.train()
+        loss = nt_xent(
+            model.encode(random_affine(x)),
+            model.encode(random_affine(x)),
+            cfg.contrastive_temperature,
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         model.train()
         if cfg.augment and x.ndim == 4:
@@ -397,8 +415,11 @@ def pretrain_autoencoder(
             opt.step()
         return logs
 
+    contrastive = cfg.contrastive_temperature is not None
+    if contrastive and (X.ndim != 4 or critic is not None):
+        raise ValueError("contrastive pretraining needs images and no ACAI critic")
     history = fit_epochs(
-        step,
+        contrastive_step if contrastive else step,
         X,
         n_epochs=cfg.n_epochs,
         batch_size=cfg.batch_size,

@@ -80,11 +80,12 @@ def test_rdc_learns_blobs_and_the_monitor_never_touches_training(unit):
 
 def test_stop_rule_ends_when_tau_stops_rising(unit):
     cfg = shrink("rdc", epochs=30, pretrain_epochs=40, alpha=1.0)
-    # alpha = 1: no core point ever (tau = 0), so the first check after the start
-    # finds no increase and ends the phase
+    # alpha = 1: no core point ever (tau = 0); the check at 5 is the reference
+    # (the start's transient), the one at 10 finds no increase and ends the phase
     result = rdc.fit_rdc(unit.X, cfg, CPU)
-    assert [r["iteration"] for r in result.stage("checks")] == [0, 5]
-    assert result.stage("cluster")[-1]["iteration"] == 5
+    assert [r["iteration"] for r in result.stage("checks")] == [0, 5, 10]
+    assert all(r["tau"] == 0 for r in result.stage("checks"))
+    assert result.stage("cluster")[-1]["iteration"] == 10
 
 
 def test_official_code_and_dbscan_run(unit):
@@ -133,3 +134,20 @@ def test_registered_and_continues_a_trained_network(unit):
     dec = get_method("dec").fit(unit.X, shrink("dec", epochs=1), ctx)
     assert dec.stage("pretrain") == []  # DEC continued R-DC's network (Table 8)
     assert metrics.acc(unit.y, dec.labels_) >= 0.9
+
+
+def test_contrastive_pretraining_pulls_views_together():
+    from dclib.functional import nt_xent
+    from dclib.models import MLPAutoencoder
+    from dclib.train import pretrain_autoencoder
+
+    torch.manual_seed(0)
+    X = torch.rand(128, 1, 8, 8)
+    model = MLPAutoencoder(64, latent_dim=4, hidden=(32,))
+    cfg = PretrainConfig(n_epochs=15, batch_size=64, contrastive_temperature=0.5)
+    hist = pretrain_autoencoder(model, X, cfg)
+    losses = [r["loss"] for r in hist.records]
+    assert losses[-1] < losses[0]
+    assert losses[0] == pytest.approx(float(nt_xent(*torch.randn(2, 64, 4))), rel=0.3)
+    with pytest.raises(ValueError, match="contrastive"):
+        pretrain_autoencoder(model, X.flatten(1), cfg)

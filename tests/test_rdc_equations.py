@@ -70,3 +70,19 @@ def test_the_codes_strict_tests_and_absolute_reference():
     assert got.tolist() == [[False, False], [True, True]]
     with pytest.raises(ValueError, match="reference"):
         reliable_neighbours(d, 0.5, reference=torch.zeros(3))
+
+
+def test_nt_xent_by_hand():
+    from dclib.functional import nt_xent
+
+    a = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    # every code: its partner at cosine 1, the two others at 0: -log(e / (e + 2))
+    expected = torch.log(torch.tensor(torch.e + 2)) - 1
+    torch.testing.assert_close(nt_xent(a, 3 * a, temperature=1.0), expected)
+    # swapped views: each partner now at cosine 0, one negative at 1
+    swapped = nt_xent(a, a.flip(0), temperature=1.0)
+    assert swapped > expected
+    with pytest.raises(ValueError, match="temperature"):
+        nt_xent(a, a, temperature=0.0)
+    with pytest.raises(ValueError, match="two views"):
+        nt_xent(a, a[:1])

@@ -11,9 +11,10 @@ distance r_i >= alpha) and, for each core point, its *reliable neighbours* (eq.
 decoded centroid of its reliable neighbours' codes, eq. 11-12) and pulled to that
 centroid in the latent space (eq. 13); a border point is reconstructed. The targets
 are refreshed every iteration (§3.5); training stops when the share of core points
-tau (eq. 15) stops increasing. Labels: k-means on the final codes (DBSCAN for an
-unknown K, §3.5). The ablation's P3 (DEC's loss after P1 or P2, Table 8) is DEC
-continuing R-DC's network (``recipes``). Book page: notebooks/07_rdc.py.
+tau (eq. 15) stops increasing (``RDCConfig.patience``). Labels: k-means on the final
+codes (DBSCAN for an unknown K, §3.5). The ablation's P3 (DEC's loss after P1 or
+P2, Table 8) is DEC continuing R-DC's network (``recipes``). Book page:
+notebooks/07_rdc.py.
 """
 
 from __future__ import annotations
@@ -92,14 +93,18 @@ class RDCConfig(AEConfig):
     """iterations between two target refreshes (codes, kNN, filters): every
     iteration (§3.5); the code: 140"""
     check_interval: int = 140
-    """iterations between two checks of the stop rule (§3.5: train "until updating
-    the centroids does not bring any further increase in the number of core
-    points"; tau moves by a few tenths of a percent from one mini-batch to the
-    next, so the rule compares tau every ``check_interval`` iterations, the code's
-    and DynAE's validation interval) and logged records (tau, neighbour rates, ACC
-    and NMI by k-means with ``y_monitor``; logging never changes training)"""
+    """iterations between two checks of the stop rule and logged records (tau,
+    neighbour rates, ACC and NMI by k-means with ``y_monitor``; logging never
+    changes training). §3.5 trains "until updating the centroids does not bring any
+    further increase in the number of core points"; tau moves by tenths of a
+    percent from one mini-batch to the next, so the rule compares tau every
+    ``check_interval`` iterations (the code's and DynAE's validation interval)"""
     patience: int = 1
-    """stop after this many checks in a row without a new highest tau"""
+    """stop after this many checks in a row where tau did not rise above the
+    previous check's. The first check after the start does not count: the switch
+    from pretraining to the proximity losses first lowers tau (measured on
+    mnist5k: 80 % of core points after pretraining, 71 % after 140 iterations, then
+    rising), and the rule is about the rise that follows"""
     lr: float = 1e-3
     """Adam (§4.1.3)"""
     batch_size: int = 256
@@ -200,7 +205,7 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
     n = len(X)
     opt = make_optimizer(model.parameters(), "adam", cfg.lr)
     s = TensorState(
-        iteration=0, targets=None, tau=-1.0, best=-1.0, stale=0, done=False, checks=[]
+        iteration=0, targets=None, tau=0.0, previous=0.0, stale=0, done=False, checks=[]
     )
     y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
     monitor = label_monitor(ctx.y_monitor)
@@ -211,8 +216,10 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
         s.targets = {"centroid": f.centroid, "core": f.core}
         s.tau = Fn.share(f.core)
         if s.iteration % cfg.check_interval == 0:
-            s.stale = 0 if s.tau > s.best else s.stale + 1
-            s.best, s.done = max(s.best, s.tau), s.stale >= cfg.patience
+            if s.iteration > cfg.check_interval:  # from the second check on
+                s.stale = 0 if s.tau > s.previous else s.stale + 1
+                s.done = s.stale >= cfg.patience
+            s.previous = s.tau
             log(z, f)
 
     def log(z: Tensor, f: Filtered) -> None:
