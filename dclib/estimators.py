@@ -166,6 +166,15 @@ class DynAE(DeepClusterer):
         return self.predict_proba(X).argmax(1).astype(np.int64)
 
 
+class RDC(DeepClusterer):
+    """R-DC, Shaheen, Mrabah et al. (``RDCConfig``): the MLP AE pretrained with
+    augmentation (images) and the ACAI critic, then proximity-level self-supervision
+    (no pseudo-labels); labels by k-means on the codes, so ``predict`` is the
+    nearest centre (DBSCAN with ``final="dbscan"``: the nearest cluster mean)."""
+
+    method = "rdc"
+
+
 class DML(DeepClusterer):
     """DML, Sadeghi and Armanfard (2022) (``DMLConfig``): trains the base method M
     (``base``: "dsl" = DCSS_u, "dcn" or "dkm"), then one autoencoder per difficult

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from dclib import recipes
+from dclib import data, recipes
 from dclib.data import Dataset
 from dclib.methods._common import stage_records
 from dclib.profiles import PROFILES, Run
@@ -264,11 +264,62 @@ def _dynae(run: Run, ds: Dataset) -> Grids:
     return Grids(studies, curves, {"sweeps": where}, "")
 
 
+RDC_ALPHAS = (0.1, 0.6, 0.8, 0.9, 1.0)
+RDC_BETAS = (0.1, 0.3, 0.7, 1.0, 1.2)
+"""R-DC Fig. 17: the ranges of alpha and beta (§4.2.4)"""
+NOISE = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
+"""R-DC Fig. 20: the standard deviations of the added Gaussian noise (eq. 17)"""
+
+
+def _rdc(run: Run, ds: Dataset) -> Grids:
+    """R-DC Fig. 17 (alpha, beta), Fig. 20 (Gaussian noise on the standardised data,
+    eq. 16-17) and the paper's config against the official code's."""
+    small = run.sweep_subset(ds)
+    kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
+    cfg = recipes.config(run, "rdc", small)
+    grids = {
+        "alpha": {a: {"alpha": a} for a in RDC_ALPHAS},
+        "beta": {b: {"beta": b} for b in RDC_BETAS},
+    }
+    studies = {
+        title: _sweep_rows("rdc", cfg, small, grid, **kw)[0].assign(method="rdc")
+        for title, grid in grids.items()
+    }
+    code = recipes.config(run, "rdc", small, **recipes.official_code_fields("rdc"))
+    variants = {
+        "RDCConfig()": recipes.runs_of(run, "rdc", cfg, small, run.seed),
+        "RDCConfig.official_code()": recipes.runs_of(
+            run, "rdc", code, small, run.seed, "-code"
+        ),
+    }
+    studies["official code"] = _rows(
+        {v: {"rdc": r} for v, r in variants.items()},
+        dict.fromkeys(variants, len(small)),
+    )
+    norm = data.standardised(small)
+    noisy = {
+        s: dataclasses.replace(
+            data.noisy(norm, s, seed=run.seed), name=f"{small.name}-noise{s}"
+        )
+        for s in NOISE
+    }
+    studies["noise"] = _rows(
+        {
+            s: {"rdc": recipes.runs_of(run, "rdc", cfg, d, run.seed)}
+            for s, d in noisy.items()
+        },
+        dict.fromkeys(NOISE, len(small)),
+    )
+    where = recipes.describe_data(run, small, [run.seed])
+    return Grids(studies, {}, {"sweeps": where}, "")
+
+
 COMPUTE: dict[str, Callable[[Run, Dataset], Grids]] = {
     "dssl": _dssl,
     "dcss": _dcss,
     "dml": _dml,
     "dynae": _dynae,
+    "rdc": _rdc,
 }
 
 PAGES = tuple(COMPUTE)

@@ -293,6 +293,19 @@ def principal_plane(z: np.ndarray, y: np.ndarray, mu: np.ndarray | None = None):
     return fig
 
 
+def planes(codes: dict[str, np.ndarray], y: np.ndarray) -> Figure:
+    """Several latent spaces side by side, each on its own first two principal axes
+    (a 2-D space as it is, up to a rotation), coloured by class (R-DC Figs. 2, 16)."""
+    fig, axes = plt.subplots(1, len(codes), figsize=(3 * len(codes), 3), squeeze=False)
+    for ax, (name, z) in zip(axes[0], codes.items(), strict=True):
+        (e,) = principal_projection(z, z)
+        ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=2)
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 def most_confident(images: np.ndarray, q: np.ndarray, per_cluster: int = 10):
     """For each cluster k, the ``per_cluster`` images with the highest q_ik, one row
     per cluster (DynAE Fig. 18); ``images`` (n, C, H, W), ``q`` (n, K)."""

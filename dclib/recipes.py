@@ -23,8 +23,10 @@ from dclib.data import Dataset
 from dclib.methods import get_method
 from dclib.methods._fuzzy import CONV_PRETRAIN
 from dclib.methods.dynae import ACAI_PRETRAIN
+from dclib.methods.rdc import RDC_PRETRAIN
 from dclib.profiles import Run
 from dclib.runs import RunResult, cluster, setting_tag, trained_start
+from dclib.train import PretrainConfig
 
 BUDGETS: dict[str, dict[str, int]] = {
     "dssl": {"n_epochs": 2},
@@ -43,9 +45,20 @@ committed reference (``reference_history``), which runs the papers' epochs."""
 
 DATASET_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     (m, "cifar100-20"): {"mnet_hidden": (1000, 1000, 1000)} for m in ("dcss", "mnet")
+} | {
+    ("rdc", name): {"alpha": alpha, "beta": beta}
+    for name, alpha, beta in (
+        ("pneumoniamnist", 0.8, 1.0),
+        ("breastmnist", 0.6, 0.7),
+        ("bloodmnist", 0.5, 0.6),
+        ("vesselmnist3d", 0.3, 0.5),
+        ("cifar10", 0.6, 0.6),
+        ("fmnist", 0.6, 0.6),
+    )
 }
 """the papers' per-dataset settings: DCSS §5 widens MNet to 1000-1000-1000 for
-CIFAR-100 (20 super-classes)"""
+CIFAR-100 (20 super-classes); R-DC Table 2's alpha and beta (shared/paper_results/
+rdc_hyperparameters.csv; other datasets get 0.6 / 0.6, ``RDCConfig``'s defaults)"""
 
 BASELINES = ("ae_kmeans", "dec", "idec", "dcn", "dkm", "dkm_p")
 """the baselines page's methods, every one on the MLP autoencoder"""
@@ -228,6 +241,81 @@ def dynae_runs(
         watch = name != "ae_kmeans" and seed == run.seed
         out[name] = runs_of(run, method, cfg, ds, seed, tag, diagnostics=watch)
     return out
+
+
+RDC_TAG = "_rdc"
+"""the run-name tag of a method run on R-DC's pretraining instead of its own"""
+
+CONTRASTIVE_PRETRAIN = dataclasses.replace(
+    RDC_PRETRAIN, acai_lambda=None, acai_alternate=False, contrastive_temperature=0.5
+)
+"""R-DC Fig. 1's second pretraining: instance-level contrastive learning (NT-Xent at
+SimCLR's temperature 0.5) on the same augmented images, epochs and optimiser"""
+
+CURVES_FIELDS = {
+    "hidden": (),
+    "latent_dim": 2,
+    "pretrain": PretrainConfig(n_epochs=200),
+}
+"""R-DC Figs. 2 and 16: a linear two-layer autoencoder (2-2-2) pretrained by vanilla
+reconstruction for 200 epochs, on ``curves2d``"""
+
+
+def rdc_config(run: Run, method: str, ds: Dataset, **fields: Any) -> Any:
+    """The config of registered ``method`` on R-DC's pretraining (``RDC_PRETRAIN``)."""
+    return config(run, method, ds, **({"pretrain": RDC_PRETRAIN} | fields))
+
+
+RDC_RUNS = {
+    "p1": ("ae_kmeans", RDC_TAG),
+    "p1_p2": ("rdc", ""),
+    "p1_p3": ("dec", RDC_TAG),
+    "p1_p2_p3": ("dec", RDC_TAG + "-after-rdc"),
+    "dynae": ("dynae", RDC_TAG),
+}
+"""the R-DC page's runs -> (registered method, run-name tag), every one on R-DC's
+pretraining (shared through the run cache): Table 8's P1 (k-means on the
+pretrained codes), P1&P2 (R-DC), P1&P3 (DEC on the pretrained network), P1&P2&P3
+(DEC continuing R-DC's network), and DynAE from the same network (Figs. 12, 15)"""
+
+
+def rdc_runs(
+    run: Run, ds: Dataset, seed: int, names: Iterable[str] = tuple(RDC_RUNS)
+) -> dict[str, RunResult]:
+    """The R-DC page's runs of ``names`` (keys of ``RDC_RUNS``) on ``ds`` for
+    ``seed``. On the run's first seed, which the figures show, R-DC, DEC (P1&P3) and
+    DynAE log the codes' ID and LID (``FitContext.diagnostics``)."""
+    out: dict[str, RunResult] = {}
+    for name in names:
+        method, tag = RDC_RUNS[name]
+        watch = seed == run.seed and name in ("p1_p2", "p1_p3", "dynae")
+        start = None
+        if name == "p1_p2_p3":
+            start = trained_start(rdc_runs(run, ds, seed, ["p1_p2"])["p1_p2"])
+        cfg = rdc_config(run, method, ds)
+        out[name] = runs_of(
+            run, method, cfg, ds, seed, tag, start=start, diagnostics=watch
+        )
+    return out
+
+
+def contrastive_dec(run: Run, ds: Dataset) -> RunResult:
+    """R-DC Fig. 1: DEC on the contrastive pretraining (first seed, with ID/LID)."""
+    cfg = rdc_config(run, "dec", ds, pretrain=CONTRASTIVE_PRETRAIN)
+    return runs_of(run, "dec", cfg, ds, run.seed, "_contrastive", diagnostics=True)
+
+
+def curves_runs(run: Run, seed: int) -> tuple[Dataset, dict[str, RunResult]]:
+    """R-DC Figs. 2 and 16: the pretrained linear autoencoder's k-means, DEC and
+    R-DC on ``curves2d`` (``CURVES_FIELDS``)."""
+    ds = run.load("curves2d")
+    out = {
+        method: runs_of(
+            run, method, config(run, method, ds, **CURVES_FIELDS), ds, seed, "_curves"
+        )
+        for method in ("ae_kmeans", "dec", "rdc")
+    }
+    return ds, out
 
 
 def run_times(

@@ -47,7 +47,7 @@ from dclib.train import PROGRESS_ENV
 REFERENCE_PROFILES = ("full", "paper", "smoke")
 """profiles the runner accepts (smoke: the tests' and a dry run's)"""
 
-RECIPES = ("baseline", "dssl", "dcss", "dml", "dynae", "grids")
+RECIPES = ("baseline", "dssl", "dcss", "dml", "dynae", "rdc", "grids")
 """the page recipes a job can run (``recipes.<name>_runs``; ``grids``: a page's grid
 studies, ``grids.compute``)"""
 
@@ -88,6 +88,12 @@ DynAE's 475 epochs of augmented ACAI pretraining (13·10^4 iterations) would tak
 about ten hours: 50"""
 
 
+RDC_REFERENCE = ("p1", "p1_p2")
+"""the R-DC runs of the reference (``recipes.RDC_RUNS``): k-means after R-DC's
+pretraining and R-DC, Table 3's rows (its second phase recomputes the neighbours of
+all 70,000 codes at every iteration, §3.5: the costly part on a CPU)"""
+
+
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
     """The declared jobs of a profile: the MLP-autoencoder methods on Fashion-MNIST
     (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
@@ -112,6 +118,7 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
             Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")
         ]
         mlp.append(Job("dynae", mlp_data, seed, {}, caps.get("dynae")))
+        mlp.append(Job("rdc", mlp_data, seed))
         grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
         jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
@@ -184,6 +191,13 @@ def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
         return {
             rename.get(k, k): (r, recipes.dynae_config(run, k, ds))
             for k, r in out.items()
+        }
+    if job.recipe == "rdc":  # Table 3's rows; the ablation runs in the page
+        out = recipes.rdc_runs(run, ds, seed, RDC_REFERENCE)
+        return {
+            method + tag: (out[k], recipes.rdc_config(run, method, ds))
+            for k, (method, tag) in recipes.RDC_RUNS.items()
+            if k in out
         }
     raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
 

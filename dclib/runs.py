@@ -52,6 +52,10 @@ PAPER_DATASETS: dict[str, tuple[str, ...]] = {
     "usps": ("USPS",),
     "cifar10": ("CIFAR-10", "CIFAR10"),
     "cifar100-20": ("CIFAR-100", "CIFAR100"),
+    "pneumoniamnist": ("PneumoniaMNIST",),
+    "breastmnist": ("BreastMNIST",),
+    "bloodmnist": ("BloodMNIST",),
+    "vesselmnist3d": ("VesselMNIST3D",),
     "stl10": ("STL-10", "STL10"),
 }
 """Our dataset names -> the names the papers' tables use for the same data.
@@ -330,18 +334,25 @@ def ours_vs_paper(
     rows: dict[str, dict[str, str]],
     dataset: str,
     label: str = "ours",
+    metrics: tuple[str, ...] = ("acc", "nmi", "nmi_arithmetic"),
 ) -> pd.DataFrame:
     """Our mean ± std over seeds beside the papers' numbers, in %.
 
     ``results[method][seed]`` are our runs; ``rows[method]`` maps ``"paper:table"``
     to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``). NMI is
     compared with the normalisation each paper uses (DynAE: arithmetic mean).
-    ``label`` heads our columns (e.g. "reference" for committed results).
+    ``label`` heads our columns (e.g. "reference" for committed results);
+    ``metrics`` are ours to show (R-DC's tables: ACC and F1 macro).
     """
+    names = {
+        "acc": "ACC",
+        "nmi": "NMI",
+        "nmi_arithmetic": "NMI (arith.)",
+        "f1_macro": "F1 Macro",
+    }
     table = {}
     for method, runs in results.items():
-        ours = seed_table(runs, ("acc", "nmi", "nmi_arithmetic"))
-        names = {"acc": "ACC", "nmi": "NMI", "nmi_arithmetic": "NMI (arith.)"}
+        ours = seed_table(runs, metrics)
         row = {(label, names[k]): v for k, v in ours.items()}
         for source, name in rows.get(method, {}).items():
             paper, tab = source.split(":")

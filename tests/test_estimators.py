@@ -9,7 +9,18 @@ import pytest
 from conftest import shrink
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, AEKMeans, DynAE
+from dclib.estimators import (
+    DCN,
+    DCSS,
+    DEC,
+    DKM,
+    DML,
+    DSSL,
+    IDEC,
+    RDC,
+    AEKMeans,
+    DynAE,
+)
 from dclib.methods import REGISTRY, get_method
 
 TINY = {"epochs": 1, "pretrain_epochs": 1, "width": 16, "latent": 2}
@@ -23,7 +34,7 @@ def _tiny(estimator):
 
 
 ESTIMATORS = [
-    _tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS, DynAE)
+    _tiny(cls()) for cls in (AEKMeans, DEC, IDEC, DCN, DKM, DSSL, DCSS, DynAE, RDC)
 ]
 ESTIMATORS.append(DML(3, config=shrink("dml", **TINY)))
 
