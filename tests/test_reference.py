@@ -186,6 +186,7 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
     assert capped == {
         "baseline-dec-fmnist-seed0": 50,
         "baseline-idec-fmnist-seed0": 50,
+        "baseline-ae_kmeans-fmnist-seed0": 50,
         "dynae-fmnist-seed0": 50,
     }
     assert not any(j.pretrain_cap for j in reference.plan("paper"))
