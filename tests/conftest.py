@@ -4,6 +4,10 @@ the one way a test makes a registered method's config small enough for seconds."
 from __future__ import annotations
 
 import dataclasses
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +127,22 @@ def run_dirs(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(runs, "CACHE_DIR", tmp_path / "cache")
     return tmp_path
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Refuse every connection, count urlopen calls, and point $DCLIB_DATA at tmp
+    (the data tests: ``pytestmark = pytest.mark.usefixtures("offline")``)."""
+    attempts: list[str] = []
+
+    def refuse_url(url: object, *args: object, **kwargs: object) -> None:
+        attempts.append(str(getattr(url, "full_url", url)))
+        raise urllib.error.URLError("network disabled in tests")
+
+    def refuse_socket(*args: object, **kwargs: object) -> None:
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse_url)
+    monkeypatch.setattr(socket.socket, "connect", refuse_socket)
+    monkeypatch.setenv("DCLIB_DATA", str(tmp_path / "env-data"))
+    return attempts

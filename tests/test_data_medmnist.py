@@ -42,22 +42,7 @@ MEDMNIST = {
 SPLITS = ("train", "val", "test")
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Refuse every connection, count urlopen calls, and point $DCLIB_DATA at tmp."""
-    attempts: list[str] = []
-
-    def refuse_url(url: object, *args: object, **kwargs: object) -> None:
-        attempts.append(str(getattr(url, "full_url", url)))
-        raise urllib.error.URLError("network disabled in tests")
-
-    def refuse_socket(*args: object, **kwargs: object) -> None:
-        raise OSError("network disabled in tests")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse_url)
-    monkeypatch.setattr(socket.socket, "connect", refuse_socket)
-    monkeypatch.setenv("DCLIB_DATA", str(tmp_path / "env-data"))
-    return attempts
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture

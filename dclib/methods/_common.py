@@ -269,6 +269,16 @@ def start_on(X, n_clusters: int, ctx: FitContext) -> tuple[Tensor, nn.Module, Te
     return X, copy.deepcopy(model).to(device), mu  # the caller's model stays as it was
 
 
+def gradient_step(opt: torch.optim.Optimizer, loss: Tensor, diverged: str) -> None:
+    """One optimiser step on ``loss``; a FloatingPointError saying ``diverged`` (what
+    went wrong and what to try) when the loss is not finite."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(diverged)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
 def make_optimizer(
     params, name: str, lr: float, momentum: float = 0.9
 ) -> torch.optim.Optimizer:

@@ -35,6 +35,7 @@ from dclib.methods._common import (
     FitContext,
     Method,
     encode,
+    gradient_step,
     iteration_epochs,
     kmeans,
     label_monitor,
@@ -316,15 +317,13 @@ def fit_dynae(
         model.train()
         l1, l2 = batch_terms(x, cfg.augment)
         loss = cfg.output_weight * l1 + cfg.gamma * l2
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"the loss diverged at iteration {s.iteration} (lr {cfg.lr:g}, "
-                f"output_weight {cfg.output_weight:g}): scale the data to [0, 1] "
-                "as the paper does, or lower them"
-            )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        gradient_step(
+            opt,
+            loss,
+            f"the loss diverged at iteration {s.iteration} (lr {cfg.lr:g}, "
+            f"output_weight {cfg.output_weight:g}): scale the data to [0, 1] as the "
+            "paper does, or lower them",
+        )
         return {"loss": loss.item(), "l1": l1.item(), "l2": l2.item()}
 
     hist = fit_epochs(

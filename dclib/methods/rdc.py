@@ -35,6 +35,7 @@ from dclib.methods._common import (
     FitContext,
     Method,
     encode,
+    gradient_step,
     iteration_epochs,
     kmeans,
     label_monitor,
@@ -258,13 +259,9 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
             cfg.per_element,
         )
         loss = cfg.output_weight * l1 + l2
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"the loss diverged at iteration {s.iteration} (lr {cfg.lr:g})"
-            )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        gradient_step(
+            opt, loss, f"the loss diverged at iteration {s.iteration} (lr {cfg.lr:g})"
+        )
         return {"loss": loss.item(), "l1": l1.item(), "l2": l2.item()}
 
     hist = fit_epochs(
