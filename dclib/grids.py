@@ -273,7 +273,8 @@ NOISE = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 
 def _rdc(run: Run, ds: Dataset) -> Grids:
     """R-DC Fig. 17 (alpha, beta), Fig. 20 (Gaussian noise on the standardised data,
-    eq. 16-17) and the paper's config against the official code's."""
+    eq. 16-17), the paper's config against the official code's, and Fig. 1 (ID and
+    LID of DEC's codes after reconstruction and contrastive pretraining)."""
     small = run.sweep_subset(ds)
     kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
     cfg = recipes.config(run, "rdc", small)
@@ -310,8 +311,24 @@ def _rdc(run: Run, ds: Dataset) -> Grids:
         },
         dict.fromkeys(NOISE, len(small)),
     )
+    twist = {
+        label: recipes.runs_of(
+            run,
+            "dec",
+            recipes.rdc_config(run, "dec", small, pretrain=pretraining),
+            small,
+            run.seed,
+            tag,
+            diagnostics=True,
+        ).history
+        for label, pretraining, tag in (
+            ("reconstruction (ACAI)", recipes.RDC_PRETRAIN, recipes.RDC_TAG),
+            ("contrastive (NT-Xent)", recipes.CONTRASTIVE_PRETRAIN, "_contrastive"),
+        )
+    }
+    curves = {"twist": {k: stage_records(h, "checks") for k, h in twist.items()}}
     where = recipes.describe_data(run, small, [run.seed])
-    return Grids(studies, {}, {"sweeps": where}, "")
+    return Grids(studies, curves, {"sweeps": where}, "")
 
 
 COMPUTE: dict[str, Callable[[Run, Dataset], Grids]] = {
