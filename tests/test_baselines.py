@@ -35,6 +35,7 @@ STAGES = {
     "dml": {"cluster"},
     "dynae": {"pretrain", "cluster", "checks"},
     "dc_star": {"pretrain", "cluster", "checks"},
+    "rdc": {"pretrain", "cluster", "checks"},
 }
 """the stages each method's history names"""
 
@@ -53,7 +54,7 @@ def start(blobs):
 def _fit(name, X, ctx, start):
     method = get_method(name)
     cfg = shrink(name, lr=1e-3) if name == "dml" else shrink(name)
-    if name in ("dynae", "dc_star"):  # Adam at 1e-4: ten times the epochs of 1e-3
+    if name in ("dynae", "dc_star", "rdc"):  # ACAI pretraining (DynAE: Adam at 1e-4)
         cfg = shrink(name, pretrain_epochs=50)
         X = (X - X.min()) / (
             X.max() - X.min()
