@@ -13,8 +13,6 @@ import math
 import socket
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -274,22 +272,6 @@ def test_failed_download_is_one_clear_error(
     assert offline and "breastmnist.npz" in offline[0], "the download was attempted"
     assert socket.getdefaulttimeout() is None, "timeout restored"
     assert not (tmp_path / "breastmnist" / "SHA256SUMS").exists()
-
-
-def test_download_runs_under_a_socket_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, medmnist: object
-) -> None:
-    seen: list[float | None] = []
-
-    def slow(*args: object, **kwargs: object) -> None:
-        seen.append(socket.getdefaulttimeout())
-        raise TimeoutError("timed out")
-
-    monkeypatch.setattr(urllib.request, "urlopen", slow)
-    with pytest.raises(DatasetNotAvailable, match="TimeoutError: timed out"):
-        load("vesselmnist3d", root=tmp_path, download=True)
-    assert seen and set(seen) == {data._TIMEOUT_S}
-    assert socket.getdefaulttimeout() is None
 
 
 # ------------------------------------------------------------------ transforms
