@@ -56,6 +56,11 @@ class Profile:
     """None: every seed pretrains its own autoencoder; an int: all seeds share the
     autoencoder pretrained with this seed (``PretrainConfig.seed``), and differ from
     k-means on"""
+    clustering_epochs: int | None = None
+    """cap on the epochs of each clustering stage that the reference runner sets on
+    an uncapped profile for the jobs whose paper count a CPU cannot do in a session
+    (``reference.Job.clustering_cap``); unlike ``max_epochs`` it leaves pretraining
+    alone and ignores the pages' budgets"""
 
     @property
     def epoch_caps(self) -> str:
@@ -79,10 +84,14 @@ class Profile:
         stages that take K optimiser steps per batch); it is ignored when the profile
         does not cap (``paper``)."""
         pretraining = isinstance(cfg, PretrainConfig)
-        limit = self.max_epochs
-        if pretraining and self.pretrain_epochs is not None:
-            limit = self.pretrain_epochs
-        tighter = tighter or {}
+        if pretraining:
+            limit = self.max_epochs
+            if self.pretrain_epochs is not None:
+                limit = self.pretrain_epochs
+        else:
+            caps = (self.max_epochs, self.clustering_epochs)
+            limit = min((c for c in caps if c is not None), default=None)
+        tighter = (tighter or {}) if self.max_epochs is not None else {}
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(cfg):
             value = getattr(cfg, f.name)

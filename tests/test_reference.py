@@ -5,6 +5,7 @@ committed results (``recipes.reference_tables``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from dclib import recipes, reference
+from dclib import profiles, recipes, reference
+from dclib.methods import get_method
 from dclib.runs import paper_results, source_hash
 
 JOB = reference.Job("baseline", "blobs", 0, {"method": "dec"})
@@ -189,17 +191,38 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-ae_kmeans-fmnist-seed0": 50,
         "dynae-fmnist-seed0": 50,
     }
-    assert not any(j.pretrain_cap for j in reference.plan("paper"))
-    _fake_result(tmp_path, "dec", 0.5)
-    path = reference.result_path(tmp_path, "full", "fmnist", "dec", 0)
-    path.write_text(json.dumps(json.loads(path.read_text()) | {"pretrain_cap": 50}))
+    stages = {n: j.clustering_cap for n, j in jobs.items() if j.clustering_cap}
+    assert stages == {
+        "baseline-dkm_p-fmnist-seed0": 50,
+        "baseline-dkm-fmnist-seed0": 50,
+        "dcss-mnist5k-seed0": 50,
+    }
+    paper = reference.plan("paper")
+    assert not any(j.pretrain_cap or j.clustering_cap for j in paper)
+    for name, caps in (("dec", {"pretrain_cap": 50}), ("dkm", {"clustering_cap": 50})):
+        _fake_result(tmp_path, name, 0.5)
+        path = reference.result_path(tmp_path, "full", "fmnist", name, 0)
+        path.write_text(json.dumps(json.loads(path.read_text()) | caps))
     _fake_result(tmp_path, "dcn", 0.5)
-    where = reference.provenance_table("full", "fmnist", ["dec", "dcn"], tmp_path)
+    names = ["dec", "dkm", "dcn"]
+    where = reference.provenance_table("full", "fmnist", names, tmp_path)
     assert where.loc["dec", "CPU cap"] == "pretraining ≤ 50 epochs"
+    assert where.loc["dkm", "CPU cap"] == "clustering ≤ 50 epochs per stage"
     assert where.loc["dcn", "CPU cap"] == "none"
 
 
-def test_a_capped_job_pretrains_at_its_cap(tmp_path, job_env, monkeypatch):
+def test_a_clustering_cap_spares_pretraining_and_ignores_the_page_budgets():
+    full = dataclasses.replace(profiles.get_profile("full"), clustering_epochs=50)
+    cfg = full.cap_epochs(
+        get_method("dcss").make_config(n_clusters=10), recipes.BUDGETS["dcss"]
+    )
+    assert (cfg.phase1_epochs, cfg.phase2_epochs) == (50, 20)
+    assert cfg.pretrain.n_epochs == get_method("dcss").make_config().pretrain.n_epochs
+    quick = profiles.get_profile("quick").cap_epochs(cfg, recipes.BUDGETS["dcss"])
+    assert quick.phase1_epochs == recipes.BUDGETS["dcss"]["phase1_epochs"]
+
+
+def test_a_capped_job_runs_at_its_caps_and_records_them(tmp_path, job_env, monkeypatch):
     job_env("cache")
     seen = []
     real = reference._records_of_job
@@ -209,10 +232,11 @@ def test_a_capped_job_pretrains_at_its_cap(tmp_path, job_env, monkeypatch):
         return real(job, run)
 
     monkeypatch.setattr(reference, "_records_of_job", spy)
-    job = reference.Job("baseline", "blobs", 0, {"method": "dec"}, pretrain_cap=1)
+    job = reference.Job("baseline", "blobs", 0, {"method": "dec"}, 1, 1)
     reference.run_job(job, "smoke", "cpu", str(tmp_path))
-    assert seen[0].pretrain.n_epochs == 1 and seen[0].n_epochs == 2
+    assert seen[0].pretrain.n_epochs == 1 and seen[0].n_epochs == 1
     assert _record(tmp_path)["pretrain_cap"] == 1
+    assert _record(tmp_path)["clustering_cap"] == 1
     layers = len(seen[0].hidden) + 1  # greedy: one epoch per layer pair, then one
     assert _record(tmp_path)["epochs"]["pretrain"] == layers + 1
 
