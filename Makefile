@@ -3,6 +3,7 @@ PROFILE ?= quick
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: setup book test notebooks reference clean
 
@@ -17,11 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 # Execute every notebook of _toc.yml with papermill (skipped when its inputs are
-# unchanged; one progress line per cell), then build the HTML book. A failing cell, an
+# unchanged; one progress line per cell; JOBS pages at once, one per core by default),
+# then build the HTML book. A failing cell, an
 # output a page must not show (stderr, a warning, a machine path) or a Sphinx warning
 # fails.
 notebooks: setup
-	$(BIN)/dclib execute --profile $(PROFILE)
+	$(BIN)/dclib execute --profile $(PROFILE) --jobs $(JOBS)
 
 book: notebooks
 	$(BIN)/jupyter-book build -W -n --keep-going --all .

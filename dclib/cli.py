@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         "or as text; checked against the page before any cell runs",
     )
     ex.add_argument("--force", action="store_true", help="ignore the run cache")
+    ex.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="pages run at once, each with its share of the cores (make book: one "
+        "per core)",
+    )
     ex.set_defaults(command_fn=_execute)
 
     run = sub.add_parser(
@@ -134,9 +141,11 @@ def _execute(args: argparse.Namespace, prog: str) -> None:
     parameters |= {name: parse(text) for name, text in args.parameters}
     pages = args.pages + args.only
     with exits(USAGE, (ValueError,), prog):
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
         executor.plan(parameters, pages)
     with exits(FAILURE, (PapermillExecutionError,), prog, _cell_error):
-        executor.execute_all(parameters, only=pages, force=args.force)
+        executor.execute_all(parameters, only=pages, force=args.force, jobs=args.jobs)
 
 
 def _method_input(ds: Any, method: str, cfg: Any) -> Any:

@@ -20,6 +20,7 @@ from dclib.executor import (
     NotebookOutputError,
     check_outputs,
     execute,
+    execute_all,
     toc_notebooks,
 )
 
@@ -70,6 +71,29 @@ def test_execute_caches_and_writes_atomically(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["tiny.failed.ipynb", "tiny.ipynb"]
     assert execute("tiny", {"x": 3}, root=tmp_path, out_dir=out)
     assert sorted(p.name for p in out.iterdir()) == ["tiny.ipynb"]  # stale one gone
+
+
+def test_pages_run_side_by_side_and_one_failure_spares_the_others(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    for stem, check in (("one", "x > 0"), ("two", "x > 5"), ("three", "x > 1")):
+        text = TINY.replace("x > 0", check).replace("positive", f"{stem} failed")
+        text = text.replace("x = 1", 'x = 1\nprofile = "smoke"')
+        (tmp_path / "notebooks" / f"{stem}.py").write_text(text)
+    toc = "format: jb-book\nroot: intro\nchapters:\n"
+    toc += "".join(f"- file: {EXECUTED}/{s}\n" for s in ("one", "two", "three"))
+    (tmp_path / "_toc.yml").write_text(toc)
+    out, params = tmp_path / "out", {"profile": "smoke", "x": 2}
+    with pytest.raises(PapermillExecutionError, match="two failed"):
+        execute_all(params, root=tmp_path, out_dir=out, jobs=2)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "one.ipynb",
+        "three.ipynb",
+        "two.failed.ipynb",
+    ]
+    done = execute_all(
+        params, root=tmp_path, out_dir=out, only=["one", "three"], jobs=2
+    )
+    assert done == [("one", False), ("three", False)]  # in reading order, cached
 
 
 def test_a_notebook_writing_to_stderr_fails_and_keeps_the_good_output(tmp_path):

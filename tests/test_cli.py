@@ -98,6 +98,7 @@ def test_an_ill_typed_parameter_is_refused_before_any_cell(
         (["-p", "seeds", "[0, -1]"], "seed must be an integer"),
         (["--profile", "fast"], "unknown profile 'fast'"),
         (["nope"], "not in _toc.yml: ['nope']"),
+        (["--jobs", "0"], "--jobs must be at least 1, got 0"),
     ],
 )
 def test_a_bad_value_or_page_is_refused_before_any_cell(
