@@ -5,9 +5,10 @@ hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
 - ``quick`` (default): the offline datasets, at most 40 epochs of pretraining
-  (where every later number starts) and 20 of each clustering stage, two seeds that
-  share one pretrained autoencoder, CPU; its grid studies run at smoke scale unless
-  the committed reference holds them (``dclib.grids``);
+  (where every later number starts) and 20 of each clustering stage, one seed (more
+  with ``-p seeds [...]``: they share one pretrained autoencoder), CPU; its grid
+  studies run at smoke scale unless the committed reference holds them
+  (``dclib.grids``);
 - ``full``: the full offline data at the papers' epochs (CPU hours): what
   ``dclib reference`` runs and commits;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.
@@ -128,11 +129,11 @@ PROFILES: dict[str, Profile] = {
             n_samples=None,
             max_epochs=20,
             pretrain_epochs=40,
-            seeds=(0, 1),
+            seeds=(0,),
             dataset="mnist5k",
             description="default: offline data, at most 40 epochs of pretraining and "
-            "20 of each clustering stage, 2 seeds sharing one pretrained autoencoder, "
-            "minutes on a CPU",
+            "20 of each clustering stage, one seed (more seeds share one pretrained "
+            "autoencoder), minutes on a CPU",
             sweep_samples=300,
             tsne_samples=500,
             pretrain_seed=0,

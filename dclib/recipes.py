@@ -160,8 +160,9 @@ def dcss_runs(
 
 
 def costly_seeds(run: Run) -> tuple[int, ...]:
-    """The seeds of a page's costliest study: the first in capped profiles, where
-    running it on every seed would break the quick book's 30 minutes (DCSS Table 3,
+    """The seeds of a page's costliest study: the first in capped profiles, even
+    when a run asks for more (``-p seeds [0, 1]``; the quick profile has one seed
+    since two put the book over its 30 minutes on a slow two-core machine: DCSS Table 3,
     X + MNet: eight phase-2 runs per seed; the DynAE and R-DC pages: their own
     augmented ACAI network and five runs per seed; the baselines page: six methods
     per seed); all of them in the full and paper profiles."""
@@ -517,22 +518,17 @@ def config_tables(configs: dict[str, Any]) -> pd.DataFrame:
 def baseline_autoencoders(run: Run, ds: Dataset) -> dict[str, tuple[Any, Any]]:
     """The baselines page's pretrained autoencoders on ``ds`` for the first seed,
     label -> (model on the run's device, pretraining ``History``), from the cache
-    the methods' runs fill: the MLP AE trained end to end (AE + k-means, DKM), the
-    MLP AE pretrained greedily then end to end (DEC, IDEC) and, for images a conv
-    AE takes (``conv_input``), the DCSS conv AE as the DCSS page pretrains it."""
+    the methods' runs fill: the MLP AE trained end to end (AE + k-means, DKM) and
+    the MLP AE pretrained greedily then end to end (DEC, IDEC, DCN)."""
     from dclib.runs import pretrained_model
 
     kw: dict[str, Any] = {"seed": run.seed, "device": run.device}
     end_to_end = config(run, "ae_kmeans", ds).pretrain
     greedy = config(run, "dec", ds).pretrain
-    out = {
+    return {
         "MLP, end to end": pretrained_model(ds, end_to_end, **kw),
         "MLP, greedy then end to end": pretrained_model(ds, greedy, **kw),
     }
-    if ds.image_shape is not None and conv_input(ds) is ds:
-        conv = conv_baseline_config(run, "dcss", ds).pretrain
-        out["DCSS conv AE"] = pretrained_model(ds, conv, kind="dcss", **kw)
-    return out
 
 
 def describe_autoencoder(run: RunResult) -> str:

@@ -143,9 +143,8 @@ labels = recipes.BASELINE_LABELS
 # %% [markdown]
 # ## Reconstructions and pretraining
 #
-# The MLP autoencoder above, trained end to end and greedily, and the DCSS
-# convolutional autoencoder used by the DSSL, DCSS and DML pages (for images of a
-# size it takes), after pretraining, on the first seed.
+# The MLP autoencoder above, trained end to end and greedily, after pretraining, on
+# the first seed (the convolutional autoencoders are the DSSL, DCSS and DML pages').
 
 # %%
 aes = recipes.baseline_autoencoders(run, ds)
@@ -153,10 +152,10 @@ x = torch.as_tensor(ds.X[:: max(1, len(ds) // 10)][:10], device=run.device)
 with torch.no_grad():
     shown = {name: m.eval()(x)[1].cpu().numpy() for name, (m, _) in aes.items()}
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Reconstructions of ten images by the pretrained autoencoders (first seed; the DCSS conv AE where the images fit it).", "name": "fig-recon"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Reconstructions of ten images by the pretrained MLP autoencoders (first seed).", "name": "fig-recon"}}
 fig = plotting.reconstructions(x.cpu().numpy(), shown)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Pretraining loss (MSE per pixel) per epoch of the MLP AE trained end to end, of the MLP AE fine-tuned end to end after greedy layer-wise pretraining (its end-to-end epochs), and of the DCSS conv AE where the images fit it (first seed).", "name": "fig-pretrain-loss"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Pretraining loss (MSE per pixel) per epoch of the MLP AE trained end to end and of the MLP AE fine-tuned end to end after greedy layer-wise pretraining (its end-to-end epochs), first seed.", "name": "fig-pretrain-loss"}}
 end_to_end = {
     k: [r for r in h.records if "layer" not in r] for k, (_, h) in aes.items()
 }
