@@ -1,6 +1,7 @@
 """Command line: ``dclib execute`` runs the book's pages (``make book`` uses it),
 ``dclib run`` runs one method, ``dclib reference`` runs the reference plan (``make
-reference``).
+reference``), ``dclib scoreboard`` prints the cross-paper leaderboard of the results
+on disk.
 
 Exit status: 0 on success; 2 for bad usage or input (an unknown page, parameter,
 method, dataset or config field, a value of the wrong type), with one line on stderr
@@ -108,6 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--list", action="store_true", help="list methods and datasets")
     run.set_defaults(command_fn=_run)
 
+    board = sub.add_parser(
+        "scoreboard",
+        help="print the cross-paper leaderboard of the results on disk (the committed "
+        "reference, then the pages' runs)",
+    )
+    board.add_argument("--profile", help="only this profile (full, paper, quick, ...)")
+    board.add_argument("--dataset", help="only this dataset")
+    board.add_argument("--csv", action="store_true", help="CSV instead of text tables")
+    board.set_defaults(command_fn=_scoreboard)
+
     sub.add_parser(
         "reference",
         add_help=False,
@@ -200,6 +211,33 @@ def _run(args: argparse.Namespace, prog: str) -> None:
     )
     where = runs.run_dir(method.name + tag, ds.name, run.profile.name, run.seed)
     print(f"result: {where}")
+
+
+def _scoreboard(args: argparse.Namespace, prog: str) -> None:
+    """``dclib scoreboard``: one leaderboard table per profile and dataset found
+    (``--csv``: all of them as one CSV, with profile and dataset columns)."""
+    import pandas as pd
+
+    from dclib import leaderboard
+
+    tables = [
+        table.assign(profile=profile, dataset=dataset)
+        for profile, dataset, table in leaderboard.scoreboards()
+        if args.profile in (None, profile) and args.dataset in (None, dataset)
+    ]
+    with exits(USAGE, (ValueError,), prog):
+        if not tables:
+            raise ValueError(
+                "no results on disk for that choice: `make book` and `dclib "
+                "reference` write them, and results/reference/ holds the committed ones"
+            )
+    if args.csv:
+        print(pd.concat(tables).to_csv(index_label="method"), end="")
+        return
+    for table in tables:
+        where = f"{table['dataset'].iloc[0]}, profile {table['profile'].iloc[0]}"
+        print(f"\n== {where} ==")
+        print(table.drop(columns=["our protocol", "profile", "dataset"]).to_string())
 
 
 def _print_list() -> None:

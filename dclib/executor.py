@@ -63,6 +63,11 @@ the profile's) and ``device`` (auto, cpu, cuda, cuda:N). ``dclib.start_run`` che
 their values. A parameter of one page alone takes the type of its default."""
 
 
+SUMMARY_PAGES = ("08_leaderboard",)
+"""pages that gather the other pages' runs from the run cache: with ``jobs`` > 1 they
+start once every other page has finished"""
+
+
 def toc_notebooks(root: Path = ROOT) -> list[str]:
     """Stems of the executed notebooks that ``_toc.yml`` lists, in reading order."""
     import yaml
@@ -356,8 +361,9 @@ def execute_all(
     1.2 times the time of two). A page that reuses runs of an earlier one (the
     baselines' runs on the DCSS and DynAE pages) reads them from the run cache once
     that page has made them, and otherwise makes them itself: every cache write is
-    atomic and a run's result depends only on its key. All pages run even when one
-    fails; then the first failure is raised."""
+    atomic and a run's result depends only on its key; the ``SUMMARY_PAGES`` start
+    when all others have finished. All pages run even when one fails; then the first
+    failure is raised."""
     label = ", ".join(f"{name}={value}" for name, value in parameters.items())
     stems = plan(parameters, only, root)
     if jobs <= 1 or len(stems) <= 1:
@@ -386,7 +392,8 @@ def execute_all(
     failed = [f.exception() for f in futures if f.exception() is not None]
     if failed:
         raise failed[0]
-    return [f.result() for f in futures]
+    done = dict(f.result() for f in futures)
+    return [(stem, done[stem]) for stem in stems]
 
 
 def _execute_page(

@@ -1,0 +1,365 @@
+"""The cross-paper leaderboard: every method of the library under one protocol.
+
+Each paper compares against its own tables, pretrained and selected its own way.
+Here every method runs through the same data, profile, seeds and run cache, and
+one table per dataset puts them side by side (``table``), beside
+
+- the k-means of the same pretrained network (how much each clustering phase adds
+  over its pretraining: runs share a network when their pretraining histories are
+  identical, i.e. the run cache gave them one pretraining);
+- the number the method's own paper reports for that dataset (``paper_results.csv``),
+  the difference, and the protocol the two numbers come from;
+- the label-selection gap (``oracle_gap``): how much higher the best epoch by true
+  labels scores than the last one. The official code of DSSL, DCSS and R-DC keeps
+  that checkpoint; no user can, since it needs the labels. Our methods report the
+  last iterate and never read the monitor (``tests/test_methods.py`` checks that
+  labels and codes are identical with and without it).
+
+``verdicts`` checks the orderings the papers claim. Every number is read from runs
+(``RunResult``) or ``paper_results.csv``; none is typed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dclib.runs import (
+    PAPER_DATASETS,
+    PAPER_LABELS,
+    RESULTS_DIR,
+    RunResult,
+    paper_results,
+)
+from dclib.storage import json_hash
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One row: a run of a paper page, named as the reference names it."""
+
+    name: str
+    """the run's name in the committed reference (``results/reference``)"""
+    label: str
+    page: str
+    """the page (paper) it comes from"""
+    paper: str | None = None
+    """where its own paper reports it: "dcss:Table 1" (None: no paper does)"""
+    paper_name: str | None = None
+    """its name in that table (default ``label``)"""
+    setting: str = ""
+    """the table's setting column (R-DC Table 8: "P1 & P2")"""
+    start: str | None = None
+    """the run it continues (its network is that run's): DCSS phase 2, X + MNet, DML"""
+    run: str | None = None
+    """its name in the run cache's ``results/<run>/`` when it differs from ``name``"""
+
+
+def _mnet(base: str, label: str) -> Entry:
+    return Entry(
+        f"{base}+mnet",
+        f"{label} + MNet",
+        "DCSS",
+        "dcss:Table 3",
+        start=base,
+        run=f"mnet-{base}",
+    )
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry(
+        "ae_kmeans", "AE + k-means (MLP)", "baselines", "dcss:Table 1", "AE + k-means"
+    ),
+    Entry("ae_kmeans_greedy", "AE + k-means (MLP, greedy)", "baselines"),
+    Entry("dec", "DEC", "baselines", "dcss:Table 1"),
+    Entry("idec", "IDEC", "baselines", "dcss:Table 1"),
+    Entry("dcn", "DCN", "baselines", "dcss:Table 1"),
+    Entry("dkm", "DKM_a", "baselines"),
+    Entry("dkm_p", "DKM_p", "baselines", "dcss:Table 1", "DKM"),
+    Entry(
+        "ae_kmeans_dssl",
+        "AE + k-means (DSSL conv AE)",
+        "DSSL",
+        "dssl:Table I",
+        "AE + k-means",
+    ),
+    Entry("dssl", "DSSL", "DSSL", "dssl:Table I"),
+    Entry(
+        "ae_kmeans_dcss",
+        "AE + k-means (DCSS conv AE)",
+        "DCSS",
+        "dcss:Table 1",
+        "AE + k-means",
+    ),
+    Entry("dcss_u", "DCSS_u", "DCSS", "dcss:Table 1"),
+    Entry("dcss", "DCSS", "DCSS", "dcss:Table 1", start="dcss_u", run="mnet"),
+    _mnet("dec", "DEC"),
+    _mnet("idec", "IDEC"),
+    _mnet("dcn", "DCN"),
+    _mnet("dkm_p", "DKM"),
+    Entry("dml-dsl", "DML-DSL", "DML", "dml:Table I", start="dcss_u"),
+    Entry("dml-dcn", "DML-DCN", "DML", "dml:Table I", start="dcn"),
+    Entry("dml-dkm", "DML-DKM", "DML", "dml:Table I", start="dkm_p"),
+    Entry("ae_kmeans_acai", "AE + k-means (DynAE's ACAI)", "DynAE"),
+    Entry("dec_star", "DEC*", "DynAE", "dynae:Table 3", run="dec_acai"),
+    Entry("idec_star", "IDEC*", "DynAE", "dynae:Table 3", run="idec_acai"),
+    Entry("dc_star", "DC*", "DynAE"),
+    Entry("dynae", "DynAE", "DynAE", "dynae:Table 2"),
+    Entry(
+        "ae_kmeans_rdc",
+        "P1: AE + k-means (R-DC's ACAI)",
+        "R-DC",
+        "rdc:Table 8",
+        "R-DC",
+        "P1",
+    ),
+    Entry(
+        "dec_rdc",
+        "P1 & P3: DEC (R-DC's ACAI)",
+        "R-DC",
+        "rdc:Table 8",
+        "R-DC",
+        "P1 & P3",
+    ),
+    Entry("rdc", "R-DC (P1 & P2)", "R-DC", "rdc:Table 3", "R-DC"),
+    Entry(
+        "dec_rdc-after-rdc",
+        "P1 & P2 & P3",
+        "R-DC",
+        "rdc:Table 8",
+        "R-DC",
+        "P1 & P2 & P3",
+        start="rdc",
+    ),
+)
+"""the leaderboard's rows, in the order of the book's pages"""
+
+BY_NAME = {e.name: e for e in ENTRIES}
+
+CLAIMS: tuple[tuple[str, str, str], ...] = (
+    ("dcss", "dcss_u", "DCSS Table 1"),
+    ("dcss_u", "ae_kmeans_dcss", "DCSS Table 1"),
+    ("dec+mnet", "dec", "DCSS Table 3"),
+    ("idec+mnet", "idec", "DCSS Table 3"),
+    ("dcn+mnet", "dcn", "DCSS Table 3"),
+    ("dkm_p+mnet", "dkm_p", "DCSS Table 3"),
+    ("dssl", "ae_kmeans_dssl", "DSSL Table I"),
+    ("dml-dsl", "dcss_u", "DML Table I"),
+    ("dml-dcn", "dcn", "DML Table I"),
+    ("dml-dkm", "dkm_p", "DML Table I"),
+    ("dynae", "dec_star", "DynAE Table 3"),
+    ("dynae", "idec_star", "DynAE Table 3"),
+    ("rdc", "ae_kmeans_rdc", "R-DC Table 8"),
+    ("rdc", "dec_rdc", "R-DC Table 8"),
+)
+"""orderings the papers claim, (better, worse, where): DCSS > DCSS_u > AE + k-means,
+X + MNet > X, DSSL > AE + k-means, DML-X > X, DynAE > DEC*, IDEC*, R-DC > P1, P1&P3"""
+
+
+def oracle_gap(run: RunResult) -> float | None:
+    """Best monitored ACC over the epochs of the last training stage minus the
+    reported ACC, in percentage points: what selecting the checkpoint with the true
+    labels (as the official DSSL, DCSS and R-DC code does) would add. An oracle no
+    user can apply; None when the run logged no monitored ACC."""
+    monitored = [r for r in run.history if "acc" in r and r.get("stage") != "pretrain"]
+    if not monitored:
+        return None
+    last = monitored[-1].get("stage")
+    best = max(r["acc"] for r in monitored if r.get("stage") == last)
+    return 100 * (max(best, run.metrics["acc"]) - run.metrics["acc"])
+
+
+def network_id(name: str, results: dict[str, dict[int, RunResult]]) -> str | None:
+    """A hash of the pretrained network ``name``'s first seed starts from: its
+    pretraining history (identical for runs the run cache gave one pretraining),
+    or that of the run it continues. None when unknown."""
+    entry = BY_NAME.get(name)
+    if entry is not None and entry.start is not None:
+        return network_id(entry.start, results)
+    runs = results.get(name)
+    if not runs:
+        return None
+    first = runs[min(runs)]
+    pre = [r for r in first.history if r.get("stage") == "pretrain"]
+    if not pre:
+        return None
+    keep = ("loss", "layer", "epoch", "stage")
+    return json_hash([{k: r[k] for k in keep if k in r} for r in pre], length=8)
+
+
+def _mean_std(runs: dict[int, RunResult], metric: str) -> str:
+    v = 100 * np.array([r.metrics[metric] for r in runs.values()])
+    return f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+
+
+def _paper_number(entry: Entry, dataset: str, metric: str) -> float | None:
+    if entry.paper is None or dataset not in PAPER_DATASETS:
+        return None
+    paper, table = entry.paper.split(":")
+    found = paper_results(
+        paper=paper,
+        table=table,
+        method=entry.paper_name or entry.label,
+        dataset=dataset,
+        metric=metric,
+    )
+    found = found[found["setting"].fillna("") == entry.setting]
+    return None if found.empty else float(_percent(found).iloc[0])
+
+
+def table(
+    results: dict[str, dict[int, RunResult]], dataset: str, protocol: str
+) -> pd.DataFrame:
+    """One row per entry of ``ENTRIES`` that ``results`` ({name: {seed: run}})
+    holds: ACC, NMI (max and arithmetic normalisation), ARI (%, mean ± std over
+    seeds), seeds, training seconds per seed, the network it starts from (a short
+    hash; rows with the same one share a pretrained network) and that network's
+    k-means ACC, what the clustering phase adds over it, its own paper's ACC and NMI
+    for ``dataset`` with the difference, ``protocol`` (ours, in words) and the
+    label-selection oracle gap."""
+    kmeans_of = {}
+    for e in ENTRIES:
+        if e.name.startswith("ae_kmeans") and e.name in results:
+            kmeans_of.setdefault(network_id(e.name, results), e.name)
+    rows = {}
+    for e in ENTRIES:
+        runs = results.get(e.name)
+        if not runs:
+            continue
+        acc = 100 * np.mean([r.metrics["acc"] for r in runs.values()])
+        net = network_id(e.name, results)
+        base = kmeans_of.get(net) if net is not None else None
+        base_acc = (
+            100 * np.mean([r.metrics["acc"] for r in results[base].values()])
+            if base is not None
+            else None
+        )
+        paper_acc = _paper_number(e, dataset, "ACC")
+        paper_nmi = _paper_number(e, dataset, "NMI")
+        gaps = [g for g in map(oracle_gap, runs.values()) if g is not None]
+        seconds = np.mean(
+            [sum(h.get("seconds", 0.0) for h in r.history) for r in runs.values()]
+        )
+        rows[e.label] = {
+            "page": e.page,
+            "ACC": _mean_std(runs, "acc"),
+            "NMI": _mean_std(runs, "nmi"),
+            "NMI (arith.)": _mean_std(runs, "nmi_arithmetic"),
+            "ARI": _mean_std(runs, "ari"),
+            "seeds": ", ".join(map(str, sorted(runs))),
+            "train s/seed": f"{seconds:.0f}",
+            "network": net or "—",
+            "k-means on it": "—" if base_acc is None else f"{base_acc:.1f}",
+            "clustering adds": "—"
+            if base_acc is None or base == e.name
+            else f"{acc - base_acc:+.1f}",
+            "paper ACC": "—" if paper_acc is None else f"{paper_acc:.1f}",
+            "paper NMI": "—" if paper_nmi is None else f"{paper_nmi:.1f}",
+            "ours − paper (ACC)": "—"
+            if paper_acc is None
+            else f"{acc - paper_acc:+.1f}",
+            "paper's table": e.paper or "—",
+            "our protocol": protocol,
+            "oracle gap (pp)": f"{np.mean(gaps):.1f}" if gaps else "—",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
+    """Each ordering of ``CLAIMS`` whose two runs ``results`` holds: both mean
+    ACCs and whether the claimed order holds here."""
+    rows = []
+    for better, worse, where in CLAIMS:
+        if not results.get(better) or not results.get(worse):
+            continue
+        a, b = (
+            100 * np.mean([r.metrics["acc"] for r in results[n].values()])
+            for n in (better, worse)
+        )
+        rows.append(
+            {
+                "claim": f"{BY_NAME[better].label} > {BY_NAME[worse].label}",
+                "where": where,
+                "ours (ACC)": f"{a:.1f} vs {b:.1f}",
+                "holds": "yes" if a > b else "no",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _percent(rows: pd.DataFrame) -> pd.Series:
+    fraction = rows["note"].astype(str).str.startswith("fraction")
+    return rows["value"].astype(float) * fraction.map({True: 100, False: 1})
+
+
+def records(datasets: Iterable[str], top: int = 5) -> pd.DataFrame:
+    """The ``top`` highest ACC per dataset among every row of the five papers'
+    tables (``paper_results.csv``: their methods and the competitors they
+    report), one row per method (its best), with the NMI of the same table row
+    and where it is reported."""
+    out = []
+    for dataset in datasets:
+        found = paper_results(dataset=dataset)
+        found = found.assign(pct=_percent(found), setting=found["setting"].fillna(""))
+        key = ["paper", "table", "method", "dataset", "setting"]
+        acc = found[found["metric"] == "ACC"]
+        nmi = found[found["metric"] == "NMI"].set_index(key)["pct"]
+        best = acc.sort_values("pct", ascending=False).drop_duplicates("method")
+        for _, r in best.head(top).iterrows():
+            at = tuple(r[k] for k in key)
+            out.append(
+                {
+                    "dataset": r["dataset"],
+                    "method": r["method"]
+                    + (f" ({r['setting']})" if r["setting"] else ""),
+                    "ACC": f"{r['pct']:.1f}",
+                    "NMI": f"{nmi[at]:.1f}" if at in nmi.index else "—",
+                    "reported in": f"{PAPER_LABELS[r['paper']]} {r['table']}",
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def from_results(
+    profile: str, dataset: str, root: Path | None = None
+) -> dict[str, dict[int, RunResult]]:
+    """The entries' runs on disk for ``profile`` and ``dataset``: the committed
+    reference (``full``, ``paper``) or, for other profiles, the latest run of each
+    name that a page executed (``results/<run>/<dataset>/<profile>/seed=*``)."""
+    from dclib import reference
+
+    root = RESULTS_DIR if root is None else root
+    if profile in ("full", "paper"):
+        return reference.results(profile, dataset, [e.name for e in ENTRIES], root)
+    out: dict[str, dict[int, RunResult]] = {}
+    for e in ENTRIES:
+        folder = root / (e.run or e.name) / dataset / profile
+        for seed_dir in sorted(folder.glob("seed=*")):
+            if not (seed_dir / "metrics.json").exists():
+                continue
+            seed = int(seed_dir.name.removeprefix("seed="))
+            history = [json.loads(s) for s in (seed_dir / "history.jsonl").open()]
+            metrics = json.loads((seed_dir / "metrics.json").read_text())
+            out.setdefault(e.name, {})[seed] = RunResult(metrics, history, {})
+    return out
+
+
+def scoreboards(root: Path | None = None) -> Iterable[tuple[str, str, pd.DataFrame]]:
+    """(profile, dataset, ``table``) for every profile and dataset with results on
+    disk: the reference's, then those of executed pages."""
+    from dclib import reference
+
+    root = RESULTS_DIR if root is None else root
+    pairs = list(reference.available(root))
+    for profile in ("quick", "smoke"):
+        found = {p.parent.name for p in root.glob(f"*/*/{profile}")}
+        pairs += [(profile, d) for d in sorted(found)]
+    for profile, dataset in pairs:
+        results = from_results(profile, dataset, root)
+        if results:
+            yield profile, dataset, table(results, dataset, f"profile {profile}")

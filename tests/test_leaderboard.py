@@ -1,0 +1,125 @@
+"""The cross-paper leaderboard: rows, shared networks, paper numbers, claims, the
+label-selection gap, records and ``dclib scoreboard``, on hand-made runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dclib import cli, leaderboard
+from dclib.methods import REGISTRY
+from dclib.runs import RunResult, paper_results
+
+
+def _run(acc: float, pretrain_loss: float = 1.0, curve=(), nmi: float = 0.5):
+    history = [{"stage": "pretrain", "epoch": 0, "loss": pretrain_loss, "seconds": 2.0}]
+    history += [
+        {"stage": "cluster", "epoch": i, "acc": a, "seconds": 1.0}
+        for i, a in enumerate(curve)
+    ]
+    metrics = {"acc": acc, "nmi": nmi, "nmi_arithmetic": nmi, "ari": 0.3}
+    return RunResult(metrics, history, {})
+
+
+def test_every_registered_method_has_a_row():
+    runs = [e.run or e.name for e in leaderboard.ENTRIES]
+    assert all(any(r.startswith(m) for r in runs) for m in REGISTRY)
+    assert len({e.name for e in leaderboard.ENTRIES}) == len(leaderboard.ENTRIES)
+
+
+def test_the_oracle_gap_is_the_best_monitored_epoch_of_the_last_stage_over_the_last():
+    run = _run(0.6, curve=(0.5, 0.7, 0.6))
+    assert leaderboard.oracle_gap(run) == pytest.approx(10.0)
+    assert leaderboard.oracle_gap(_run(0.6)) is None  # no monitored curve
+    pre = RunResult({"acc": 0.5}, [{"stage": "pretrain", "acc": 0.9}], {})
+    assert leaderboard.oracle_gap(pre) is None  # pretraining is not a clustering stage
+
+
+def test_rows_that_share_a_pretraining_share_a_network_and_its_kmeans():
+    results = {
+        "ae_kmeans": {0: _run(0.50), 1: _run(0.52)},
+        "dkm_p": {0: _run(0.60), 1: _run(0.64)},
+        "dec": {0: _run(0.70, pretrain_loss=2.0)},  # another pretraining
+        "dkm_p+mnet": {0: _run(0.66)},  # continues DKM_p: its network
+    }
+    nets = {n: leaderboard.network_id(n, results) for n in results}
+    assert nets["ae_kmeans"] == nets["dkm_p"] == nets["dkm_p+mnet"] != nets["dec"]
+    board = leaderboard.table(results, "mnist5k", "test protocol")
+    assert list(board.index) == ["AE + k-means (MLP)", "DEC", "DKM_p", "DKM + MNet"]
+    assert board.loc["DKM_p", "ACC"] == "62.0 ± 2.0"
+    assert board.loc["DKM_p", "k-means on it"] == "51.0"
+    assert board.loc["DKM_p", "clustering adds"] == "+11.0"
+    assert board.loc["DEC", "k-means on it"] == "—"  # no k-means row on its network
+    assert board.loc["AE + k-means (MLP)", "clustering adds"] == "—"
+    paper = paper_results(
+        paper="dcss", table="Table 1", method="DKM", dataset="mnist5k"
+    )
+    expected = float(paper[paper["metric"] == "ACC"]["value"].iloc[0])
+    assert board.loc["DKM_p", "paper ACC"] == f"{expected:.1f}"
+    assert board.loc["DKM_p", "ours − paper (ACC)"] == f"{62.0 - expected:+.1f}"
+    assert board.loc["DKM_p", "train s/seed"] == "2"
+    assert (board["our protocol"] == "test protocol").all()
+
+
+def test_a_dataset_no_paper_reports_has_empty_paper_columns():
+    board = leaderboard.table({"dec": {0: _run(0.7)}}, "digits", "p")
+    assert board.loc["DEC", "paper ACC"] == "—"
+
+
+def test_verdicts_check_each_claimed_ordering_that_has_both_runs():
+    results = {
+        "dcss": {0: _run(0.70)},
+        "dcss_u": {0: _run(0.75)},
+        "ae_kmeans_dcss": {0: _run(0.60)},
+    }
+    claims = leaderboard.verdicts(results).set_index("claim")
+    assert list(claims.index) == [
+        "DCSS > DCSS_u",
+        "DCSS_u > AE + k-means (DCSS conv AE)",
+    ]
+    assert list(claims["holds"]) == ["no", "yes"]
+    assert claims.loc["DCSS > DCSS_u", "ours (ACC)"] == "70.0 vs 75.0"
+
+
+def test_records_are_the_highest_acc_of_the_papers_tables():
+    top = leaderboard.records(["mnist"], top=3)
+    acc = paper_results(dataset="mnist", metric="ACC")
+    scale = (
+        acc["note"].astype(str).str.startswith("fraction").map({True: 100, False: 1})
+    )
+    best = (acc["value"].astype(float) * scale).max()
+    assert len(top) == 3 and float(top["ACC"].iloc[0]) == pytest.approx(best, abs=0.05)
+    assert list(top["ACC"].astype(float)) == sorted(top["ACC"].astype(float))[::-1]
+    assert top["method"].is_unique
+
+
+def _write_run(root, name, dataset, profile, seed, acc):
+    folder = root / name / dataset / profile / f"seed={seed}"
+    folder.mkdir(parents=True)
+    run = _run(acc, curve=(acc,))
+    (folder / "metrics.json").write_text(json.dumps(run.metrics))
+    (folder / "history.jsonl").write_text("\n".join(map(json.dumps, run.history)))
+
+
+def test_scoreboard_prints_the_runs_on_disk(tmp_path, monkeypatch, capsys):
+    _write_run(tmp_path, "dec", "mnist5k", "quick", 0, 0.7)
+    _write_run(tmp_path, "dec_acai", "mnist5k", "quick", 0, 0.6)  # DEC*'s run name
+    monkeypatch.setattr(leaderboard, "RESULTS_DIR", tmp_path)
+    found = leaderboard.from_results("quick", "mnist5k", tmp_path)
+    assert set(found) == {"dec", "dec_star"}
+    assert cli_status(["scoreboard", "--csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("method,page,ACC") and len(out) == 3
+    assert cli_status(["scoreboard"]) == 0
+    assert "== mnist5k, profile quick ==" in capsys.readouterr().out
+    assert cli_status(["scoreboard", "--dataset", "fmnist"]) == 2
+    assert "no results on disk" in capsys.readouterr().err
+
+
+def cli_status(argv) -> int:
+    try:
+        cli.main(argv)
+    except SystemExit as stop:
+        return stop.code
+    return 0
