@@ -108,3 +108,41 @@ def feature_randomness_drift(
     if "self" in g and "pseudo" in g:
         out["fd"] = cosine(g["pseudo"], g["self"])
     return out
+
+
+def one_protocol(
+    model: nn.Module,
+    X: Tensor,
+    labels: np.ndarray,
+    mu: Tensor,
+    y_true: np.ndarray,
+    batch_size: int = 1024,
+) -> dict[str, float]:
+    """Δ_FR and Δ_FD of any trained autoencoder and its clustering, by one loss for
+    every method (the leaderboard's diagnostics atlas): the pseudo-supervised loss
+    pulls each code to the centre of its cluster, ``mu[labels]``; the supervised one
+    to the centre matched to its true class (``class_centres``, the same loss with
+    the true labels, as eq. 1 compares); the self-supervised one reconstructs.
+    Δ_FR = cos(∇ supervised, ∇ pseudo), Δ_FD = cos(∇ pseudo, ∇ self) (eq. 3), on
+    the encoder's parameters over all of ``X``. A method's own loss may differ
+    (DEC's KL, DynAE's construction): ``feature_randomness_drift`` measures that."""
+    device = next(model.parameters()).device
+    X = X.to(device)
+    mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
+    pulled = mu[torch.as_tensor(np.asarray(labels), device=device)]
+
+    def terms(idx: Tensor) -> dict[str, Tensor]:
+        x = X[idx.to(device)]
+        z = model.encode(x)
+        pseudo = (z - pulled[idx.to(device)]).pow(2).mean()
+        recon = (model.decode(z).reshape(x.shape) - x).pow(2).mean()
+        return {"total": pseudo, "pseudo": pseudo, "self": recon}
+
+    target = class_centres(y_true, np.asarray(labels), mu).detach()
+    return feature_randomness_drift(
+        terms,
+        lambda idx: model.encode(X[idx.to(device)]),
+        target,
+        list(model.encoder.parameters()),
+        batch_size,
+    )

@@ -212,6 +212,16 @@ def _paper_number(entry: Entry, dataset: str, metric: str) -> float | None:
     return None if found.empty else float(_percent(found).iloc[0])
 
 
+def _kmeans_rows(results: dict[str, dict[int, RunResult]]) -> dict[str, str]:
+    """network hash -> the name of the k-means row on that network"""
+    found: dict[str, str] = {}
+    for e in ENTRIES:
+        net = network_id(e.name, results) if e.name.startswith("ae_kmeans") else None
+        if net is not None:
+            found.setdefault(net, e.name)
+    return found
+
+
 def table(
     results: dict[str, dict[int, RunResult]], dataset: str, protocol: str
 ) -> pd.DataFrame:
@@ -222,10 +232,7 @@ def table(
     k-means ACC, what the clustering phase adds over it, its own paper's ACC and NMI
     for ``dataset`` with the difference, ``protocol`` (ours, in words) and the
     label-selection oracle gap."""
-    kmeans_of = {}
-    for e in ENTRIES:
-        if e.name.startswith("ae_kmeans") and e.name in results:
-            kmeans_of.setdefault(network_id(e.name, results), e.name)
+    kmeans_of = _kmeans_rows(results)
     rows = {}
     for e in ENTRIES:
         runs = results.get(e.name)
@@ -268,6 +275,51 @@ def table(
             "oracle gap (pp)": f"{np.mean(gaps):.1f}" if gaps else "—",
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _diagnose(run: RunResult, X, y) -> dict[str, float]:
+    from dclib import diagnostics, geometry
+    from dclib.runs import trained_model
+
+    arrays = run.arrays
+    out = geometry.twist_record(arrays["z"], arrays["labels"])
+    model = trained_model(run) if run.weights is not None else None
+    if (
+        getattr(model, "encoder", None) is None
+    ):  # several networks (DML): no one encoder
+        return out | {"fr": float("nan"), "fd": float("nan")}
+    found = diagnostics.one_protocol(model, X, arrays["labels"], arrays["mu"], y)
+    return out | found
+
+
+def atlas(results: dict[str, dict[int, RunResult]], X, y) -> pd.DataFrame:
+    """The diagnostics atlas: Δ_FR and Δ_FD under one loss for every method
+    (``diagnostics.one_protocol``), the codes' ID and LID and their twist
+    (``geometry.twist_record``) and the ACC, of each row's first seed after
+    pretraining (the k-means run on its network) and after its clustering phase.
+    ``X``, ``y``: the data and true labels the runs clustered (the labels enter
+    these diagnostics only). Rows with several networks (DML) get ID and LID
+    alone; rows without cached arrays (the committed reference) are skipped."""
+    kmeans_of = _kmeans_rows(results)
+    seen: dict[int, dict[str, float]] = {}
+    rows = []
+    for e in ENTRIES:
+        runs = results.get(e.name)
+        if not runs or "z" not in runs[min(runs)].arrays:
+            continue
+        seed = min(runs)
+        base = kmeans_of.get(network_id(e.name, results) or "")
+        points = [("after clustering", runs[seed])]
+        if base == e.name:
+            points = [("after pretraining", runs[seed])]
+        elif base is not None and seed in results[base]:
+            points.insert(0, ("after pretraining", results[base][seed]))
+        for point, r in points:
+            if id(r) not in seen:
+                seen[id(r)] = _diagnose(r, X, y)
+            acc = 100 * r.metrics["acc"]
+            rows.append({"method": e.label, "point": point, "acc": acc} | seen[id(r)])
+    return pd.DataFrame(rows)
 
 
 def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:

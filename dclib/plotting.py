@@ -311,3 +311,27 @@ def most_confident(images: np.ndarray, q: np.ndarray, per_cluster: int = 10):
     per cluster (DynAE Fig. 18); ``images`` (n, C, H, W), ``q`` (n, K)."""
     top = np.argsort(-q, axis=0)[:per_cluster]  # (per_cluster, K)
     return image_rows({f"cluster {k}": images[top[:, k]] for k in range(q.shape[1])})
+
+
+def atlas(frame: pd.DataFrame, key: str, label: str) -> Figure:
+    """One diagnostic of ``leaderboard.atlas`` for every method: a row per method,
+    an open marker after pretraining and a filled one after clustering, joined."""
+    methods = list(dict.fromkeys(frame["method"]))
+    fig, ax = plt.subplots(figsize=(6.5, 0.26 * len(methods) + 1.0))
+    for i, method in enumerate(methods):
+        rows = frame[frame["method"] == method].set_index("point")[key]
+        ax.plot(rows.values, [i] * len(rows), color="grey", lw=1)
+        for point, style in (("after pretraining", "none"), ("after clustering", "C0")):
+            if point in rows.index:
+                ax.plot(rows[point], i, "o", mfc=style, mec="C0", ms=6)
+    ax.set_yticks(range(len(methods)), methods, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(label)
+    ax.grid(axis="x", alpha=0.3)
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", mfc=s, mec="C0", label=p)
+        for p, s in (("after pretraining", "none"), ("after clustering", "C0"))
+    ]
+    ax.legend(handles=handles, fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

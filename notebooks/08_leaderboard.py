@@ -42,10 +42,11 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import pandas as pd
+import torch
 from IPython.display import Markdown, display
 
 import dclib
-from dclib import leaderboard, recipes, reference, runs
+from dclib import leaderboard, plotting, recipes, reference, runs
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -122,6 +123,59 @@ display(
         if len(gaps)
         else "No row logged a monitored curve."
     )
+)
+
+# %% [markdown]
+# ## Diagnostics atlas: Feature Randomness, Drift and Twist for every method
+#
+# DynAE measures Feature Randomness (Δ_FR, its eq. 1) and Feature Drift (Δ_FD,
+# eq. 3) for its own method and DEC-like ablations; R-DC measures Feature Twist
+# with the intrinsic dimension (ID, TwoNN) and the linear one (LID, PCA at 90 %
+# explained variance) for its own. Here every method gets all four, under one
+# protocol, on its first seed, at two points: after pretraining (the network's
+# k-means) and after its clustering phase.
+#
+# - Δ_FR = cos(∇ supervised, ∇ pseudo-supervised): one loss, pulling each code to
+#   the centre of its cluster, with the predicted labels or with the true ones
+#   (classes matched to clusters); 1 means the pseudo-labels push the encoder as the
+#   true labels would.
+# - Δ_FD = cos(∇ pseudo-supervised, ∇ reconstruction): negative when clustering and
+#   reconstruction pull the encoder apart.
+# - ID and LID per predicted cluster, averaged; their difference is the twist.
+#
+# The gradients are on the encoder's parameters over the whole data
+# (`diagnostics.one_protocol`); a method's own loss may differ from this common one
+# (DEC's KL divergence, DynAE's centroid construction): the DynAE and R-DC pages
+# measure those along training. DML trains several encoders, so it gets ID and LID
+# alone. The true labels enter these diagnostics only.
+
+# %%
+found = leaderboard.atlas(results, torch.as_tensor(ds.X, device=run.device), ds.y)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-fr"}}
+fig = plotting.atlas(found, "fr", "Δ_FR = cos(∇ supervised, ∇ pseudo-supervised)")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Drift Δ_FD (DynAE eq. 3) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-fd"}}
+fig = plotting.atlas(found, "fd", "Δ_FD = cos(∇ pseudo-supervised, ∇ reconstruction)")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — intrinsic dimension (TwoNN, mean over predicted clusters; R-DC §1.2.1) of the codes after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-id"}}
+fig = plotting.atlas(found, "id", "ID (TwoNN)")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — linear intrinsic dimension (PCA components for 90 % of the variance, mean over predicted clusters; R-DC §1.2.1) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-lid"}}
+fig = plotting.atlas(found, "lid", "LID (PCA, 90 %)")
+
+# %% tags=["hide-input"]
+end = found[found["point"] == "after clustering"].set_index("method")
+end = end[["acc", "fr", "fd", "id", "lid", "twist"]].rename(
+    columns={"acc": "ACC", "fr": "Δ_FR", "fd": "Δ_FD", "id": "ID", "lid": "LID"}
+)
+end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_caption(
+    f"Atlas — the four diagnostics at the end of each clustering phase beside its ACC "
+    f"(%), first seed ({protocol}). Correlation with ACC over the rows: "
+    + ", ".join(
+        f"{k} {end[k].corr(end['ACC']):+.2f}" for k in ("Δ_FR", "Δ_FD", "ID", "LID")
+    )
+    + "."
 )
 
 # %% [markdown]

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 
-from dclib import cli, leaderboard
+from dclib import cli, diagnostics, leaderboard
 from dclib.methods import REGISTRY
+from dclib.models import MLPAutoencoder
 from dclib.runs import RunResult, paper_results
 
 
@@ -123,3 +126,54 @@ def cli_status(argv) -> int:
     except SystemExit as stop:
         return stop.code
     return 0
+
+
+def _trained(model, X, labels, mu, acc, pretrain_loss=1.0):
+    run = _run(acc, pretrain_loss=pretrain_loss)
+    with torch.no_grad():
+        z = model.encode(X).numpy()
+    run.arrays.update(z=z, labels=labels, mu=mu)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    run.weights = {"arch": model.arch, "state": state}
+    return run
+
+
+def test_one_protocol_diagnostics_are_cosines_of_known_gradients():
+    torch.manual_seed(0)
+    model = MLPAutoencoder(6, 3, (8,))
+    X = torch.randn(40, 6)
+    y = np.repeat([0, 1], 20)
+    mu = torch.tensor([[5.0, 0.0, 0.0], [-5.0, 0.0, 0.0]])  # far apart
+    same = diagnostics.one_protocol(model, X, y, mu, y)  # predicted = true labels
+    assert same["fr"] == pytest.approx(1.0, abs=1e-6)
+    swapped = diagnostics.one_protocol(model, X, 1 - y, mu, y)  # clusters relabelled
+    assert swapped["fr"] == pytest.approx(1.0, abs=1e-6)  # matching undoes names
+    half = y.copy()
+    half[::2] = 1 - half[::2]  # every other sample in the wrong cluster
+    assert diagnostics.one_protocol(model, X, half, mu, y)["fr"] < 0.5
+    assert -1.0 <= same["fd"] <= 1.0
+
+
+def test_the_atlas_diagnoses_each_row_after_pretraining_and_after_clustering():
+    torch.manual_seed(0)
+    X, y = torch.randn(60, 6), np.repeat([0, 1, 2], 20)
+    pretrained, trained = MLPAutoencoder(6, 3, (8,)), MLPAutoencoder(6, 3, (8,))
+    mu = torch.randn(3, 3)
+    results = {
+        "ae_kmeans": {0: _trained(pretrained, X, y, mu, 0.5)},
+        "dkm_p": {0: _trained(trained, X, y, mu, 0.7)},
+    }
+    found = leaderboard.atlas(results, X, y)
+    assert list(found["method"]) == ["AE + k-means (MLP)", "DKM_p", "DKM_p"]
+    assert list(found["point"]) == [
+        "after pretraining",
+        "after pretraining",
+        "after clustering",
+    ]
+    first, again = found.iloc[0], found.iloc[1]  # the same k-means run, both rows
+    assert (
+        first[["fr", "fd", "id", "lid"]].tolist()
+        == again[["fr", "fd", "id", "lid"]].tolist()
+    )
+    assert found.iloc[2]["acc"] == pytest.approx(70.0)
+    assert {"fr", "fd", "id", "lid", "twist"} <= set(found.columns)
