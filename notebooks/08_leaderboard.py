@@ -29,6 +29,9 @@
 #    against the labels. Our methods report the last iterate and never read the
 #    labels; the *oracle gap* is the best monitored epoch's ACC minus the last
 #    one's, an advantage no user can have.
+# 4. **Where do Feature Randomness, Drift and Twist show up?** DynAE measures the
+#    first two and R-DC the third on their own methods; the atlas measures all four
+#    diagnostics on every method.
 #
 # Every number below is read from runs (`dclib.leaderboard`) or from the papers'
 # tables (`results/paper_results.csv`); `dclib scoreboard` prints the same tables in
