@@ -63,9 +63,37 @@ the profile's) and ``device`` (auto, cpu, cuda, cuda:N). ``dclib.start_run`` che
 their values. A parameter of one page alone takes the type of its default."""
 
 
+PAGE_NEEDS: dict[str, tuple[str, ...]] = {
+    "02_dssl": ("01_baselines",),
+    "03_dcss": ("01_baselines",),
+    "04_dcss_theory": ("03_dcss",),
+    "05_dml": ("01_baselines", "03_dcss"),
+}
+"""the pages whose runs a page reads from the run cache (the baselines, DCSS_u): with
+``jobs`` > 1 a page starts once those of them that run in the same execution have
+finished, so that no run is made twice at once"""
+
 SUMMARY_PAGES = ("08_leaderboard",)
-"""pages that gather the other pages' runs from the run cache: with ``jobs`` > 1 they
-start once every other page has finished"""
+"""pages that gather every other page's runs (they need all of them)"""
+
+
+def page_needs(stem: str, stems: Sequence[str]) -> set[str]:
+    """The pages of ``stems`` that ``stem`` waits for (``PAGE_NEEDS``,
+    ``SUMMARY_PAGES``)."""
+    if stem in SUMMARY_PAGES:
+        return set(stems) - {stem}
+    return set(PAGE_NEEDS.get(stem, ())) & set(stems)
+
+
+def start_order(stems: Sequence[str]) -> list[str]:
+    """``stems`` in the order a free worker takes them among those ready: the pages
+    that more pages wait for first (the longest chain of waits starts earliest),
+    then reading order."""
+
+    def waiting(stem: str) -> int:
+        return sum(stem in page_needs(other, stems) for other in stems)
+
+    return sorted(stems, key=lambda stem: (-waiting(stem), stems.index(stem)))
 
 
 def toc_notebooks(root: Path = ROOT) -> list[str]:
@@ -354,16 +382,15 @@ def execute_all(
     """Execute every page of the table of contents (or ``only`` those) with
     ``parameters`` (``profile`` among them), once :func:`plan` has checked them.
 
-    ``jobs`` pages run at once, started in reading order, each in its own process
-    whose kernel gets the machine's cores shared out (``OMP_NUM_THREADS``, unless
-    set): on two cores two pages with one torch thread each finish sooner than one
-    page after the other with two threads (measured: one thread costs a page about
-    1.2 times the time of two). A page that reuses runs of an earlier one (the
-    baselines' runs on the DCSS and DynAE pages) reads them from the run cache once
-    that page has made them, and otherwise makes them itself: every cache write is
-    atomic and a run's result depends only on its key; the ``SUMMARY_PAGES`` start
-    when all others have finished. All pages run even when one fails; then the first
-    failure is raised."""
+    ``jobs`` pages run at once, each in its own process whose kernel gets the
+    machine's cores shared out (``OMP_NUM_THREADS``, unless set): on two cores two
+    pages with one torch thread each finish sooner than one page after the other
+    with two threads (measured: one thread costs a page about 1.2 times the time of
+    two). A page starts once the pages whose runs it reuses have finished
+    (``page_needs``), in ``start_order``; results do not depend on the order, since
+    every cache write is atomic and a run's result depends only on its key. All
+    pages run even when one fails (their dependants too: they make the runs they
+    miss); then the first failure is raised."""
     label = ", ".join(f"{name}={value}" for name, value in parameters.items())
     stems = plan(parameters, only, root)
     if jobs <= 1 or len(stems) <= 1:
@@ -380,20 +407,26 @@ def execute_all(
         k: os.environ.get(k, threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
     }
     context = multiprocessing.get_context("spawn")
+    pending, running, finished = start_order(stems), {}, {}
     with (
         _kernel_env(env),
         concurrent.futures.ProcessPoolExecutor(jobs, context) as pool,
     ):
-        futures = [
-            pool.submit(_execute_page, stem, parameters, label, root, out_dir, force)
-            for stem in stems
-        ]
-        concurrent.futures.wait(futures)
-    failed = [f.exception() for f in futures if f.exception() is not None]
+        while pending or running:
+            for stem in [s for s in pending if page_needs(s, stems) <= set(finished)]:
+                if len(running) == jobs:
+                    break
+                pending.remove(stem)
+                args = (stem, parameters, label, root, out_dir, force)
+                running[pool.submit(_execute_page, *args)] = stem
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            finished |= {running.pop(future): future for future in done}
+    failed = [f.exception() for f in finished.values() if f.exception() is not None]
     if failed:
         raise failed[0]
-    done = dict(f.result() for f in futures)
-    return [(stem, done[stem]) for stem in stems]
+    return [finished[stem].result() for stem in stems]
 
 
 def _execute_page(

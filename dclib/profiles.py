@@ -4,8 +4,8 @@ A profile changes only how much data, how many epochs and how many seeds a run u
 hyperparameters always stay the paper's.
 
 - ``smoke``: at most 512 samples per dataset and 2 epochs, for CI and the tests;
-- ``quick`` (default): the offline datasets, at most 40 epochs of pretraining
-  (where every later number starts) and 20 of each clustering stage, one seed (more
+- ``quick`` (default): the offline datasets, at most 25 epochs of pretraining
+  (where every later number starts) and 10 of each clustering stage, one seed (more
   with ``-p seeds [...]``: they share one pretrained autoencoder), CPU; its grid
   studies run at smoke scale unless the committed reference holds them
   (``dclib.grids``);
@@ -127,12 +127,12 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="quick",
             n_samples=None,
-            max_epochs=20,
-            pretrain_epochs=40,
+            max_epochs=10,
+            pretrain_epochs=25,
             seeds=(0,),
             dataset="mnist5k",
-            description="default: offline data, at most 40 epochs of pretraining and "
-            "20 of each clustering stage, one seed (more seeds share one pretrained "
+            description="default: offline data, at most 25 epochs of pretraining and "
+            "10 of each clustering stage, one seed (more seeds share one pretrained "
             "autoencoder), minutes on a CPU",
             sweep_samples=300,
             tsne_samples=500,

@@ -14,6 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from papermill.exceptions import PapermillExecutionError
 
+from dclib import executor
 from dclib.executor import (
     EXECUTED,
     ROOT,
@@ -94,6 +95,18 @@ def test_pages_run_side_by_side_and_one_failure_spares_the_others(tmp_path):
         params, root=tmp_path, out_dir=out, only=["one", "three"], jobs=2
     )
     assert done == [("one", False), ("three", False)]  # in reading order, cached
+
+
+def test_pages_wait_for_the_pages_whose_runs_they_reuse():
+    stems = toc_notebooks()
+    assert executor.page_needs("05_dml", stems) == {"01_baselines", "03_dcss"}
+    assert executor.page_needs("05_dml", ["05_dml", "03_dcss"]) == {"03_dcss"}
+    assert executor.page_needs("08_leaderboard", stems) == set(stems) - {
+        "08_leaderboard"
+    }
+    order = executor.start_order(stems)
+    assert order[:2] == ["01_baselines", "03_dcss"]  # the longest chain first
+    assert order[-1] == "08_leaderboard" and sorted(order) == sorted(stems)
 
 
 def test_a_notebook_writing_to_stderr_fails_and_keeps_the_good_output(tmp_path):

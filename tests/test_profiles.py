@@ -76,8 +76,9 @@ def test_seeds_default_to_the_profile_and_validate():
 def test_cap_epochs_reaches_nested_configs_and_nothing_else():
     from dclib.methods.baselines import DECConfig
 
-    cfg = PROFILES["quick"].cap_epochs(DECConfig())
-    assert cfg.n_epochs == 20 and cfg.pretrain.n_epochs == 40  # pretrain_epochs
+    quick = PROFILES["quick"]
+    cfg = quick.cap_epochs(DECConfig())
+    assert cfg.n_epochs == quick.max_epochs and cfg.pretrain.n_epochs == 25
     assert cfg.max_iter == DECConfig().max_iter
     assert cfg.update_interval == DECConfig().update_interval
     assert cfg.pretrain.greedy_dropout == 0.2 and cfg.lr == DECConfig().lr
@@ -91,7 +92,7 @@ def test_pretraining_has_its_own_cap_defaulting_to_max_epochs():
     quick, smoke = PROFILES["quick"], PROFILES["smoke"]
     assert quick.pretrain_epochs > quick.max_epochs and smoke.pretrain_epochs is None
     cfg = quick.cap_epochs(DCNConfig())  # the paper: 50 pretraining epochs
-    assert (cfg.n_epochs, cfg.pretrain.n_epochs) == (20, min(50, quick.pretrain_epochs))
+    assert (cfg.n_epochs, cfg.pretrain.n_epochs) == (10, min(50, quick.pretrain_epochs))
     capped = dataclasses.replace(quick, pretrain_epochs=7)
     assert capped.cap_epochs(DCNConfig()).pretrain.n_epochs == 7
     assert capped.cap_epochs(PretrainConfig(n_epochs=200)).n_epochs == 7
@@ -113,7 +114,7 @@ def test_tighter_caps_apply_to_named_fields_only_when_the_profile_caps():
     from dclib.methods.dcss import DCSSConfig
 
     cfg = PROFILES["quick"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2})
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 20, 40)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 10, 25)
     assert PROFILES["paper"].cap_epochs(DCSSConfig(), {"phase1_epochs": 2}) == (
         DCSSConfig()
     )
