@@ -65,13 +65,14 @@ their values. A parameter of one page alone takes the type of its default."""
 
 PAGE_NEEDS: dict[str, tuple[str, ...]] = {
     "02_dssl": ("01_baselines",),
-    "03_dcss": ("01_baselines",),
     "04_dcss_theory": ("03_dcss",),
     "05_dml": ("01_baselines", "03_dcss"),
 }
-"""the pages whose runs a page reads from the run cache (the baselines, DCSS_u): with
-``jobs`` > 1 a page starts once those of them that run in the same execution have
-finished, so that no run is made twice at once"""
+"""the pages whose runs a page reads from the run cache as its first runs (the
+baselines, DCSS_u): with ``jobs`` > 1 a page starts once those of them that run in
+the same execution have finished, so that no run is made twice at once. The DCSS
+page reads the baselines too (X + MNet), but only after its own DCSS runs, which
+take longer than the baselines page: it starts at once, beside that page"""
 
 SUMMARY_PAGES = ("08_leaderboard",)
 """pages that gather every other page's runs (they need all of them)"""

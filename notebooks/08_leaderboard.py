@@ -146,14 +146,16 @@ display(
 #   reconstruction pull the encoder apart.
 # - ID and LID per predicted cluster, averaged; their difference is the twist.
 #
-# The gradients are on the encoder's parameters over the whole data
-# (`diagnostics.one_protocol`); a method's own loss may differ from this common one
+# The gradients are on the encoder's parameters, averaged over 1,000 samples drawn
+# once (`leaderboard.GRADIENT_SAMPLES`, `diagnostics.one_protocol`); ID and LID use
+# every sample; a method's own loss may differ from this common one
 # (DEC's KL divergence, DynAE's centroid construction): the DynAE and R-DC pages
 # measure those along training. DML trains several encoders, so it gets ID and LID
 # alone. The true labels enter these diagnostics only.
 
 # %%
-found = leaderboard.atlas(results, torch.as_tensor(ds.X, device=run.device), ds.y)
+X = torch.as_tensor(ds.X, device=run.device)
+found = leaderboard.atlas(results, X, ds.y, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-fr"}}
 fig = plotting.atlas(found, "fr", "Δ_FR = cos(∇ supervised, ∇ pseudo-supervised)")

@@ -105,7 +105,7 @@ def test_pages_wait_for_the_pages_whose_runs_they_reuse():
         "08_leaderboard"
     }
     order = executor.start_order(stems)
-    assert order[:2] == ["01_baselines", "03_dcss"]  # the longest chain first
+    assert order[:2] == ["01_baselines", "03_dcss"]  # the most waited for first
     assert order[-1] == "08_leaderboard" and sorted(order) == sorted(stems)
 
 
