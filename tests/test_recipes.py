@@ -45,11 +45,11 @@ def test_config_is_the_registry_preset_with_fields_and_caps(smoke):
 def test_budgets_cap_the_k_step_stages_unless_the_profile_is_paper():
     ds = _vectors(3)
     quick, paper = start_run(profile="quick"), start_run(profile="paper")
-    assert recipes.config(quick, "dssl", ds).n_epochs == 2
+    assert recipes.config(quick, "dssl", ds).n_epochs == 1
     cfg = recipes.config(quick, "dcss", ds)
-    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (2, 10, 40)
+    assert (cfg.phase1_epochs, cfg.phase2_epochs, cfg.pretrain.n_epochs) == (1, 6, 25)
     assert recipes.config(quick, "dml", ds).n_epochs == 1
-    assert recipes.config(quick, "dec", ds).n_epochs == 20  # no budget: the cap
+    assert recipes.config(quick, "dec", ds).n_epochs == 10  # no budget: the cap
     assert recipes.config(paper, "dssl", ds).n_epochs == 100
     assert recipes.config(paper, "dcss", ds).phase1_epochs == 200
 
