@@ -82,7 +82,7 @@ def page_needs(stem: str, stems: Sequence[str]) -> set[str]:
     """The pages of ``stems`` that ``stem`` waits for (``PAGE_NEEDS``,
     ``SUMMARY_PAGES``)."""
     if stem in SUMMARY_PAGES:
-        return set(stems) - {stem}
+        return set(stems) - set(SUMMARY_PAGES)
     return set(PAGE_NEEDS.get(stem, ())) & set(stems)
 
 
