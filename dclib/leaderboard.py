@@ -35,7 +35,9 @@ from dclib.runs import (
     PAPER_LABELS,
     RESULTS_DIR,
     RunResult,
+    in_percent,
     paper_results,
+    seed_table,
 )
 from dclib.storage import json_hash
 
@@ -193,11 +195,6 @@ def network_id(name: str, results: dict[str, dict[int, RunResult]]) -> str | Non
     return json_hash([{k: r[k] for k in keep if k in r} for r in pre], length=8)
 
 
-def _mean_std(runs: dict[int, RunResult], metric: str) -> str:
-    v = 100 * np.array([r.metrics[metric] for r in runs.values()])
-    return f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
-
-
 def _paper_number(entry: Entry, dataset: str, metric: str) -> float | None:
     if entry.paper is None or dataset not in PAPER_DATASETS:
         return None
@@ -210,7 +207,7 @@ def _paper_number(entry: Entry, dataset: str, metric: str) -> float | None:
         metric=metric,
     )
     found = found[found["setting"].fillna("") == entry.setting]
-    return None if found.empty else float(_percent(found).iloc[0])
+    return None if found.empty else in_percent(found.iloc[0])
 
 
 def _kmeans_rows(results: dict[str, dict[int, RunResult]]) -> dict[str, str]:
@@ -253,12 +250,13 @@ def table(
         seconds = np.mean(
             [sum(h.get("seconds", 0.0) for h in r.history) for r in runs.values()]
         )
+        scores = seed_table(runs, ("acc", "nmi", "nmi_arithmetic", "ari"))
         rows[e.label] = {
             "page": e.page,
-            "ACC": _mean_std(runs, "acc"),
-            "NMI": _mean_std(runs, "nmi"),
-            "NMI (arith.)": _mean_std(runs, "nmi_arithmetic"),
-            "ARI": _mean_std(runs, "ari"),
+            "ACC": scores["acc"],
+            "NMI": scores["nmi"],
+            "NMI (arith.)": scores["nmi_arithmetic"],
+            "ARI": scores["ari"],
             "seeds": ", ".join(map(str, sorted(runs))),
             "train s/seed": f"{seconds:.0f}",
             "network": net or "—",
@@ -359,11 +357,6 @@ def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _percent(rows: pd.DataFrame) -> pd.Series:
-    fraction = rows["note"].astype(str).str.startswith("fraction")
-    return rows["value"].astype(float) * fraction.map({True: 100, False: 1})
-
-
 def records(datasets: Iterable[str], top: int = 5) -> pd.DataFrame:
     """The ``top`` highest ACC per dataset among every row of the five papers'
     tables (``paper_results.csv``: their methods and the competitors they
@@ -372,7 +365,9 @@ def records(datasets: Iterable[str], top: int = 5) -> pd.DataFrame:
     out = []
     for dataset in datasets:
         found = paper_results(dataset=dataset)
-        found = found.assign(pct=_percent(found), setting=found["setting"].fillna(""))
+        found = found.assign(
+            pct=found.apply(in_percent, axis=1), setting=found["setting"].fillna("")
+        )
         key = ["paper", "table", "method", "dataset", "setting"]
         acc = found[found["metric"] == "ACC"]
         nmi = found[found["metric"] == "NMI"].set_index(key)["pct"]

@@ -100,6 +100,12 @@ def paper_results(**where: str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def in_percent(row: Any) -> float:
+    """A ``paper_results`` row's value in % (DynAE's tables give fractions, noted
+    "fraction" in the CSV)."""
+    return float(row["value"]) * (100 if str(row["note"]).startswith("fraction") else 1)
+
+
 CACHE_DIR = Path(
     os.environ.get("DCLIB_CACHE", Path.home() / ".cache" / "dclib" / "runs")
 )
@@ -358,9 +364,8 @@ def ours_vs_paper(
             paper, tab = source.split(":")
             found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
             for _, r in found.iterrows():
-                scale = 100 if str(r["note"]).startswith("fraction") else 1
                 heading = f"{PAPER_LABELS[paper]} {tab}"
-                row[(heading, r["metric"])] = f"{scale * r['value']:.1f}"
+                row[(heading, r["metric"])] = f"{in_percent(r):.1f}"
         table[method] = row
     return pd.DataFrame.from_dict(table, orient="index").fillna("—")
 
