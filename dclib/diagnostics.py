@@ -25,13 +25,16 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
+from dclib.functional import running_mean_centres
+from dclib.geometry import twist_record
+
 BatchLoss = Callable[[Tensor], Tensor]
 """``loss(idx)``: a loss averaged over the samples ``idx`` (row indices)"""
 
 Terms = Callable[[Tensor], dict[str, Tensor]]
 """``terms(idx)``: a method's loss terms on the samples ``idx``, averaged over them:
-``"total"`` (the loss it minimises) and, for a joint loss, ``"self"`` and
-``"pseudo"``"""
+``"total"`` (the loss it minimises; default: ``"pseudo"``, when that is all it
+minimises) and, for a joint loss, ``"self"`` and ``"pseudo"``"""
 
 
 def cosine(a: Tensor, b: Tensor) -> float:
@@ -104,7 +107,8 @@ def feature_randomness_drift(
         return terms(idx) | {"supervised": sup}
 
     g = dataset_gradients(with_supervised, n, params, batch_size)
-    out = {"fr": cosine(g["supervised"], g["total"])}
+    total = g["total"] if "total" in g else g["pseudo"]
+    out = {"fr": cosine(g["supervised"], total)}
     if "self" in g and "pseudo" in g:
         out["fd"] = cosine(g["pseudo"], g["self"])
     return out
@@ -114,35 +118,89 @@ def one_protocol(
     model: nn.Module,
     X: Tensor,
     labels: np.ndarray,
-    mu: Tensor,
     y_true: np.ndarray,
     batch_size: int = 1024,
 ) -> dict[str, float]:
-    """Δ_FR and Δ_FD of any trained autoencoder and its clustering, by one loss for
-    every method (the leaderboard's diagnostics atlas): the pseudo-supervised loss
-    pulls each code to the centre of its cluster, ``mu[labels]``; the supervised one
-    to the centre matched to its true class (``class_centres``, the same loss with
-    the true labels, as eq. 1 compares); the self-supervised one reconstructs.
-    Δ_FR = cos(∇ supervised, ∇ pseudo), Δ_FD = cos(∇ pseudo, ∇ self) (eq. 3), on
-    the encoder's parameters over all of ``X``. A method's own loss may differ
-    (DEC's KL, DynAE's construction): ``feature_randomness_drift`` measures that."""
+    """Δ_FR and Δ_FD of any autoencoder and its clustering, by one loss for every
+    method (the leaderboard's diagnostics atlas): the pseudo-supervised loss pulls
+    each code to the mean code of its predicted cluster; the supervised one, the
+    same loss with the true labels (as eq. 1 compares), to the mean code of its
+    true class; the self-supervised one reconstructs. The centres are group means
+    for every method, so that no method's own notion of a centre enters, and
+    renaming the clusters changes nothing. Δ_FR = cos(∇ supervised, ∇ pseudo),
+    Δ_FD = cos(∇ pseudo, ∇ self) (eq. 3), on the encoder's parameters over all of
+    ``X``. A method's own loss may differ (DEC's KL, DynAE's construction):
+    ``feature_randomness_drift`` measures that."""
     device = next(model.parameters()).device
     X = X.to(device)
-    mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
-    pulled = mu[torch.as_tensor(np.asarray(labels), device=device)]
+    with torch.no_grad():
+        parts = [
+            model.encode(X[i : i + batch_size]) for i in range(0, len(X), batch_size)
+        ]
+        z = torch.cat(parts)
+
+    def group_means(groups: np.ndarray) -> Tensor:
+        """(n, m): each sample's group's mean code"""
+        g = torch.as_tensor(np.asarray(groups), device=device)
+        k = int(g.max()) + 1
+        zeros = torch.zeros(k, z.shape[1], device=device)
+        mu, _ = running_mean_centres(zeros, torch.zeros(k, device=device), z, g)
+        return mu[g]
+
+    pulled = group_means(labels)
 
     def terms(idx: Tensor) -> dict[str, Tensor]:
         x = X[idx.to(device)]
         z = model.encode(x)
         pseudo = (z - pulled[idx.to(device)]).pow(2).mean()
         recon = (model.decode(z).reshape(x.shape) - x).pow(2).mean()
-        return {"total": pseudo, "pseudo": pseudo, "self": recon}
+        return {"pseudo": pseudo, "self": recon}  # pseudo is the total
 
-    target = class_centres(y_true, np.asarray(labels), mu).detach()
     return feature_randomness_drift(
         terms,
         lambda idx: model.encode(X[idx.to(device)]),
-        target,
+        group_means(y_true),
         list(model.encoder.parameters()),
         batch_size,
     )
+
+
+ATLAS_SAMPLES = 1000
+"""samples (drawn once per run, seeded) on which the atlas is measured at every
+logged epoch: a pass of a conv AE per loss term over all the data at every epoch
+would cost more than the epoch itself on a CPU"""
+
+
+def atlas_samples(n: int, seed: int) -> np.ndarray:
+    """The sorted rows (at most ``ATLAS_SAMPLES`` of ``n``) that the atlas measures,
+    drawn with their own generator: the run's random streams are untouched."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(n)[: min(ATLAS_SAMPLES, n)])
+
+
+def atlas_point(
+    model: nn.Module, x: Tensor, labels: np.ndarray, y_true: np.ndarray
+) -> dict[str, float]:
+    """The atlas's diagnostics of a model and its clustering on the samples ``x``
+    (labels and true labels of the same rows): Δ_FR and Δ_FD by ``one_protocol``,
+    and the codes' ID, LID and twist (``geometry.twist_record``). A model of several
+    networks (DML's ``MultiAutoencoder``) has no one encoder: each sample's code is
+    taken in its cluster's network, and Δ_FR, Δ_FD are NaN. The model is measured
+    in eval mode and left in the mode it was in (batch-norm statistics untouched)."""
+    was_training = model.training
+    model.eval()
+    try:
+        labels = np.asarray(labels)
+        if hasattr(model, "nets"):
+            with torch.no_grad():
+                every = torch.stack([net.encode(x) for net in model.nets])
+            own = model.owner[torch.as_tensor(labels, device=x.device)]
+            z = every[own, torch.arange(len(x), device=x.device)]
+            found = {"fr": float("nan"), "fd": float("nan")}
+        else:
+            with torch.no_grad():
+                z = model.encode(x)
+            found = one_protocol(model, x, labels, y_true)
+        return twist_record(z.cpu().numpy(), labels) | found
+    finally:
+        model.train(was_training)

@@ -25,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from dclib import data, recipes
+from dclib import committed, data, recipes
 from dclib.data import Dataset
 from dclib.methods._common import stage_records
 from dclib.profiles import PROFILES, Run
-from dclib.runs import RunResult, sweep, trained_start
+from dclib.runs import RESULTS_DIR, RunResult, sweep, trained_start
 
 
 @dataclass(frozen=True)
@@ -355,11 +355,9 @@ def page_grids(run: Run, page: str, ds: Dataset) -> Grids:
     """``page``'s grid studies for a page execution: the committed reference's for
     the run's dataset and first seed when present; otherwise computed now, at smoke
     scale for the smoke and quick profiles, at the run's scale for full and paper."""
-    from dclib import reference
-
     for profile in ("paper", "full"):
-        path = reference.result_path(
-            reference.RESULTS_DIR, profile, run.dataset, f"grids-{page}", run.seed
+        path = committed.result_path(
+            RESULTS_DIR, profile, run.dataset, f"grids-{page}", run.seed
         )
         if path.exists():
             record = json.loads(path.read_text())

@@ -12,7 +12,7 @@ one table per dataset puts them side by side (``table``), beside
 - the label-selection gap (``oracle_gap``): how much higher the best epoch by true
   labels scores than the last one. The official code of DSSL, DCSS and R-DC keeps
   that checkpoint; no user can, since it needs the labels. Our methods report the
-  last iterate and never read the monitor (``tests/test_methods.py`` checks that
+  last iterate and never read the monitor (``tests/test_baselines.py`` checks that
   labels and codes are identical with and without it).
 
 ``verdicts`` checks the orderings the papers claim. Every number is read from runs
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
+from dclib import committed
 from dclib.runs import (
     PAPER_DATASETS,
     PAPER_LABELS,
@@ -276,62 +276,59 @@ def table(
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _diagnose(run: RunResult, X, y, grad_samples: np.ndarray) -> dict[str, float]:
-    from dclib import diagnostics, geometry
-    from dclib.runs import trained_model
-
-    arrays = run.arrays
-    out = geometry.twist_record(arrays["z"], arrays["labels"])
-    model = trained_model(run) if run.weights is not None else None
-    if (
-        getattr(model, "encoder", None) is None
-    ):  # several networks (DML): no one encoder
-        return out | {"fr": float("nan"), "fd": float("nan")}
-    labels = np.asarray(arrays["labels"])[grad_samples]
-    x = X[torch.as_tensor(grad_samples, device=X.device)]
-    found = diagnostics.one_protocol(model, x, labels, arrays["mu"], y[grad_samples])
-    return out | found
+ATLAS_KEYS = ("fr", "fd", "id", "lid", "twist")
+"""the atlas's diagnostics, logged as ``atlas_<key>`` (``FitContext.atlas``)"""
 
 
-GRADIENT_SAMPLES = 1000
-"""samples (drawn once, seeded) over which the atlas averages the gradients of
-Δ_FR and Δ_FD: a full pass of a conv AE per loss term for each of thirty runs
-would cost minutes on a CPU; ID and LID use every sample"""
+def _atlas_points(run: RunResult) -> list[dict[str, float]]:
+    """The monitored records of ``run`` that carry the atlas, in training order."""
+    return [
+        {k: r[f"atlas_{k}"] for k in ATLAS_KEYS} | {"acc": 100 * r["acc"]}
+        for r in run.history
+        if "atlas_fr" in r
+    ]
 
 
-def atlas(
-    results: dict[str, dict[int, RunResult]], X, y, seed: int = 0
-) -> pd.DataFrame:
-    """The diagnostics atlas: Δ_FR and Δ_FD under one loss for every method
-    (``diagnostics.one_protocol``), the codes' ID and LID and their twist
-    (``geometry.twist_record``) and the ACC, of each row's first seed after
-    pretraining (the k-means run on its network) and after its clustering phase.
-    ``X``, ``y``: the data and true labels the runs clustered (the labels enter
-    these diagnostics only); the gradients are averaged over ``GRADIENT_SAMPLES``
-    of them drawn with ``seed``. Rows with several networks (DML) get ID and LID
-    alone; rows without cached arrays (the committed reference) are skipped."""
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    grad_samples = np.sort(rng.permutation(n)[: min(GRADIENT_SAMPLES, n)])
+def _atlas_curve(
+    name: str, seed: int, results: dict[str, dict[int, RunResult]], kmeans_of
+) -> list[dict[str, float]]:
+    """The atlas along the whole training of run ``name``: the run it continues
+    (its own curve) or the k-means of its pretrained network (after pretraining),
+    then its own points."""
+    entry = BY_NAME[name]
+    before: list[dict[str, float]] = []
+    if entry.start is not None and seed in results.get(entry.start, {}):
+        before = _atlas_curve(entry.start, seed, results, kmeans_of)
+    else:
+        base = kmeans_of.get(network_id(name, results) or "")
+        if base not in (None, name) and seed in results[base]:
+            before = _atlas_points(results[base][seed])[:1]
+    return before + _atlas_points(results[name][seed])
+
+
+def atlas(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
+    """The diagnostics atlas along training: for each row's first seed, Δ_FR and
+    Δ_FD under one loss (``diagnostics.one_protocol``), the codes' ID, LID and
+    twist, and the monitored ACC, at every logged epoch (``FitContext.atlas``), from
+    the point after pretraining (the k-means run on the same network) or from the
+    start of the run it continues, to the end. ``step`` counts the points,
+    ``progress`` scales them to [0, 1]; ``final acc`` is the run's reported ACC.
+    Rows whose runs logged no atlas (e.g. older committed results) are absent."""
     kmeans_of = _kmeans_rows(results)
-    seen: dict[int, dict[str, float]] = {}
     rows = []
     for e in ENTRIES:
         runs = results.get(e.name)
-        if not runs or "z" not in runs[min(runs)].arrays:
+        if not runs:
             continue
         seed = min(runs)
-        base = kmeans_of.get(network_id(e.name, results) or "")
-        points = [("after clustering", runs[seed])]
-        if base == e.name:
-            points = [("after pretraining", runs[seed])]
-        elif base is not None and seed in results[base]:
-            points.insert(0, ("after pretraining", results[base][seed]))
-        for point, r in points:
-            if id(r) not in seen:
-                seen[id(r)] = _diagnose(r, X, y, grad_samples)
-            acc = 100 * r.metrics["acc"]
-            rows.append({"method": e.label, "point": point, "acc": acc} | seen[id(r)])
+        if not _atlas_points(runs[seed]):
+            continue
+        curve = _atlas_curve(e.name, seed, results, kmeans_of)
+        final = 100 * runs[seed].metrics["acc"]
+        for step, point in enumerate(curve):
+            progress = step / max(len(curve) - 1, 1)
+            where = {"method": e.label, "page": e.page, "step": step}
+            rows.append(where | {"progress": progress, "final acc": final} | point)
     return pd.DataFrame(rows)
 
 
@@ -393,11 +390,9 @@ def from_results(
     """The entries' runs on disk for ``profile`` and ``dataset``: the committed
     reference (``full``, ``paper``) or, for other profiles, the latest run of each
     name that a page executed (``results/<run>/<dataset>/<profile>/seed=*``)."""
-    from dclib import reference
-
     root = RESULTS_DIR if root is None else root
     if profile in ("full", "paper"):
-        return reference.results(profile, dataset, [e.name for e in ENTRIES], root)
+        return committed.results(profile, dataset, [e.name for e in ENTRIES], root)
     out: dict[str, dict[int, RunResult]] = {}
     for e in ENTRIES:
         folder = root / (e.run or e.name) / dataset / profile
@@ -414,10 +409,8 @@ def from_results(
 def scoreboards(root: Path | None = None) -> Iterable[tuple[str, str, pd.DataFrame]]:
     """(profile, dataset, ``table``) for every profile and dataset with results on
     disk: the reference's, then those of executed pages."""
-    from dclib import reference
-
     root = RESULTS_DIR if root is None else root
-    pairs = list(reference.available(root))
+    pairs = list(committed.available(root))
     for profile in ("quick", "smoke"):
         found = {p.parent.name for p in root.glob(f"*/*/{profile}")}
         pairs += [(profile, d) for d in sorted(found)]

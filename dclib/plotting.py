@@ -314,24 +314,29 @@ def most_confident(images: np.ndarray, q: np.ndarray, per_cluster: int = 10):
 
 
 def atlas(frame: pd.DataFrame, key: str, label: str) -> Figure:
-    """One diagnostic of ``leaderboard.atlas`` for every method: a row per method,
-    an open marker after pretraining and a filled one after clustering, joined."""
-    methods = list(dict.fromkeys(frame["method"]))
-    fig, ax = plt.subplots(figsize=(6.5, 0.26 * len(methods) + 1.0))
-    for i, method in enumerate(methods):
-        rows = frame[frame["method"] == method].set_index("point")[key]
-        ax.plot(rows.values, [i] * len(rows), color="grey", lw=1)
-        for point, style in (("after pretraining", "none"), ("after clustering", "C0")):
-            if point in rows.index:
-                ax.plot(rows[point], i, "o", mfc=style, mec="C0", ms=6)
-    ax.set_yticks(range(len(methods)), methods, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel(label)
-    ax.grid(axis="x", alpha=0.3)
-    handles = [
-        plt.Line2D([], [], marker="o", ls="", mfc=s, mec="C0", label=p)
-        for p, s in (("after pretraining", "none"), ("after clustering", "C0"))
-    ]
-    ax.legend(handles=handles, fontsize=7, loc="best")
+    """One diagnostic of ``leaderboard.atlas`` along training for every method: a
+    panel per page (paper), a line per method over its training progress (0: after
+    pretraining, or the start of the run it continues; 1: the end), a single marker
+    for a method with one point (k-means on a pretrained network)."""
+    pages = list(dict.fromkeys(frame["page"]))
+    cols = min(3, len(pages))
+    rows = -(-len(pages) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 2.8 * rows), sharey=True, squeeze=False
+    )
+    for ax, page in zip(axes.flat, pages, strict=False):
+        here = frame[frame["page"] == page]
+        for method, curve in here.groupby("method", sort=False):
+            style = "o" if len(curve) == 1 else ".-"
+            ax.plot(curve["progress"], curve[key], style, ms=4, lw=1.2, label=method)
+        ax.set_title(page, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes.flat[len(pages) :]:
+        ax.set_axis_off()
+    for ax in axes[:, 0]:
+        ax.set_ylabel(label, fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("training progress", fontsize=8)
     fig.tight_layout()
     return fig

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dclib import data
+from dclib import committed, data
 from dclib.data import Dataset
 from dclib.methods import get_method
 from dclib.methods._fuzzy import CONV_PRETRAIN
@@ -118,7 +118,10 @@ def by_seed(
 def runs_of(
     run: Run, method: str, cfg: Any, ds: Dataset, seed: int, tag: str = "", **kw: Any
 ) -> RunResult:
-    """``runs.cluster`` with the run's profile and device."""
+    """``runs.cluster`` with the run's profile and device. Runs on the page's own
+    data (not a sweep subset, a noisy copy or another dataset) log the
+    leaderboard's diagnostics atlas (``FitContext.atlas``): they are its rows."""
+    atlas = ds.name in (run.dataset, f"{run.dataset}-vectors")  # see conv_input
     return cluster(
         method,
         cfg,
@@ -127,6 +130,7 @@ def runs_of(
         seed=seed,
         device=run.device,
         tag=tag,
+        atlas=atlas,
         **kw,
     )
 
@@ -591,24 +595,23 @@ def reference_tables(
     """The committed reference results (``dclib reference``) of a page's runs beside
     the papers', one entry per (profile, dataset) that holds any of them: the table
     (``runs.ours_vs_paper`` headed by the profile) and where its numbers come from
-    (``reference.provenance_table``), both indexed by the paper's names.
+    (``committed.provenance_table``), both indexed by the paper's names.
 
     ``runs`` maps a reference run name to the page's name for it (the DCSS page's
     ``{"ae_kmeans_dcss": "ae_kmeans", "dcss": "dcss"}``); ``rows_for(dataset)`` gives
     the ``ours_vs_paper`` rows of a dataset; ``names`` maps the page's names to the
     paper's ("AE + k-means")."""
-    from dclib import reference
     from dclib.runs import ours_vs_paper
 
     out = {}
-    for profile, dataset in reference.available():
-        found = reference.results(profile, dataset, list(runs))
+    for profile, dataset in committed.available():
+        found = committed.results(profile, dataset, list(runs))
         if not found:
             continue
         ours = {runs[name]: r for name, r in found.items()}
         label = f"reference ({profile})"
         table = ours_vs_paper(ours, rows_for(dataset), dataset, label=label)
-        where = reference.provenance_table(profile, dataset, list(found))
+        where = committed.provenance_table(profile, dataset, list(found))
         out[profile, dataset] = (
             table.rename(index=names),
             where.rename(index=lambda r: names[runs[r]]),
@@ -623,15 +626,14 @@ def reference_curves(
     (first seed of each), for learning-curve figures: ``runs`` maps a label to a
     reference run name; the labels gain "(reference, <profile>)". Empty when none is
     committed."""
-    from dclib import reference
     from dclib.methods._common import stage_records
 
     out = {}
-    for profile, found in reference.available():
+    for profile, found in committed.available():
         if found != dataset:
             continue
         for label, name in runs.items():
-            seeds = reference.load(profile, dataset, name)
+            seeds = committed.load(profile, dataset, name)
             if seeds:
                 history = seeds[min(seeds)].history
                 out[f"{label} (reference, {profile})"] = stage_records(history, stage)

@@ -16,8 +16,7 @@ SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each
 - fails alone: a failing job is reported at the end and never touches another's
   results.
 
-Pages read these files with ``results`` and say where they came from with
-``provenance_table``.
+Pages read these files with ``dclib.committed``.
 """
 
 from __future__ import annotations
@@ -36,9 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from dclib import storage
+from dclib.committed import epochs_by_stage, format_seconds, result_path
 from dclib.grids import PAGES as GRID_PAGES
 from dclib.runs import RESULTS_DIR, RunResult, source_hash
 from dclib.storage import array_hash
@@ -141,10 +139,6 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
         grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
         jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
-
-
-def result_path(root: Path, profile: str, dataset: str, run: str, seed: int) -> Path:
-    return root / "reference" / profile / dataset / run / f"seed={seed}.json"
 
 
 def git_commit() -> str:
@@ -281,18 +275,11 @@ def _records_of_job(job: Job, run) -> dict[str, dict[str, Any]]:
             "train_seconds": round(
                 sum(r.get("seconds", 0.0) for r in result.history), 1
             ),
-            "epochs": _epochs_by_stage(result.history),
+            "epochs": epochs_by_stage(result.history),
             "history": result.history,
         }
         for name, (result, cfg) in _runs_of_job(job, run).items()
     }
-
-
-def _epochs_by_stage(history: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in history:
-        counts[r.get("stage", "?")] = counts.get(r.get("stage", "?"), 0) + 1
-    return counts
 
 
 def finished(job: Job, profile: str, root: Path) -> bool:
@@ -304,99 +291,7 @@ def finished(job: Job, profile: str, root: Path) -> bool:
     return any(d.get("job") == job.name for d in done)
 
 
-def load(
-    profile: str, dataset: str, run: str, root: Path | None = None
-) -> dict[int, RunResult]:
-    """The committed reference results of one run: ``{seed: RunResult}`` (arrays:
-    none; the provenance under ``metrics``' sibling ``RunResult.arrays`` is empty),
-    empty when absent."""
-    root = RESULTS_DIR if root is None else root
-    folder = root / "reference" / profile / dataset / run
-    out = {}
-    for path in sorted(folder.glob("seed=*.json")):
-        rec = json.loads(path.read_text())
-        out[rec["seed"]] = RunResult(rec["metrics"], rec["history"], {}, None)
-    return out
-
-
-def results(
-    profile: str, dataset: str, names: Sequence[str], root: Path | None = None
-) -> dict[str, dict[int, RunResult]]:
-    """``{run: {seed: RunResult}}`` of the named runs that have committed results
-    (what ``runs.ours_vs_paper`` takes, with ``label="reference"``)."""
-    found = {name: load(profile, dataset, name, root) for name in names}
-    return {name: r for name, r in found.items() if r}
-
-
-def available(root: Path | None = None) -> list[tuple[str, str]]:
-    """The (profile, dataset) pairs that hold committed results (``paper`` first,
-    smoke results left out)."""
-    root = RESULTS_DIR if root is None else root
-    return [
-        (profile, folder.name)
-        for profile in ("paper", "full")
-        for folder in sorted((root / "reference" / profile).glob("*"))
-        if folder.is_dir() and not folder.name.startswith(".")
-    ]
-
-
-def provenance_table(
-    profile: str, dataset: str, names: Sequence[str], root: Path | None = None
-) -> pd.DataFrame:
-    """Where each committed result of ``names`` comes from: data size, epochs per
-    stage, the CPU cap on them where the paper's count did not fit, seeds, wall
-    time, commit, device and date (one row per run)."""
-    root = RESULTS_DIR if root is None else root
-    rows = {}
-    for name in names:
-        records = [
-            json.loads(p.read_text())
-            for p in sorted(
-                (root / "reference" / profile / dataset / name).glob("*.json")
-            )
-        ]
-        if not records:
-            continue
-        first, p = records[0], records[0]["provenance"]
-        rows[name] = {
-            "n": f"{first['n_samples']:,}",
-            "epochs": ", ".join(
-                f"{k} {v}" for k, v in _epochs_by_stage(first["history"]).items()
-            ),
-            "seeds": ", ".join(str(r["seed"]) for r in records),
-            "CPU cap": _caps(first),
-            "train time": _format_seconds(first["train_seconds"]),
-            "commit": p["git_commit"][:12],
-            "device": p["device"],
-            "date": p["date"][:10],
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _caps(record: dict[str, Any]) -> str:
-    """A result's CPU caps in words: "pretraining ≤ 50 epochs, clustering ≤ 50
-    epochs per stage", or "none"."""
-    caps = [
-        f"{what} ≤ {record[key]} epochs{per}"
-        for what, key, per in (
-            ("pretraining", "pretrain_cap", ""),
-            ("clustering", "clustering_cap", " per stage"),
-        )
-        if record.get(key)
-    ]
-    return ", ".join(caps) or "none"
-
-
 # --- dispatch ----------------------------------------------------------------------
-
-
-def _format_seconds(s: float) -> str:
-    s = int(s)
-    return (
-        f"{s // 3600}h{s % 3600 // 60:02d}m"
-        if s >= 3600
-        else f"{s // 60}m{s % 60:02d}s"
-    )
 
 
 def _progress(folder: Path, job: Job) -> str:
@@ -407,7 +302,7 @@ def _progress(folder: Path, job: Job) -> str:
         return "starting"
     done, total = p["epoch"], p["epochs"]
     eta = p["seconds"] / max(done, 1) * (total - done)
-    return f"{p['stage']} epoch {done}/{total}, stage ETA {_format_seconds(eta)}"
+    return f"{p['stage']} epoch {done}/{total}, stage ETA {format_seconds(eta)}"
 
 
 def make_executor(kind: str, folder: Path, **slurm: Any):
@@ -468,7 +363,7 @@ def run_plan(
             if not handle.done():
                 continue
             del running[name]
-            took = _format_seconds(time.perf_counter() - started[name])
+            took = format_seconds(time.perf_counter() - started[name])
             try:
                 handle.result()
                 status[name] = "done"
@@ -482,8 +377,8 @@ def run_plan(
             for name, (job, _) in running.items():
                 log(
                     f"  {name}: {_progress(logs, job)}, job elapsed "
-                    f"{_format_seconds(now - started[name])}, plan elapsed "
-                    f"{_format_seconds(now - tic)} ({total - len(todo) - len(running)}"
+                    f"{format_seconds(now - started[name])}, plan elapsed "
+                    f"{format_seconds(now - tic)} ({total - len(todo) - len(running)}"
                     f"/{total} finished)"
                 )
         if running:
@@ -543,12 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 __all__ = [
     "Job",
-    "available",
-    "load",
     "main",
     "plan",
-    "provenance_table",
-    "results",
     "run_job",
     "run_plan",
 ]

@@ -239,6 +239,7 @@ def cluster(
     start: Start | None = None,
     tag: str = "",
     diagnostics: bool = False,
+    atlas: bool = False,
 ) -> RunResult:
     """Run (or load from the cache) the registered ``method`` on a ``Dataset``.
 
@@ -251,7 +252,8 @@ def cluster(
     centres) goes to methods that continue one (DCSS phase 2, DML); the run's key
     then includes a hash of its weights. ``tag`` names a setting of the method
     (``method + tag`` is the run's name under ``results/``). ``diagnostics`` logs
-    Feature Randomness and Drift where the method has them (``FitContext``).
+    Feature Randomness and Drift where the method has them, ``atlas`` the
+    leaderboard's diagnostics atlas at every monitored epoch (``FitContext``).
     """
     from dclib.metrics import scores
 
@@ -264,6 +266,8 @@ def cluster(
         config["start"] = array_hash(*tensors, np.asarray(mu, dtype=np.float32))
     if diagnostics:
         config["diagnostics"] = True
+    if atlas:
+        config["atlas"] = True
     name = method + tag
     key = run_key(name, config, dataset=ds.name, profile=profile, seed=seed)
     ckpt = CACHE_DIR / f"{key}.ckpt"
@@ -275,6 +279,7 @@ def cluster(
         checkpoint=ckpt,
         start=start,
         diagnostics=diagnostics,
+        atlas=atlas,
     )
 
     def go() -> RunResult:

@@ -45,11 +45,10 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
 import dclib
-from dclib import leaderboard, plotting, recipes, reference, runs
+from dclib import committed, leaderboard, plotting, recipes, runs
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -135,48 +134,51 @@ display(
 # eq. 3) for its own method and DEC-like ablations; R-DC measures Feature Twist
 # with the intrinsic dimension (ID, TwoNN) and the linear one (LID, PCA at 90 %
 # explained variance) for its own. Here every method gets all four, under one
-# protocol, on its first seed, at two points: after pretraining (the network's
-# k-means) and after its clustering phase.
+# protocol, along its whole training on its first seed: every run logs them with
+# its monitored scores at each epoch (`FitContext.atlas`), and each curve starts
+# after pretraining (the k-means run on the same network) or where the run it
+# continues started (DCSS after DCSS_u, X + MNet after X, DML after its base).
 #
 # - Δ_FR = cos(∇ supervised, ∇ pseudo-supervised): one loss, pulling each code to
-#   the centre of its cluster, with the predicted labels or with the true ones
+#   the mean code of its cluster, with the predicted labels or with the true ones
 #   (classes matched to clusters); 1 means the pseudo-labels push the encoder as the
 #   true labels would.
 # - Δ_FD = cos(∇ pseudo-supervised, ∇ reconstruction): negative when clustering and
 #   reconstruction pull the encoder apart.
 # - ID and LID per predicted cluster, averaged; their difference is the twist.
 #
-# The gradients are on the encoder's parameters, averaged over 1,000 samples drawn
-# once (`leaderboard.GRADIENT_SAMPLES`, `diagnostics.one_protocol`); ID and LID use
-# every sample; a method's own loss may differ from this common one
+# All four are measured on the same 1,000 samples of the run, drawn once with its
+# seed (`diagnostics.ATLAS_SAMPLES`, `diagnostics.atlas_point`); the gradients are
+# on the encoder's parameters. A method's own loss may differ from this common one
 # (DEC's KL divergence, DynAE's centroid construction): the DynAE and R-DC pages
-# measure those along training. DML trains several encoders, so it gets ID and LID
-# alone. The true labels enter these diagnostics only.
+# measure those. DML trains several encoders, so it gets ID and LID alone (each
+# sample's code in its cluster's network). The true labels enter these diagnostics
+# only; `tests/test_baselines.py` checks that every method's labels and codes are
+# identical with and without them.
 
 # %%
-X = torch.as_tensor(ds.X, device=run.device)
-found = leaderboard.atlas(results, X, ds.y, seed=run.seed)
+found = leaderboard.atlas(results)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-fr"}}
-fig = plotting.atlas(found, "fr", "Δ_FR = cos(∇ supervised, ∇ pseudo-supervised)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) along training, from after pretraining (0) to the end (1), first seed.", "name": "fig-atlas-fr"}}
+fig = plotting.atlas(found, "fr", "Δ_FR")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Drift Δ_FD (DynAE eq. 3) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-fd"}}
-fig = plotting.atlas(found, "fd", "Δ_FD = cos(∇ pseudo-supervised, ∇ reconstruction)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Drift Δ_FD (DynAE eq. 3: cos(∇ pseudo-supervised, ∇ reconstruction)) along training, first seed.", "name": "fig-atlas-fd"}}
+fig = plotting.atlas(found, "fd", "Δ_FD")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — intrinsic dimension (TwoNN, mean over predicted clusters; R-DC §1.2.1) of the codes after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-id"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — intrinsic dimension (TwoNN, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-id"}}
 fig = plotting.atlas(found, "id", "ID (TwoNN)")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — linear intrinsic dimension (PCA components for 90 % of the variance, mean over predicted clusters; R-DC §1.2.1) after pretraining (open) and after clustering (filled), first seed.", "name": "fig-atlas-lid"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — linear intrinsic dimension (PCA components for 90 % of the variance, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-lid"}}
 fig = plotting.atlas(found, "lid", "LID (PCA, 90 %)")
 
 # %% tags=["hide-input"]
-end = found[found["point"] == "after clustering"].set_index("method")
-end = end[["acc", "fr", "fd", "id", "lid", "twist"]].rename(
-    columns={"acc": "ACC", "fr": "Δ_FR", "fd": "Δ_FD", "id": "ID", "lid": "LID"}
+end = found.groupby("method", sort=False).last()
+end = end[["final acc", "fr", "fd", "id", "lid", "twist"]].rename(
+    columns={"final acc": "ACC", "fr": "Δ_FR", "fd": "Δ_FD", "id": "ID", "lid": "LID"}
 )
 end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_caption(
-    f"Atlas — the four diagnostics at the end of each clustering phase beside its ACC "
-    f"(%), first seed ({protocol}). Correlation with ACC over the rows: "
+    f"Atlas — the four diagnostics at the last logged epoch of each run beside its "
+    f"reported ACC (%), first seed ({protocol}). Correlation with ACC over the rows: "
     + ", ".join(
         f"{k} {end[k].corr(end['ACC']):+.2f}" for k in ("Δ_FR", "Δ_FD", "ID", "LID")
     )
@@ -191,7 +193,7 @@ end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_ca
 # conv-AE ones) and committed with their provenance.
 
 # %% tags=["remove-input"]
-for ref_profile, ref_data in reference.available():
+for ref_profile, ref_data in committed.available():
     ref = leaderboard.from_results(ref_profile, ref_data)
     names = list(ref)
     table = leaderboard.table(ref, ref_data, f"reference {ref_profile}")
@@ -202,7 +204,7 @@ for ref_profile, ref_data in reference.available():
         )
     )
     display(
-        reference.provenance_table(ref_profile, ref_data, names)
+        committed.provenance_table(ref_profile, ref_data, names)
         .rename(index={e.name: e.label for e in leaderboard.ENTRIES})
         .style.set_caption(
             f"Leaderboard (reference) — where the {ref_data} results come from."

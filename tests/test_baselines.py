@@ -68,10 +68,14 @@ def _fit(name, X, ctx, start):
 def test_clusters_blobs_deterministically_and_blind_to_y_monitor(blobs, start, name):
     first = _fit(name, blobs.X, FitContext(seed=0, device="cpu"), start)
     assert metrics.acc(blobs.y, first.labels_) >= 0.9  # k-means on raw blobs: 1.0
-    monitored = FitContext(seed=0, device="cpu", y_monitor=blobs.y)
+    monitored = FitContext(seed=0, device="cpu", y_monitor=blobs.y, atlas=True)
     again = _fit(name, blobs.X, monitored, start)
     np.testing.assert_array_equal(first.labels_, again.labels_)  # y_monitor inert
+    np.testing.assert_array_equal(first.z_, again.z_)  # the atlas too
     assert "acc" in again.history_[-1] and "acc" not in first.history_[-1]
+    atlas = {"atlas_fr", "atlas_fd", "atlas_id", "atlas_lid"}
+    assert any(atlas <= set(r) for r in again.history_)
+    assert not any(k.startswith("atlas") for r in first.history_ for k in r)
     assert first.labels_.dtype == np.int64 and first.z_.shape == (400, 4)
     assert {r["stage"] for r in first.history_} == STAGES[name]
     assert all(first.stage(stage) for stage in STAGES[name])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import dclib
-from dclib import grids, reference
+from dclib import committed, grids, reference
 
 
 def _tiny(run, page, ds) -> grids.Grids:
@@ -31,7 +31,7 @@ def _tiny(run, page, ds) -> grids.Grids:
 def computed(monkeypatch, tmp_path):
     """``grids.compute`` records the profile it was asked for and returns a tiny
     study; the reference lives under ``tmp_path``."""
-    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(grids, "RESULTS_DIR", tmp_path)
     asked: list[str] = []
 
     def fake(run, page, ds):
@@ -65,7 +65,7 @@ def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
     written = reference.run_job(job, "full", "cpu", str(tmp_path))
     assert computed == ["full"]
     assert written == [
-        str(reference.result_path(tmp_path, "full", "digits", "grids-dssl", 0))
+        str(committed.result_path(tmp_path, "full", "digits", "grids-dssl", 0))
     ]
     record = json.loads(open(written[0]).read())
     assert record["job"] == job.name and record["provenance"]["profile"] == "full"

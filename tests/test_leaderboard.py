@@ -11,7 +11,7 @@ import torch
 
 from dclib import cli, diagnostics, leaderboard
 from dclib.methods import REGISTRY
-from dclib.models import MLPAutoencoder
+from dclib.models import ConvAutoencoder, MLPAutoencoder, MultiAutoencoder
 from dclib.runs import RunResult, paper_results
 
 
@@ -128,52 +128,63 @@ def cli_status(argv) -> int:
     return 0
 
 
-def _trained(model, X, labels, mu, acc, pretrain_loss=1.0):
-    run = _run(acc, pretrain_loss=pretrain_loss)
-    with torch.no_grad():
-        z = model.encode(X).numpy()
-    run.arrays.update(z=z, labels=labels, mu=mu)
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    run.weights = {"arch": model.arch, "state": state}
-    return run
-
-
 def test_one_protocol_diagnostics_are_cosines_of_known_gradients():
     torch.manual_seed(0)
     model = MLPAutoencoder(6, 3, (8,))
-    X = torch.randn(40, 6)
     y = np.repeat([0, 1], 20)
-    mu = torch.tensor([[5.0, 0.0, 0.0], [-5.0, 0.0, 0.0]])  # far apart
-    same = diagnostics.one_protocol(model, X, y, mu, y)  # predicted = true labels
+    shift = np.where(y[:, None] == 0, 3.0, -3.0)  # two separated classes
+    X = torch.randn(40, 6) + torch.as_tensor(shift, dtype=torch.float32)
+    same = diagnostics.one_protocol(model, X, y, y)  # predicted = true labels
     assert same["fr"] == pytest.approx(1.0, abs=1e-6)
-    swapped = diagnostics.one_protocol(model, X, 1 - y, mu, y)  # clusters relabelled
-    assert swapped["fr"] == pytest.approx(1.0, abs=1e-6)  # matching undoes names
-    half = y.copy()
-    half[::2] = 1 - half[::2]  # every other sample in the wrong cluster
-    assert diagnostics.one_protocol(model, X, half, mu, y)["fr"] < 0.5
+    swapped = diagnostics.one_protocol(model, X, 1 - y, y)  # clusters renamed
+    assert swapped == pytest.approx(same)
+    alternating = np.tile([0, 1], 20)  # clusters that ignore the classes
+    assert diagnostics.one_protocol(model, X, alternating, y)["fr"] < 0.7
     assert -1.0 <= same["fd"] <= 1.0
 
 
-def test_the_atlas_diagnoses_each_row_after_pretraining_and_after_clustering():
+def test_an_atlas_point_leaves_the_model_as_it_was():
     torch.manual_seed(0)
-    X, y = torch.randn(60, 6), np.repeat([0, 1, 2], 20)
-    pretrained, trained = MLPAutoencoder(6, 3, (8,)), MLPAutoencoder(6, 3, (8,))
-    mu = torch.randn(3, 3)
-    results = {
-        "ae_kmeans": {0: _trained(pretrained, X, y, mu, 0.5)},
-        "dkm_p": {0: _trained(trained, X, y, mu, 0.7)},
-    }
-    found = leaderboard.atlas(results, X, y)
-    assert list(found["method"]) == ["AE + k-means (MLP)", "DKM_p", "DKM_p"]
-    assert list(found["point"]) == [
-        "after pretraining",
-        "after pretraining",
-        "after clustering",
+    y = np.repeat([0, 1], 20)
+    model = ConvAutoencoder((1, 28, 28), 4, kind="dcss")  # with batch norm
+    X = torch.randn(40, 1, 28, 28)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    point = diagnostics.atlas_point(model.train(), X, y, y)
+    assert model.training  # measured in eval mode, then restored
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, state[k])  # batch-norm statistics untouched
+    assert point["fr"] == pytest.approx(1.0, abs=1e-4)  # float32 sums
+    assert set(point) == {"fr", "fd", "id", "lid", "twist"}
+    nets = [MLPAutoencoder(6, 3, (8,)), MLPAutoencoder(6, 3, (8,))]
+    several = MultiAutoencoder(nets, torch.tensor([0, 1]))
+    point = diagnostics.atlas_point(several, torch.randn(40, 6), y, y)
+    assert np.isnan(point["fr"]) and np.isnan(point["fd"]) and point["lid"] >= 1
+
+
+def _atlas_run(acc, accs, pretrain_loss=1.0):
+    run = _run(acc, pretrain_loss=pretrain_loss)
+    run.history += [
+        {"stage": "cluster", "epoch": i, "acc": a}
+        | {f"atlas_{k}": a + j for j, k in enumerate(leaderboard.ATLAS_KEYS)}
+        for i, a in enumerate(accs)
     ]
-    first, again = found.iloc[0], found.iloc[1]  # the same k-means run, both rows
-    assert (
-        first[["fr", "fd", "id", "lid"]].tolist()
-        == again[["fr", "fd", "id", "lid"]].tolist()
-    )
-    assert found.iloc[2]["acc"] == pytest.approx(70.0)
-    assert {"fr", "fd", "id", "lid", "twist"} <= set(found.columns)
+    return run
+
+
+def test_the_atlas_follows_each_run_from_its_pretraining_to_its_end():
+    results = {
+        "ae_kmeans": {0: _atlas_run(0.5, [0.5])},
+        "dkm_p": {0: _atlas_run(0.7, [0.6, 0.65, 0.7])},  # same pretraining
+        "dkm_p+mnet": {0: _atlas_run(0.8, [0.75, 0.8], pretrain_loss=2.0)},
+        "dec": {0: _run(0.6, curve=(0.6,))},  # logged no atlas
+    }
+    found = leaderboard.atlas(results)
+    curves = dict(list(found.groupby("method", sort=False)))
+    assert list(curves) == ["AE + k-means (MLP)", "DKM_p", "DKM + MNet"]
+    assert curves["DKM_p"]["fr"].tolist() == [0.5, 0.6, 0.65, 0.7]  # k-means first
+    assert curves["DKM_p"]["lid"].tolist() == pytest.approx([3.5, 3.6, 3.65, 3.7])
+    mnet = curves["DKM + MNet"]  # continues DKM_p: its whole curve, then its own
+    assert mnet["acc"].tolist() == pytest.approx([50, 60, 65, 70, 75, 80])
+    assert mnet["progress"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1])
+    assert mnet["final acc"].tolist() == pytest.approx([80.0] * 6)
+    assert curves["AE + k-means (MLP)"]["progress"].tolist() == [0.0]

@@ -170,3 +170,15 @@ def test_config_table_and_describe_data(smoke):
     assert recipes.describe_data(smoke, ds) == "smoke profile, toy, n = 30, seed 0"
     text = recipes.describe_data(smoke, ds, seeds=[0, 1])
     assert text.endswith("seeds 0, 1")
+
+
+def test_runs_on_the_pages_data_log_the_atlas_and_sweeps_do_not(smoke, run_dirs):
+    ds = smoke.load()
+    page = recipes.runs_of(
+        smoke, "ae_kmeans", recipes.config(smoke, "ae_kmeans", ds), ds, 0
+    )
+    small = smoke.sweep_subset(ds)
+    cfg = recipes.config(smoke, "ae_kmeans", small)
+    sweep = recipes.runs_of(smoke, "ae_kmeans", cfg, small, 0)
+    assert "atlas_fr" in page.history[-1] and "acc" in page.history[-1]
+    assert not any(k.startswith("atlas") for r in sweep.history for k in r)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dclib import profiles, recipes, reference
+from dclib import committed, profiles, recipes, reference
 from dclib.methods import get_method
 from dclib.runs import paper_results, source_hash
 
@@ -40,7 +40,7 @@ def job_env(tmp_path, monkeypatch):
 
 
 def _record(root: Path, run: str = "dec", dataset: str = "blobs") -> dict:
-    path = reference.result_path(root, "smoke", dataset, run, 0)
+    path = committed.result_path(root, "smoke", dataset, run, 0)
     return json.loads(path.read_text())
 
 
@@ -133,7 +133,7 @@ def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, job_env):
 
 def _fake_result(root: Path, run: str, acc: float) -> None:
     """A committed result as ``run_job`` writes it (fmnist, full profile, seed 0)."""
-    path = reference.result_path(root, "full", "fmnist", run, 0)
+    path = committed.result_path(root, "full", "fmnist", run, 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     metrics = {"acc": acc, "nmi": acc - 0.1, "nmi_arithmetic": acc - 0.05, "ari": 0.3}
     rec = {
@@ -155,7 +155,7 @@ def _fake_result(root: Path, run: str, acc: float) -> None:
 
 
 def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypatch):
-    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
     assert recipes.reference_tables({"dec": "dec"}, lambda d: {}, {"dec": "DEC"}) == {}
     _fake_result(tmp_path, "dec", 0.512)
     _fake_result(tmp_path, "ae_kmeans_dcss", 0.4)  # not one of the page's runs
@@ -201,11 +201,11 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
     assert not any(j.pretrain_cap or j.clustering_cap for j in paper)
     for name, caps in (("dec", {"pretrain_cap": 50}), ("dkm", {"clustering_cap": 50})):
         _fake_result(tmp_path, name, 0.5)
-        path = reference.result_path(tmp_path, "full", "fmnist", name, 0)
+        path = committed.result_path(tmp_path, "full", "fmnist", name, 0)
         path.write_text(json.dumps(json.loads(path.read_text()) | caps))
     _fake_result(tmp_path, "dcn", 0.5)
     names = ["dec", "dkm", "dcn"]
-    where = reference.provenance_table("full", "fmnist", names, tmp_path)
+    where = committed.provenance_table("full", "fmnist", names, tmp_path)
     assert where.loc["dec", "CPU cap"] == "pretraining ≤ 50 epochs"
     assert where.loc["dkm", "CPU cap"] == "clustering ≤ 50 epochs per stage"
     assert where.loc["dcn", "CPU cap"] == "none"
@@ -242,7 +242,7 @@ def test_a_capped_job_runs_at_its_caps_and_records_them(tmp_path, job_env, monke
 
 
 def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
-    monkeypatch.setattr(reference, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
     assert recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster") == {}
     _fake_result(tmp_path, "dec", 0.5)
     curves = recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster")

@@ -28,7 +28,7 @@ import torch
 from sklearn.cluster import KMeans
 from torch import Tensor, nn
 
-from dclib import metrics
+from dclib import diagnostics, metrics
 from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
 from dclib.train import History, PretrainConfig, pretrain_autoencoder
@@ -90,6 +90,10 @@ class FitContext:
     DEC, IDEC) and the codes' ID, LID and Feature Twist (``dclib.geometry``; those
     and R-DC) at every target refresh or check: reads ``y_monitor``, never feeds
     training, and costs a few passes over the data"""
+    atlas: bool = False
+    """log the leaderboard's diagnostics atlas (``diagnostics.atlas_point``: Δ_FR,
+    Δ_FD under one loss, ID, LID) with the scores of every monitored epoch, on
+    ``diagnostics.ATLAS_SAMPLES`` rows: reads ``y_monitor``, never feeds training"""
 
     def part(self, name: str) -> FitContext:
         """This context for one part of a multi-stage fit: its own checkpoint file."""
@@ -206,15 +210,31 @@ def pretrained(
     return model, run(model, X, cfg.pretrain, seed)
 
 
-def label_monitor(y_monitor) -> Callable[[Tensor], dict[str, float]]:
-    """ACC/NMI of labels against ``y_monitor`` for the history; empty without it."""
-    if y_monitor is None:
+def label_monitor(
+    ctx: FitContext, X: Tensor | None = None, model: nn.Module | None = None
+) -> Callable[[Tensor], dict[str, float]]:
+    """Scores of labels against ``ctx.y_monitor`` for the history (empty without
+    it): ACC and NMI and, with ``ctx.atlas``, the atlas of ``model`` on ``X``'s rows
+    ``diagnostics.atlas_samples`` (``atlas_fr``, ``atlas_fd``, ``atlas_id``,
+    ``atlas_lid``, ``atlas_twist``: ``diagnostics.atlas_point``, the model as it is
+    when the monitor is called)."""
+    if ctx.y_monitor is None:
         return lambda labels: {}
-    y = np.asarray(y_monitor)
-    return lambda labels: {
-        "acc": metrics.acc(y, labels.cpu().numpy()),
-        "nmi": metrics.nmi(y, labels.cpu().numpy()),
-    }
+    y = np.asarray(ctx.y_monitor)
+    rows = None
+    if ctx.atlas and model is not None and X is not None:
+        rows = diagnostics.atlas_samples(len(y), ctx.seed)
+        x = X[torch.as_tensor(rows, device=X.device)]
+
+    def scores(labels: Tensor) -> dict[str, float]:
+        found = labels.cpu().numpy()
+        out = {"acc": metrics.acc(y, found), "nmi": metrics.nmi(y, found)}
+        if rows is not None:
+            point = diagnostics.atlas_point(model, x, found[rows], y[rows])
+            out |= {f"atlas_{k}": v for k, v in point.items()}
+        return out
+
+    return scores
 
 
 def make_result(

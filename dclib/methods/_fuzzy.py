@@ -113,7 +113,7 @@ def train_cluster_specific(
     runs of ``loss``, ``l_r`` and ``l_c`` (batch sums), and the scores of the
     nearest-centre labels (= argmax p) against ``ctx.y_monitor``.
     """
-    fz, monitor = run.fuzzy, label_monitor(ctx.y_monitor)
+    fz, monitor = run.fuzzy, label_monitor(ctx, X, model)
     nets, owner = networks(model, mu.shape[0], mu.device)
     spaces = owner.tolist()
     s = TensorState(mu=mu.detach().clone())

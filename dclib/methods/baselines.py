@@ -165,7 +165,7 @@ def fit_ae_kmeans(
     """AE + k-means: k-means (``n_init`` restarts) on a pretrained AE's codes."""
     X, model, pre, mu, labels = prepare(X, cfg, ctx)
     hist = History()
-    hist.append(epoch=0, **label_monitor(ctx.y_monitor)(labels))
+    hist.append(epoch=0, **label_monitor(ctx, X, model)(labels))
     return make_result(model, X, mu, None, labels, {"pretrain": pre, "cluster": hist})
 
 
@@ -190,7 +190,7 @@ def fit_dec(
     else:
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
     s = TensorState(iteration=0, labels=labels, p=None, converged=False, checks=[])
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def terms(x: Tensor, idx: Tensor) -> dict[str, Tensor]:
         z = model.encode(x)
@@ -273,7 +273,7 @@ def fit_dcn(
 
     s = TensorState(mu=mu0, counts=counts_of(labels))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def nearest(z: Tensor) -> Tensor:
         return Fn.squared_distances(z, s.mu).argmin(1)
@@ -334,7 +334,7 @@ def fit_dkm(
     else:
         alphas = [cfg.constant_alpha]
     s = TensorState(epoch=0)
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def labels() -> Tensor:
         return Fn.squared_distances(encode(model, X), centres["mu"].detach()).argmin(1)

@@ -170,7 +170,7 @@ def fit_mnet(
     opt_e = torch.optim.Adam(model.encoder.parameters(), lr=cfg.encoder_lr)
     opt_m = torch.optim.Adam(mnet.parameters(), lr=cfg.mnet_lr)
     s = TensorState(mu=mu.clone(), epoch=0)
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         if len(x) < 2:

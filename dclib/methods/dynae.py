@@ -227,7 +227,7 @@ def fit_dynae(
         checks=[],
     )
     y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def selected(q: Tensor) -> Tensor:
         if not cfg.dynamic:

@@ -209,7 +209,7 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
         iteration=0, targets=None, tau=0.0, previous=0.0, stale=0, done=False, checks=[]
     )
     y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
-    monitor = label_monitor(ctx.y_monitor)
+    monitor = label_monitor(ctx, X, model)
 
     def refresh() -> None:
         z = encode(model, X)
