@@ -332,6 +332,14 @@ def atlas(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def atlas_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last point of each method's curve in ``atlas`` (indexed by method): its
+    diagnostics at the end of training beside its reported ACC; a diagnostic that a
+    method has not (DML's Δ_FR, Δ_FD) stays NaN, never an earlier point's value."""
+    end = frame.groupby("method", sort=False).tail(1).set_index("method")
+    return end[["final acc", *ATLAS_KEYS]]
+
+
 def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     """Each ordering of ``CLAIMS`` whose two runs ``results`` holds: both mean
     ACCs and whether the claimed order holds here."""

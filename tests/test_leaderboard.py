@@ -188,3 +188,15 @@ def test_the_atlas_follows_each_run_from_its_pretraining_to_its_end():
     assert mnet["progress"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1])
     assert mnet["final acc"].tolist() == pytest.approx([80.0] * 6)
     assert curves["AE + k-means (MLP)"]["progress"].tolist() == [0.0]
+
+
+def test_the_atlas_ends_with_each_runs_last_point_nan_included():
+    results = {
+        "ae_kmeans": {0: _atlas_run(0.5, [0.5])},
+        "dcn": {0: _atlas_run(0.6, [0.55, 0.6])},
+    }
+    results["dcn"][0].history[-1]["atlas_fr"] = float("nan")  # e.g. DML's Δ_FR
+    end = leaderboard.atlas_end(leaderboard.atlas(results))
+    assert np.isnan(end.loc["DCN", "fr"]) and end.loc["DCN", "fd"] == 1.6
+    assert end.loc["DCN", "final acc"] == pytest.approx(60.0)
+    assert list(end.columns) == ["final acc", *leaderboard.ATLAS_KEYS]
