@@ -171,7 +171,9 @@ def test_run_writes_what_the_library_call_writes(run_dirs, monkeypatch, capsys):
     run = dclib.start_run(profile="smoke", dataset="blobs", seeds=[1])
     ds = run.load()
     cfg = dataclasses.replace(recipes.config(run, "ae_kmeans", ds), n_init=2)
-    runs.cluster("ae_kmeans", cfg, ds, profile="smoke", seed=1, tag="-n_init=2")
+    runs.cluster(  # a run on the page's data logs the atlas (recipes.runs_of)
+        "ae_kmeans", cfg, ds, profile="smoke", seed=1, tag="-n_init=2", atlas=True
+    )
     theirs = _written(name, "blobs", "smoke", 1)
 
     assert ours["key"] == theirs["key"] and ours["metrics"] == theirs["metrics"]
