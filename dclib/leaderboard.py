@@ -392,6 +392,18 @@ def records(datasets: Iterable[str], top: int = 5) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def published(datasets: Iterable[str], root: Path | None = None) -> pd.DataFrame:
+    """Records from outside the five papers (``results/published_records.csv``:
+    method, family, ACC, NMI, the data and checkpoint protocol, the source), for
+    ``datasets`` (our names), so that a reader can place the five papers. The file
+    holds only numbers that two public listings agree on; a row added needs its
+    source and protocol."""
+    root = RESULTS_DIR if root is None else root
+    found = pd.read_csv(root / "published_records.csv")
+    spellings = {s for d in datasets for s in PAPER_DATASETS.get(d, ())}
+    return found[found["dataset"].isin(spellings)].reset_index(drop=True)
+
+
 def from_results(
     profile: str, dataset: str, root: Path | None = None
 ) -> dict[str, dict[int, RunResult]]:

@@ -97,6 +97,14 @@ def test_records_are_the_highest_acc_of_the_papers_tables():
     assert top["method"].is_unique
 
 
+def test_published_records_name_their_source_and_protocol():
+    found = leaderboard.published(["fmnist"])
+    n2d = found[found["method"].str.startswith("N2D")].iloc[0]
+    assert (n2d["ACC"], n2d["NMI"]) == (67.2, 68.4)  # the figures the issue cites
+    assert "1908.05968" in n2d["source"] and n2d["checkpoint"].startswith("label-free")
+    assert leaderboard.published(["usps"]).empty
+
+
 def _write_run(root, name, dataset, profile, seed, acc):
     folder = root / name / dataset / profile / f"seed={seed}"
     folder.mkdir(parents=True)
