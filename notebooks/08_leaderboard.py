@@ -194,7 +194,8 @@ end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_ca
 #
 # The same table for the results that `dclib reference` computed on the full
 # offline data (Fashion-MNIST 70k for the MLP-autoencoder methods, mnist5k for the
-# conv-AE ones) and committed with their provenance.
+# conv-AE ones) and committed with their provenance. Results computed since the
+# atlas was logged (`FitContext.atlas`) also get the atlas's end-of-training table.
 
 # %% tags=["remove-input"]
 for ref_profile, ref_data in committed.available():
@@ -214,6 +215,17 @@ for ref_profile, ref_data in committed.available():
             f"Leaderboard (reference) — where the {ref_data} results come from."
         )
     )
+    ends = leaderboard.atlas(ref)
+    if len(ends):
+        display(
+            leaderboard.atlas_end(ends)
+            .style.format("{:.2f}", na_rep="—")
+            .format("{:.1f}", subset=["final acc"])
+            .set_caption(
+                f"Atlas (reference) — {ref_data}, profile {ref_profile}: the four "
+                "diagnostics at the last logged epoch beside the reported ACC (%)."
+            )
+        )
 
 # %% [markdown]
 # ## Where these papers stand: the best numbers in their tables
