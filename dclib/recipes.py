@@ -528,15 +528,23 @@ BASELINE_PAPER_NAMES = {
 so DKM_a (``dkm``) has none"""
 
 
-def baseline_paper_rows(dataset: str) -> dict[str, dict[str, str]]:
-    """``runs.ours_vs_paper``'s ``rows`` for the baselines page: DCSS Table 1 and
-    DynAE Table 2 (``paper_rows`` of each, merged); empty for a dataset that no
-    paper reports."""
+def merged_paper_rows(
+    dataset: str, tables: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """``paper_rows`` of several tables merged: ``tables`` maps each source
+    ("paper:table") to its names, and a run named in several tables gets a paper
+    column from each."""
     rows: dict[str, dict[str, str]] = {}
-    for source, names in BASELINE_PAPER_NAMES.items():
+    for source, names in tables.items():
         for name, row in paper_rows(dataset, source, names).items():
             rows.setdefault(name, {}).update(row)
     return rows
+
+
+def baseline_paper_rows(dataset: str) -> dict[str, dict[str, str]]:
+    """``runs.ours_vs_paper``'s ``rows`` for the baselines page: DCSS Table 1 and
+    DynAE Table 2 merged; empty for a dataset that no paper reports."""
+    return merged_paper_rows(dataset, BASELINE_PAPER_NAMES)
 
 
 def pixel_kmeans(ds: Dataset, seed: int, n_init: int = 10) -> dict[str, float]:

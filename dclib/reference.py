@@ -94,10 +94,12 @@ images and DCSS's 200 phase-1 epochs on 5,000 (K optimiser steps per batch; DSSL
 loses its run cache"""
 
 
-RDC_REFERENCE = ("p1", "p1_p2")
-"""the R-DC runs of the reference (``recipes.RDC_RUNS``): k-means after R-DC's
-pretraining and R-DC, Table 3's rows (its second phase recomputes the neighbours of
-all 70,000 codes at every iteration, §3.5: the costly part on a CPU)"""
+RDC_REFERENCE = ("p1", "p1_p2", "p1_p3", "p1_p2_p3")
+"""the R-DC runs of the reference (``recipes.RDC_RUNS``): Table 3's k-means after
+R-DC's pretraining and R-DC, and Table 8's ablation, DEC from the pretrained network
+and from R-DC's (R-DC's second phase recomputes the neighbours of all 70,000 codes
+at every iteration, §3.5: the costly part on a CPU). DynAE from R-DC's pretraining
+(Figs. 12-13, 15) runs in the page only."""
 
 
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
@@ -205,7 +207,7 @@ def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
             rename.get(k, k): (r, recipes.dynae_config(run, k, ds))
             for k, r in out.items()
         }
-    if job.recipe == "rdc":  # Table 3's rows; the ablation runs in the page
+    if job.recipe == "rdc":
         out = recipes.rdc_runs(run, ds, seed, RDC_REFERENCE)
         return {
             method + tag: (out[k], recipes.rdc_config(run, method, ds))
