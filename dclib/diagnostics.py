@@ -194,8 +194,7 @@ def atlas_point(
         if hasattr(model, "nets"):
             with torch.no_grad():
                 every = torch.stack([net.encode(x) for net in model.nets])
-            own = model.owner[torch.as_tensor(labels, device=x.device)]
-            z = every[own, torch.arange(len(x), device=x.device)]
+            z = model.own_codes(every, torch.as_tensor(labels, device=x.device))
             found = {"fr": float("nan"), "fd": float("nan")}
         else:
             with torch.no_grad():

@@ -241,6 +241,13 @@ class MultiAutoencoder(nn.Module):
             "owner": owner.tolist(),
         }
 
+    def own_codes(self, codes: Tensor, labels: Tensor) -> Tensor:
+        """Each sample's code in its cluster's network (DML eq. 1's AE^(l_k)): from
+        ``codes`` (L, n, d), every network's codes of the same n samples, and their
+        cluster ``labels`` (n,); returns (n, d)."""
+        rows = torch.arange(codes.shape[1], device=codes.device)
+        return codes[self.owner[labels], rows]
+
 
 class Critic(nn.Module):
     """ACAI critic: an encoder-shaped network whose outputs are averaged per image.

@@ -108,6 +108,16 @@ def test_build_round_trips_a_multi_autoencoder():
             torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_own_codes_takes_each_sample_in_its_clusters_network():
+    from dclib.models import MultiAutoencoder
+
+    nets = [MLPAutoencoder(2, 1, (3,)) for _ in range(2)]
+    model = MultiAutoencoder(nets, torch.tensor([1, 0]))  # cluster 0 -> net 1
+    codes = torch.tensor([[[0.0], [1.0], [2.0]], [[10.0], [11.0], [12.0]]])
+    z = model.own_codes(codes, torch.tensor([0, 1, 0]))
+    assert z.squeeze(1).tolist() == [10.0, 1.0, 12.0]
+
+
 def test_build_refuses_an_unknown_kind():
     from dclib.models import build
 

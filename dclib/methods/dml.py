@@ -169,7 +169,7 @@ def fit_dml(
     codes = all_codes(model.nets, X)  # (L, n, d)
     p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)
     labels = p.argmax(1)
-    z = codes[model.owner[labels], torch.arange(len(X), device=device)]
+    z = model.own_codes(codes, labels)
     return make_result(model, X, mu, p, labels, {"cluster": hist}, z=z)
 
 
