@@ -628,24 +628,33 @@ def reference_tables(
 
 
 def reference_curves(
-    runs: dict[str, str], dataset: str, stage: str
+    runs: dict[str, str], dataset: str | None, stage: str
 ) -> dict[str, list[dict[str, Any]]]:
     """The per-epoch records of ``stage`` of committed reference runs on ``dataset``
     (first seed of each), for learning-curve figures: ``runs`` maps a label to a
-    reference run name; the labels gain "(reference, <profile>)". Empty when none is
-    committed."""
+    reference run name; the labels gain "(reference, <profile>)". ``dataset`` None:
+    the reference on any dataset (a page whose reference runs on other data than
+    the page), the labels then name it too. Empty when none is committed."""
     from dclib.methods._common import stage_records
 
     out = {}
     for profile, found in committed.available():
-        if found != dataset:
+        if dataset is not None and found != dataset:
             continue
+        where = profile if dataset is not None else f"{profile}, {found}"
         for label, name in runs.items():
-            seeds = committed.load(profile, dataset, name)
+            seeds = committed.load(profile, found, name)
             if seeds:
                 history = seeds[min(seeds)].history
-                out[f"{label} (reference, {profile})"] = stage_records(history, stage)
+                out[f"{label} (reference, {where})"] = stage_records(history, stage)
     return out
+
+
+NOT_COMMITTED = (
+    "No reference results are committed for these runs yet: `make reference` "
+    "computes them (the `full` profile) and writes them under `results/reference/`."
+)
+"""what a page says where its committed reference would be"""
 
 
 def reference_section(
@@ -662,13 +671,7 @@ def reference_section(
 
     tables = reference_tables(runs, rows_for, names)
     if not tables:
-        return [
-            Markdown(
-                "No reference results are committed for these runs yet: `make "
-                "reference` computes them (the `full` profile) and writes them under "
-                "`results/reference/`."
-            )
-        ]
+        return [Markdown(NOT_COMMITTED)]
     out = []
     for (profile, dataset), (table, where) in tables.items():
         pct = "ACC and NMI in %, mean ± std over the seeds"

@@ -331,6 +331,24 @@ fr_fd = {
 fig = plotting.curves(fr_fd, ["fr", "fd"], x="iteration")
 
 # %% [markdown]
+# The same checks in the committed reference (`make reference`), on the full
+# Fashion-MNIST (70,000 images) at the paper's clustering protocol: the scale at
+# which the paper measured Feature Randomness and Drift.
+
+# %% tags=["remove-input"]
+ref_checks = recipes.reference_curves(
+    {NAMES[n]: n for n in ("dynae", "dc_star", "idec_star", "dec_star")},
+    None,
+    "checks",
+)
+if not ref_checks:
+    display(Markdown(recipes.NOT_COMMITTED))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 9, 11 and 12 in the committed reference (profile full, full Fashion-MNIST, first seed): the conflicted share tau (eq. 11; DynAE and DC*), Delta_FR (eq. 1) and Delta_FD (eq. 3) at each check of DynAE, DC*, IDEC* and DEC*.", "name": "fig-dynae-reference-checks"}}
+if ref_checks:
+    fig = plotting.curves(ref_checks, ["tau", "fr", "fd"], x="iteration")
+
+# %% [markdown]
 # ## The balancing weight $\gamma$ (Fig. 13) and the official code
 #
 # §5.2.4 adds a weight to the loss, $L = L_1 + \gamma L_2$, and compares DynAE's

@@ -322,6 +322,29 @@ fig = plotting.curves(
 )
 
 # %% [markdown]
+# The same dynamics in the committed reference (`make reference`), on the full
+# Fashion-MNIST (70,000 images) at the paper's protocol: R-DC's second phase and DEC
+# from the same pretrained network ($P_1$ & $P_3$).
+
+# %% tags=["remove-input"]
+ran = {k: name for name, k in REF.items()}
+ref_checks = recipes.reference_curves(
+    {NAMES[k]: ran[k] for k in ("p1_p2", "p1_p3")},
+    None,
+    "checks",
+)
+if not ref_checks:
+    display(Markdown(recipes.NOT_COMMITTED))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 12 and 14 in the committed reference (profile full, full Fashion-MNIST, first seed): ACC, the share of core points (tau, eq. 15) and the share of their reliable neighbours from the same true class over R-DC's second phase.", "name": "fig-rdc-reference-neighbours"}}
+if ref_checks:
+    fig = plotting.curves(ref_checks, ["acc", "tau", "true_after"], x="iteration")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 15 in the committed reference (profile full, full Fashion-MNIST, first seed): mean per-cluster ID and LID of the codes over R-DC's second phase and over DEC's clustering phase from the same pretraining.", "name": "fig-rdc-reference-twist"}}
+if ref_checks:
+    fig = plotting.curves(ref_checks, ["id", "lid", "twist"], x="iteration")
+
+# %% [markdown]
 # ## Sensitivity (Fig. 17), noise (Fig. 20), contrastive pretraining (Fig. 1), the official code
 #
 # The paper sweeps $\alpha$ and $\beta$ on PneumoniaMNIST and adds Gaussian noise

@@ -248,3 +248,5 @@ def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
     curves = recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster")
     assert curves == {"DEC (reference, full)": [{"stage": "cluster"}]}
     assert recipes.reference_curves({"DEC": "dec"}, "mnist5k", "cluster") == {}
+    anywhere = recipes.reference_curves({"DEC": "dec"}, None, "cluster")
+    assert list(anywhere) == ["DEC (reference, full, fmnist)"]
