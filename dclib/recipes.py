@@ -657,6 +657,20 @@ NOT_COMMITTED = (
 """what a page says where its committed reference would be"""
 
 
+def committed_curves(
+    runs: dict[str, str], stage: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``reference_curves`` of the reference on whatever data it holds, for a page
+    whose figures show them apart from its own runs; the page says ``NOT_COMMITTED``
+    where none is committed."""
+    from IPython.display import Markdown, display
+
+    curves = reference_curves(runs, None, stage)
+    if not curves:
+        display(Markdown(NOT_COMMITTED))
+    return curves
+
+
 def reference_section(
     label: str,
     runs: dict[str, str],

@@ -250,3 +250,18 @@ def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
     assert recipes.reference_curves({"DEC": "dec"}, "mnist5k", "cluster") == {}
     anywhere = recipes.reference_curves({"DEC": "dec"}, None, "cluster")
     assert list(anywhere) == ["DEC (reference, full, fmnist)"]
+
+
+def test_committed_curves_say_so_when_none_is_committed(tmp_path, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
+    assert recipes.committed_curves({"DEC": "dec"}, "cluster") == {}
+    assert [m.data for m in shown] == [recipes.NOT_COMMITTED]
+    _fake_result(tmp_path, "dec", 0.5)
+    assert list(recipes.committed_curves({"DEC": "dec"}, "cluster")) == [
+        "DEC (reference, full, fmnist)"
+    ]
+    assert len(shown) == 1
