@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dclib import committed, data
+from dclib import functional as Fn
 from dclib.data import Dataset
 from dclib.methods import get_method
 from dclib.methods._fuzzy import CONV_PRETRAIN
@@ -702,6 +703,31 @@ def reference_section(
                 "not fit, seeds, training time, commit, device, date"
             )
         )
+    return out
+
+
+def annealing_cut(label: str) -> list[Any]:
+    """What the baselines page says of committed DKM_a references (``dkm``) whose
+    clustering cap ended alpha's annealing (DKM §4: ``n_alphas`` values,
+    ``epochs_per_alpha`` epochs each) before its last value: a sentence each, since
+    their row then measures a truncated schedule, not the method."""
+    from IPython.display import Markdown
+
+    schedule = Fn.dkm_alphas(get_method("dkm").config().n_alphas)
+    out = []
+    for profile, dataset in committed.available():
+        for seed, r in committed.load(profile, dataset, "dkm").items():
+            reached = [h["alpha"] for h in r.history if h.get("stage") == "cluster"]
+            if reached and reached[-1] < schedule[-1]:
+                out.append(
+                    Markdown(
+                        f"The reference's {label} on {dataset} (profile {profile}, "
+                        f"seed {seed}) ran into its clustering cap with alpha at "
+                        f"{reached[-1]:.2f}, value {len(set(reached))} of the "
+                        f"schedule's {len(schedule)} (the last is {schedule[-1]:.1f}): "
+                        f"its row measures a truncated annealing, not {label}."
+                    )
+                )
     return out
 
 

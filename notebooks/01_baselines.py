@@ -221,6 +221,9 @@ display(
     )
 )
 
+# %% tags=["remove-input"]
+display(*recipes.annealing_cut(labels["dkm"]))
+
 # %% [markdown]
 # ## What we find
 

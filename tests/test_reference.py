@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from dclib import committed, profiles, recipes, reference
+from dclib import functional as Fn
 from dclib.methods import get_method
 from dclib.runs import paper_results, source_hash
 
@@ -265,3 +266,20 @@ def test_committed_curves_say_so_when_none_is_committed(tmp_path, monkeypatch):
         "DEC (reference, full, fmnist)"
     ]
     assert len(shown) == 1
+
+
+def test_a_capped_dkm_a_reference_is_said_to_be_truncated(tmp_path, monkeypatch):
+    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
+    _fake_result(tmp_path, "dkm", 0.33)
+    path = committed.result_path(tmp_path, "full", "fmnist", "dkm", 0)
+    rec = json.loads(path.read_text())
+    alphas = Fn.dkm_alphas(40)
+    rec["history"] = [
+        {"stage": "cluster", "alpha": a} for a in alphas[:3] for _ in "ab"
+    ]
+    path.write_text(json.dumps(rec))
+    (said,) = recipes.annealing_cut("DKM_a")
+    assert "value 3 of the schedule's 40" in said.data and "DKM_a" in said.data
+    rec["history"] = [{"stage": "cluster", "alpha": a} for a in alphas]
+    path.write_text(json.dumps(rec))
+    assert recipes.annealing_cut("DKM_a") == []
