@@ -33,8 +33,19 @@ BatchLoss = Callable[[Tensor], Tensor]
 
 Terms = Callable[[Tensor], dict[str, Tensor]]
 """``terms(idx)``: a method's loss terms on the samples ``idx``, averaged over them:
-``"total"`` (the loss it minimises; default: ``"pseudo"``, when that is all it
-minimises) and, for a joint loss, ``"self"`` and ``"pseudo"``"""
+``"pseudo"`` and, for a joint loss, ``"self"``; the loss it minimises is their
+weighted sum (``Weights``)"""
+
+Weights = dict[str, float]
+"""the weight of each term in the loss a method minimises (``{"pseudo": 1.0}``: the
+pseudo-supervised term alone): its gradient is the weighted sum of the terms'
+gradients, so it costs no backward pass of its own"""
+
+
+def weighted(values: dict[str, Tensor], weights: Weights) -> Tensor:
+    """sum of ``weights[name] * values[name]``: a method's loss from its terms, or
+    that loss's gradient from the terms' gradients"""
+    return sum(w * values[name] for name, w in weights.items())
 
 
 def cosine(a: Tensor, b: Tensor) -> float:
@@ -90,6 +101,7 @@ def feature_randomness_drift(
     encode: Callable[[Tensor], Tensor],
     supervised_target: Tensor,
     params: Sequence[nn.Parameter],
+    weights: Weights | None = None,
     batch_size: int = 1024,
 ) -> dict[str, float]:
     """Δ_FR (DynAE eq. 1) and, when ``terms`` has a self- and a pseudo-supervised
@@ -97,7 +109,8 @@ def feature_randomness_drift(
 
     ``encode(idx)`` gives the codes of the samples ``idx`` (unaugmented);
     ``supervised_target`` (n, m) the true-class centres (``class_centres``): the
-    supervised loss is their mean squared distance to the codes.
+    supervised loss is their mean squared distance to the codes. ``weights``: the
+    method's loss as a weighted sum of the terms (None: the pseudo term alone).
     """
     n = supervised_target.shape[0]
 
@@ -107,7 +120,7 @@ def feature_randomness_drift(
         return terms(idx) | {"supervised": sup}
 
     g = dataset_gradients(with_supervised, n, params, batch_size)
-    total = g["total"] if "total" in g else g["pseudo"]
+    total = weighted(g, weights or {"pseudo": 1.0})
     out = {"fr": cosine(g["supervised"], total)}
     if "self" in g and "pseudo" in g:
         out["fd"] = cosine(g["pseudo"], g["self"])
@@ -154,14 +167,14 @@ def one_protocol(
         z = model.encode(x)
         pseudo = (z - pulled[idx.to(device)]).pow(2).mean()
         recon = (model.decode(z).reshape(x.shape) - x).pow(2).mean()
-        return {"pseudo": pseudo, "self": recon}  # pseudo is the total
+        return {"pseudo": pseudo, "self": recon}
 
     return feature_randomness_drift(
         terms,
         lambda idx: model.encode(X[idx.to(device)]),
         group_means(y_true),
         list(model.encoder.parameters()),
-        batch_size,
+        batch_size=batch_size,
     )
 
 

@@ -228,7 +228,8 @@ clustering loss)"""
 
 def _dynae(run: Run, ds: Dataset) -> Grids:
     """DynAE Fig. 13 (gamma for DynAE and IDEC*, with DynAE's learning curves) and
-    the paper's config against the official code's."""
+    the paper's config against the official code's and against eq. 9 and 12's
+    squared norms (``DynAEConfig.per_element``)."""
     small = run.sweep_subset(ds)
     by_gamma: dict[Any, dict[str, RunResult]] = {}
     for g in GAMMAS:
@@ -254,6 +255,14 @@ def _dynae(run: Run, ds: Dataset) -> Grids:
         ),
         "DynAEConfig.official_code()": recipes.runs_of(
             run, "dynae", code, small, run.seed, "-code"
+        ),
+        "DynAEConfig(per_element=False)": recipes.runs_of(
+            run,
+            "dynae",
+            recipes.dynae_config(run, "dynae", small, per_element=False),
+            small,
+            run.seed,
+            "-norms",
         ),
     }
     studies["official code"] = _rows(

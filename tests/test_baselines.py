@@ -56,6 +56,8 @@ def _fit(name, X, ctx, start):
     cfg = shrink(name, lr=1e-3) if name == "dml" else shrink(name)
     if name in ("dynae", "dc_star", "rdc"):  # ACAI pretraining (DynAE: Adam at 1e-4)
         cfg = shrink(name, pretrain_epochs=50)
+        if name != "rdc":  # SGD: the per-sample norms' longer steps fit 6 epochs
+            cfg = dataclasses.replace(cfg, per_element=False)
         X = (X - X.min()) / (
             X.max() - X.min()
         )  # SGD on per-sample norms: data in [0, 1]

@@ -139,24 +139,31 @@ def test_feature_randomness_is_one_when_the_method_is_the_supervised_loss():
     y = np.array([0, 1] * 5)
     mu = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     target = diagnostics.class_centres(y, y, mu)
+
+    def sup(idx):
+        return (enc(X[idx]) - target[idx]).pow(2).mean()
+
     same = diagnostics.feature_randomness_drift(
-        lambda idx: {"total": (enc(X[idx]) - target[idx]).pow(2).mean()},
+        lambda idx: {"pseudo": sup(idx)},
         lambda idx: enc(X[idx]),
         target,
         list(enc.parameters()),
     )
     assert same == {"fr": pytest.approx(1.0)}
+    # pseudo = -sup, self = +sup: they drift apart (FD = -1); the method's loss
+    # 2 pseudo + self = -sup points away from the supervised gradient, pseudo + 2
+    # self = +sup along it
+    opposed = lambda idx: {"pseudo": -sup(idx), "self": sup(idx)}  # noqa: E731
+    params = list(enc.parameters())
+    away = {"pseudo": 2.0, "self": 1.0}
     opposite = diagnostics.feature_randomness_drift(
-        lambda idx: {
-            "total": -(enc(X[idx]) - target[idx]).pow(2).mean(),
-            "self": enc(X[idx]).sum(),
-            "pseudo": -enc(X[idx]).sum(),
-        },
-        lambda idx: enc(X[idx]),
-        target,
-        list(enc.parameters()),
+        opposed, lambda idx: enc(X[idx]), target, params, away
     )
     assert opposite["fr"] == pytest.approx(-1.0)
+    along = {"pseudo": 1.0, "self": 2.0}
+    assert diagnostics.feature_randomness_drift(
+        opposed, lambda idx: enc(X[idx]), target, params, along
+    )["fr"] == pytest.approx(1.0)
     assert opposite["fd"] == pytest.approx(-1.0)
 
 

@@ -192,14 +192,17 @@ def fit_dec(
     s = TensorState(iteration=0, labels=labels, p=None, converged=False, checks=[])
     monitor = label_monitor(ctx, X, model)
 
+    # the loss minimised: gamma L_c + L_r (IDEC eq. 7), L_c alone for DEC
+    weights = {"pseudo": cfg.gamma, "self": 1.0} if idec else {"pseudo": 1.0}
+
     def terms(x: Tensor, idx: Tensor) -> dict[str, Tensor]:
         z = model.encode(x)
         q = Fn.student_t_assignment(z, centres["mu"], cfg.alpha)
         loss_c = Fn.kl_clustering_loss(s.p[idx], q)
         if not idec:
-            return {"total": loss_c, "pseudo": loss_c}
+            return {"pseudo": loss_c}
         loss_r = F.mse_loss(model.decode(z).reshape(x.shape), x)
-        return {"total": cfg.gamma * loss_c + loss_r, "pseudo": loss_c, "self": loss_r}
+        return {"pseudo": loss_c, "self": loss_r}
 
     def refresh() -> None:
         z = encode(model, X)
@@ -215,6 +218,7 @@ def fit_dec(
                 lambda i: model.encode(X[i.to(X.device)]),
                 target.detach(),
                 list(model.encoder.parameters()),
+                weights,
             )
             twist = geometry.twist_record(z, new)
             s.checks.append({"iteration": s.iteration} | found | twist)
@@ -227,10 +231,11 @@ def fit_dec(
         s.iteration += 1
         model.train()
         t = terms(x, idx)
+        loss = diagnostics.weighted(t, weights)
         opt.zero_grad()
-        t["total"].backward()
+        loss.backward()
         opt.step()
-        return {"loss": t["total"].item(), "kl": t["pseudo"].item()}
+        return {"loss": loss.item(), "kl": t["pseudo"].item()}
 
     hist = fit_epochs(
         step,
