@@ -289,6 +289,10 @@ pretrained codes), P1&P2 (R-DC), P1&P3 (DEC on the pretrained network), P1&P2&P3
 (DEC continuing R-DC's network), and DynAE from the same network (Figs. 12, 15)"""
 
 
+RDC_NAMES = {k: method + tag for k, (method, tag) in RDC_RUNS.items()}
+"""each R-DC page run's name under ``results/`` and in the committed reference"""
+
+
 def rdc_runs(
     run: Run, ds: Dataset, seed: int, names: Iterable[str] = tuple(RDC_RUNS)
 ) -> dict[str, RunResult]:
@@ -713,11 +717,13 @@ def annealing_cut(label: str) -> list[Any]:
     their row then measures a truncated schedule, not the method."""
     from IPython.display import Markdown
 
+    from dclib.methods._common import stage_records
+
     schedule = Fn.dkm_alphas(get_method("dkm").config().n_alphas)
     out = []
     for profile, dataset in committed.available():
         for seed, r in committed.load(profile, dataset, "dkm").items():
-            reached = [h["alpha"] for h in r.history if h.get("stage") == "cluster"]
+            reached = [h["alpha"] for h in stage_records(r.history, "cluster")]
             if reached and reached[-1] < schedule[-1]:
                 out.append(
                     Markdown(

@@ -210,9 +210,11 @@ def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
     if job.recipe == "rdc":
         out = recipes.rdc_runs(run, ds, seed, RDC_REFERENCE)
         return {
-            method + tag: (out[k], recipes.rdc_config(run, method, ds))
-            for k, (method, tag) in recipes.RDC_RUNS.items()
-            if k in out
+            recipes.RDC_NAMES[k]: (
+                r,
+                recipes.rdc_config(run, recipes.RDC_RUNS[k][0], ds),
+            )
+            for k, r in out.items()
         }
     raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
 

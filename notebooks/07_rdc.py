@@ -241,11 +241,7 @@ runs.ours_vs_paper(ablation, table8, run.dataset, metrics=("acc", "f1_macro")).r
 # network (P1 & P3) and DEC from R-DC's (P1 & P2 & P3).
 
 # %% tags=["hide-input"]
-REF = {
-    m + tag: k
-    for k, (m, tag) in recipes.RDC_RUNS.items()
-    if k in reference.RDC_REFERENCE
-}
+REF = {recipes.RDC_NAMES[k]: k for k in reference.RDC_REFERENCE}
 display(
     *recipes.reference_section(
         "R-DC Tables 3 and 8",
@@ -327,9 +323,8 @@ fig = plotting.curves(
 # from the same pretrained network ($P_1$ & $P_3$).
 
 # %% tags=["remove-input"]
-ran = {k: name for name, k in REF.items()}
 ref_checks = recipes.committed_curves(
-    {NAMES[k]: ran[k] for k in ("p1_p2", "p1_p3")},
+    {NAMES[k]: recipes.RDC_NAMES[k] for k in ("p1_p2", "p1_p3")},
     "checks",
 )
 

@@ -233,6 +233,7 @@ def fit_dynae(
         checks=[],
     )
     y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
+    weights = {"self": cfg.output_weight, "pseudo": cfg.gamma}  # L1, L2: eq. 14
     monitor = label_monitor(ctx, X, model)
 
     def selected(q: Tensor) -> Tensor:
@@ -306,7 +307,7 @@ def fit_dynae(
             lambda idx: model.encode(X[idx.to(X.device)]),
             target,
             list(model.encoder.parameters()),
-            {"self": cfg.output_weight, "pseudo": cfg.gamma},
+            weights,
         )
 
     def epoch_scores() -> dict[str, float]:
@@ -322,7 +323,7 @@ def fit_dynae(
         s.iteration += 1
         model.train()
         l1, l2 = batch_terms(x, cfg.augment)
-        loss = cfg.output_weight * l1 + cfg.gamma * l2
+        loss = diagnostics.weighted({"self": l1, "pseudo": l2}, weights)
         gradient_step(
             opt,
             loss,
