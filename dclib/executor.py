@@ -214,6 +214,18 @@ def _kernel_env(env: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def _kernel_transport() -> Iterator[dict[str, Any]]:
+    """The kernel manager's configuration: Unix sockets in a directory of their own
+    where there are any (no TCP port, no kernel warning about unencrypted TCP in the
+    build log, and pages run side by side never share a socket name), else TCP."""
+    if os.name != "posix":
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="dclib-kernel-") as sockets:
+        yield {"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}
+
+
 def _print(line: str) -> None:
     print(line, flush=True)
 
@@ -240,6 +252,7 @@ def execute(
     import jupytext
     import nbformat
     import papermill
+    from traitlets.config import Config
 
     src = root / "notebooks" / f"{stem}.py"
     if not src.exists():
@@ -270,7 +283,7 @@ def execute(
 
     def run(tmp: Path) -> None:
         try:
-            with _kernel_env(KERNEL_ENV):
+            with _kernel_env(KERNEL_ENV), _kernel_transport() as transport:
                 nb = papermill.execute_notebook(
                     source,
                     str(tmp),
@@ -279,6 +292,7 @@ def execute(
                     language=PYTHON_KERNEL["language"],
                     cwd=str(src.parent),
                     progress_bar=False,
+                    config=Config(transport),
                     **hooks,
                 )
             for cell in nb.cells:

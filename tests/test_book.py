@@ -74,6 +74,17 @@ def test_execute_caches_and_writes_atomically(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["tiny.ipynb"]  # stale one gone
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets")
+def test_the_build_log_shows_only_progress(tmp_path, capfd):
+    """The kernel talks over Unix sockets: it logs nothing (over TCP, ipykernel warns
+    on stderr that the channel is unencrypted, nine times a book)."""
+    _tiny(tmp_path)
+    assert execute("tiny", {}, root=tmp_path, out_dir=tmp_path / "out")
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert out.splitlines()[-1].startswith("tiny: 2 cells in ")
+
+
 def test_pages_run_side_by_side_and_one_failure_spares_the_others(tmp_path):
     (tmp_path / "notebooks").mkdir()
     for stem, check in (("one", "x > 0"), ("two", "x > 5"), ("three", "x > 1")):
