@@ -703,8 +703,10 @@ def reference_section(
         out.append(
             where.style.set_caption(
                 f"{label} — where the reference numbers on {dataset} come from: "
-                "samples, epochs per stage, the CPU cap where the paper's count did "
-                "not fit, seeds, training time, commit, device, date"
+                "samples, the epochs of each stage of the run and its training time "
+                "(a run that continues another, such as DCSS after DCSS_u or X + "
+                "MNet after X, counts its own stages only), the CPU caps of its job "
+                "where the paper's count did not fit, seeds, commit, device, date"
             )
         )
     return out
