@@ -37,6 +37,7 @@ from dclib.runs import (
     RunResult,
     in_percent,
     paper_results,
+    seed_mean,
     seed_table,
 )
 from dclib.storage import json_hash
@@ -236,14 +237,10 @@ def table(
         runs = results.get(e.name)
         if not runs:
             continue
-        acc = 100 * np.mean([r.metrics["acc"] for r in runs.values()])
+        acc = 100 * seed_mean(runs)
         net = network_id(e.name, results)
         base = kmeans_of.get(net) if net is not None else None
-        base_acc = (
-            100 * np.mean([r.metrics["acc"] for r in results[base].values()])
-            if base is not None
-            else None
-        )
+        base_acc = 100 * seed_mean(results[base]) if base is not None else None
         paper_acc = _paper_number(e, dataset, "ACC")
         paper_nmi = _paper_number(e, dataset, "NMI")
         gaps = [g for g in map(oracle_gap, runs.values()) if g is not None]
@@ -347,10 +344,7 @@ def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     for better, worse, where in CLAIMS:
         if not results.get(better) or not results.get(worse):
             continue
-        a, b = (
-            100 * np.mean([r.metrics["acc"] for r in results[n].values()])
-            for n in (better, worse)
-        )
+        a, b = (100 * seed_mean(results[n]) for n in (better, worse))
         rows.append(
             {
                 "claim": f"{BY_NAME[better].label} > {BY_NAME[worse].label}",

@@ -188,6 +188,11 @@ def run_or_load(
     return result
 
 
+def seed_mean(results: dict[int, RunResult], metric: str = "acc") -> float:
+    """The mean over seeds of one metric of a run's ``{seed: result}`` (a fraction)."""
+    return float(np.mean([r.metrics[metric] for r in results.values()]))
+
+
 def seed_table(
     results: dict[int, RunResult], metrics: Iterable[str] = ("acc", "nmi")
 ) -> dict[str, str]:

@@ -50,7 +50,7 @@ from dclib import plotting, recipes
 from dclib.methods import get_method
 from dclib.methods._common import stage_records
 from dclib.methods.baselines import DCNConfig
-from dclib.runs import epoch_costs, ours_vs_paper, paper_results
+from dclib.runs import epoch_costs, ours_vs_paper, paper_results, seed_mean
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -229,9 +229,7 @@ display(*recipes.annealing_cut(labels["dkm"]))
 
 # %% tags=["remove-input"]
 raw = np.mean([recipes.pixel_kmeans(ds, s)["acc"] for s in seeds])
-acc = {
-    m: np.mean([r.metrics["acc"] for r in res.values()]) for m, res in results.items()
-}
+acc = {m: seed_mean(res) for m, res in results.items()}
 beaten = [labels[m] for m, a in acc.items() if a > raw] or ["none"]
 missed = [labels[m] for m, a in acc.items() if a <= raw] or ["none"]
 better = "better" if acc["dkm_p"] > acc["dkm"] else "no better"

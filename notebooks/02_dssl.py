@@ -28,7 +28,6 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import numpy as np
 import torch
 from IPython.display import Markdown, display
 
@@ -42,6 +41,7 @@ from dclib.runs import (
     PAPER_DATASETS,
     ours_vs_paper,
     paper_results,
+    seed_mean,
     sweep_vs_paper,
 )
 
@@ -235,7 +235,7 @@ fig = plotting.curves(studies.curves["T"], ["acc", "nmi"])
 
 # %% tags=["remove-input"]
 paper_cfg, code_cfg = DSSLConfig(), DSSLConfig.official_code()
-acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
+acc = {k: seed_mean(v) for k, v in results.items()}
 seed_list = ", ".join(map(str, run.seeds))
 seed_list = (
     f"mean over seeds {seed_list}" if len(run.seeds) > 1 else f"seed {seed_list}"

@@ -31,7 +31,6 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
@@ -45,6 +44,7 @@ from dclib.runs import (
     PAPER_DATASETS,
     ours_vs_paper,
     paper_results,
+    seed_mean,
     seed_table,
 )
 
@@ -389,7 +389,7 @@ versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
 paper_cfg = DCSSConfig()
 ref = committed.results("full", run.dataset, ["ae_kmeans_dcss", "dcss_u", "dcss"])
 acc = {
-    k: np.mean([r.metrics["acc"] for r in v.values()])
+    k: seed_mean(v)
     for k, v in (x_mnet | results | {f"ref {k}": v for k, v in ref.items()}).items()
 }
 pct = {k: f"{100 * v:.1f} %" for k, v in acc.items()}

@@ -43,7 +43,7 @@ from dclib import data, grids, plotting, recipes
 from dclib import functional as Fn
 from dclib.methods import dml
 from dclib.methods._common import stage_records
-from dclib.runs import ours_vs_paper, sweep_vs_paper
+from dclib.runs import ours_vs_paper, seed_mean, sweep_vs_paper
 
 run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -394,7 +394,7 @@ fig = plotting.sweeps(
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
+acc = {k: seed_mean(v) for k, v in results.items()}
 dkm_p = recipes.config(run, "dkm_p", ds)
 says = [
     f"With {recipes.describe_data(run, ds)} (K = {ds.n_clusters}; means over the "

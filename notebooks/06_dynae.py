@@ -405,8 +405,8 @@ else:
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
-plain = np.mean([r.metrics["acc"] for r in baselines["ae_kmeans"].values()])
+acc = {k: runs.seed_mean(v) for k, v in results.items()}
+plain = runs.seed_mean(baselines["ae_kmeans"])
 says = [
     f"With {where} (K = {ds.n_clusters}; means over the seeds):",
     f"k-means on the ACAI-pretrained codes reaches ACC {100 * acc['ae_kmeans']:.1f} %"

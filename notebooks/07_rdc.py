@@ -385,7 +385,7 @@ fig = plotting.principal_plane(
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: np.mean([r.metrics["acc"] for r in v.values()]) for k, v in results.items()}
+acc = {k: runs.seed_mean(v) for k, v in results.items()}
 word = "; means over the seeds" if len(seeds) > 1 else ""
 gain = 100 * (acc["p1_p2"] - acc["p1"])
 says = [

@@ -36,7 +36,7 @@ def test_run_or_load_fits_once_per_config(run_dirs):
 
     import numpy as np
 
-    from dclib.runs import RunResult, run_or_load, seed_table
+    from dclib.runs import RunResult, run_or_load, seed_mean, seed_table
 
     @dataclass(frozen=True)
     class Cfg:
@@ -70,6 +70,8 @@ def test_run_or_load_fits_once_per_config(run_dirs):
     assert seed_table({0: first}) == {"acc": "50.0", "nmi": "25.0"}
     second = RunResult({"acc": 0.7, "nmi": 0.25}, [], {})
     assert seed_table({0: first, 1: second})["acc"] == "60.0 ± 10.0"
+    assert seed_mean({0: first, 1: second}) == pytest.approx(0.6)
+    assert seed_mean({0: first, 1: second}, "nmi") == pytest.approx(0.25)
 
 
 def test_cached_pretraining_is_shared_and_exact(run_dirs):
