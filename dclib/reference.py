@@ -305,6 +305,8 @@ def _progress(folder: Path, job: Job) -> str:
     except (OSError, ValueError):
         return "starting"
     done, total = p["epoch"], p["epochs"]
+    if not p["seconds"]:
+        return f"{p['stage']} epoch {done}/{total}, stage ETA after its first epoch"
     eta = p["seconds"] / max(done, 1) * (total - done)
     return f"{p['stage']} epoch {done}/{total}, stage ETA {format_seconds(eta)}"
 

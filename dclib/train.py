@@ -86,7 +86,8 @@ runs in another process."""
 def report_progress(
     desc: str, done: int, total: int, records: list[dict[str, float]]
 ) -> None:
-    """Write the progress of the running stage to ``$DCLIB_PROGRESS``, if set."""
+    """Write the progress of the running stage to ``$DCLIB_PROGRESS``, if set: at its
+    start and after each epoch."""
     path = os.environ.get(PROGRESS_ENV)
     if path:
         seconds = sum(r.get("seconds", 0.0) for r in records)
@@ -150,6 +151,7 @@ def fit_epochs(
         history, start = History(saved["history"]), saved["epoch"] + 1
 
     n = X.shape[0]
+    report_progress(desc, start, n_epochs, history.records)  # the stage has begun
     bar = tqdm(
         range(start, n_epochs),
         desc=desc,

@@ -40,6 +40,11 @@ def job_env(tmp_path, monkeypatch):
     return cache
 
 
+def _epochs_done(progress: Path) -> int:
+    """The epochs a running job's progress file reports (0 before it exists)."""
+    return json.loads(progress.read_text())["epoch"] if progress.exists() else 0
+
+
 def _record(root: Path, run: str = "dec", dataset: str = "blobs") -> dict:
     path = committed.result_path(root, "smoke", dataset, run, 0)
     return json.loads(path.read_text())
@@ -91,15 +96,16 @@ def test_a_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, job_env):
         ex = reference.make_executor("local", logs)
         handle = ex.submit(reference.run_job, JOB, "smoke", "cpu", str(root))
         deadline = time.monotonic() + 120
-        while not progress.exists() and time.monotonic() < deadline:
+        seen = 0  # epochs ended before the kill: a checkpoint to resume from
+        while seen < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
+            seen = _epochs_done(progress)
         os.kill(int(handle.job_id), signal.SIGKILL)  # kill -9, mid-run
         while not handle.done():
             time.sleep(0.05)
     finally:
         del os.environ[reference.PROGRESS_ENV]
-    killed_at = json.loads(progress.read_text())
-    assert killed_at["epoch"] >= 1
+    assert seen >= 1
     assert not reference.finished(JOB, "smoke", root), "the job ended before the kill"
     assert handle.state != "COMPLETED"
 
@@ -109,6 +115,23 @@ def test_a_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, job_env):
     assert resumed["metrics"] == clean["metrics"]
     assert resumed["labels_sha256"] == clean["labels_sha256"]
     assert resumed["epochs"] == clean["epochs"]
+
+
+def test_the_progress_line_names_a_stage_from_its_start(tmp_path, monkeypatch):
+    from dclib.train import fit_epochs
+
+    progress = tmp_path / f"{JOB.name}.progress.json"
+    monkeypatch.setenv(reference.PROGRESS_ENV, str(progress))
+    lines = []
+
+    def step(x, idx):
+        lines.append(reference._progress(tmp_path, JOB))
+        return {"loss": 0.0}
+
+    fit_epochs(step, torch.zeros(8, 2), n_epochs=2, batch_size=8, seed=0, desc="R-DC")
+    assert lines[0] == "R-DC epoch 0/2, stage ETA after its first epoch"
+    assert lines[1].startswith("R-DC epoch 1/2, stage ETA ")
+    assert "first" not in lines[1]
 
 
 def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, job_env):
