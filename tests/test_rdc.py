@@ -78,14 +78,31 @@ def test_rdc_learns_blobs_and_the_monitor_never_touches_training(unit):
     assert "acc" in checks[-1] and "acc" not in blind.stage("checks")[-1]
 
 
-def test_stop_rule_ends_when_tau_stops_rising(unit):
-    cfg = shrink("rdc", epochs=30, pretrain_epochs=40, alpha=1.0)
-    # alpha = 1: no core point ever (tau = 0); the check at 5 is the reference
-    # (the start's transient), the one at 10 finds no increase and ends the phase
+@pytest.mark.parametrize(
+    ("taus", "patience", "done"),
+    [
+        ([0.92], 1, False),
+        ([0.92, 0.86, 0.85], 1, False),  # falling from the start: no rise yet
+        ([0.80, 0.71, 0.75], 1, False),  # rising
+        ([0.80, 0.71, 0.75, 0.74], 1, True),  # no further increase
+        ([0.80, 0.71, 0.75, 0.75], 1, True),  # equal is no increase
+        ([0.80, 0.71, 0.75, 0.74], 2, False),
+        ([0.80, 0.71, 0.75, 0.74, 0.76, 0.70], 2, False),  # the rise reset the count
+        ([0.80, 0.71, 0.75, 0.74, 0.76, 0.70, 0.70], 2, True),
+    ],
+)
+def test_stop_rule_ends_when_tau_stops_rising_after_a_rise(taus, patience, done):
+    assert rdc.stable(taus, patience) is done
+
+
+def test_a_tau_that_never_rises_runs_to_the_epoch_cap(unit):
+    cfg = shrink("rdc", epochs=3, pretrain_epochs=40, alpha=1.0)
+    # alpha = 1: no core point ever (tau = 0 at every check): never stable
     result = rdc.fit_rdc(unit.X, cfg, CPU)
-    assert [r["iteration"] for r in result.stage("checks")] == [0, 5, 10]
+    checks = [r["iteration"] for r in result.stage("checks")]
+    assert len(result.stage("cluster")) == 3 and checks[:3] == [0, 5, 10]
+    assert checks[-1] == result.stage("cluster")[-1]["iteration"] > 15
     assert all(r["tau"] == 0 for r in result.stage("checks"))
-    assert result.stage("cluster")[-1]["iteration"] == 10
 
 
 def test_official_code_and_dbscan_run(unit):
