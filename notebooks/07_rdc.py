@@ -398,9 +398,16 @@ says = [
     f"{100 * acc['dynae']:.1f} %; DEC after R-DC {100 * acc['p1_p2_p3']:.1f} %.",
 ]
 last = checks["p1_p2"][-1]
+taus = [r["tau"] for r in checks["p1_p2"] if r["iteration"] % cfg.check_interval == 0]
+ended = (
+    "when tau stopped rising"
+    if rdc.stable(taus, cfg.patience)
+    else "at its epoch or iteration cap, before tau stopped rising"
+)
 says.append(
-    f"R-DC stopped at iteration {int(last['iteration']):,} with tau = "
-    f"{100 * last['tau']:.1f} % core points; {100 * last['true_after']:.1f} % of "
+    f"R-DC (first seed) ended {ended}, at iteration {int(last['iteration']):,}, "
+    f"with tau = {100 * last['tau']:.1f} % core points; "
+    f"{100 * last['true_after']:.1f} % of "
     f"their reliable neighbours share their class, against "
     f"{100 * last['true_before']:.1f} % of all their neighbours."
 )
