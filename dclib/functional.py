@@ -408,19 +408,24 @@ def core_points(d: Tensor, alpha: float, strict: bool = False) -> Tensor:
     return r > alpha if strict else r >= alpha
 
 
-def reliable_neighbours(
-    d: Tensor, beta: float, strict: bool = False, reference: Tensor | None = None
-) -> Tensor:
-    """R-DC eq. 7-9: (n, M) bool, the reliable neighbours Omega_nn^i of each point:
-    h_im = d_im - d-bar_i <= beta (``strict``: < beta) with d-bar_i = min_m d_im
-    (eq. 7), so the nearest neighbour is always reliable; ``reference`` (n,)
-    replaces d-bar (the official code's running minimum)."""
+def neighbour_gaps(d: Tensor, reference: Tensor | None = None) -> Tensor:
+    """R-DC eq. 7-8: (n, M), h_im = d_im - d-bar_i with d-bar_i = min_m d_im (eq. 7);
+    ``reference`` (n,) replaces d-bar (the official code's running minimum)."""
     if d.ndim != 2:
         raise ValueError(f"need d (n, M), got {tuple(d.shape)}")
     d_bar = d.min(1).values if reference is None else reference
     if d_bar.shape != d.shape[:1]:
         raise ValueError(f"need reference (n,), got {tuple(d_bar.shape)}")
-    h = d - d_bar[:, None]
+    return d - d_bar[:, None]
+
+
+def reliable_neighbours(
+    d: Tensor, beta: float, strict: bool = False, reference: Tensor | None = None
+) -> Tensor:
+    """R-DC eq. 9: (n, M) bool, the reliable neighbours Omega_nn^i of each point:
+    h_im (eq. 7-8, ``neighbour_gaps``) <= beta (``strict``: < beta), so the nearest
+    neighbour is always reliable; ``reference`` (n,) replaces d-bar."""
+    h = neighbour_gaps(d, reference)
     return h < beta if strict else h <= beta
 
 

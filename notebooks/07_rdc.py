@@ -415,7 +415,7 @@ z = torch.as_tensor(first["p1_p2"].arrays["z"])
 final = rdc.dual_filter(z, cfg)
 if final.core.any():
     d = Fn.neighbour_distances(z, cfg.real_neighbours)[0]
-    gap = (d - d[:, :1])[final.core].max().item()  # the largest h_im (eq. 7-8)
+    gap = Fn.neighbour_gaps(d)[final.core].max().item()
     share = final.reliable[final.core].float().mean().item()
     says.append(
         f"On R-DC's final codes the second filter (beta = {cfg.beta}) keeps "

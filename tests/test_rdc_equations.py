@@ -9,6 +9,7 @@ from dclib.functional import (
     core_points,
     neighbour_centroids,
     neighbour_distances,
+    neighbour_gaps,
     reliable_neighbours,
     share,
 )
@@ -44,6 +45,9 @@ def test_eq7_9_reliable_neighbours_by_hand():
     assert got[0].tolist() == [True, True, False]
     assert got[4].tolist() == [True, True, False]
     assert reliable_neighbours(d, 0.0)[4].tolist() == [True, False, False]
+    h = neighbour_gaps(d)
+    torch.testing.assert_close(h[0], torch.tensor([0.0, 0.0, 2**0.5 - 1]))
+    torch.testing.assert_close(h[4], torch.tensor([0.0, 82**0.5 - 9, 1.0]))
 
 
 def test_eq11_neighbour_centroids_by_hand():
