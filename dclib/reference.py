@@ -8,11 +8,14 @@ SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each
 
 - resumes: every stage checkpoints after each epoch in the run cache, so a job
   killed at any moment continues where it stopped and ends with the metrics of an
-  uninterrupted run; a job whose results exist for the same config is skipped;
-- writes one JSON per run atomically under ``results/reference/<profile>/<dataset>/
-  <run>/seed=<s>.json``: metrics, history, a hash of the labels, the config, and the
-  provenance (git commit, dclib source hash, profile, device, torch version, date,
-  wall time, and the command that reproduces it). No weights;
+  uninterrupted run; a run whose result the job has written is not rerun, and a job
+  with all its results is skipped;
+- writes one JSON per run atomically as soon as that run ends (a machine lost
+  between two runs keeps the first), under ``results/reference/<profile>/
+  <dataset>/<run>/seed=<s>.json``: metrics, history, a hash of the labels, the
+  config, and the provenance (git commit, dclib source hash, profile, device, torch
+  version, date, the job's wall time when the run ended, and the command that
+  reproduces it). No weights;
 - fails alone: a failing job is reported at the end and never touches another's
   results.
 
@@ -30,7 +33,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,8 +177,46 @@ def device_name(device) -> str:
     return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
-def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
-    """Execute the job's recipe: ``{run name: (RunResult, config)}``."""
+DYNAE_REFERENCE = ("ae_kmeans", "dynae", "dec_star", "idec_star", "dc_star")
+"""the DynAE runs of the reference (``recipes.DYNAE_RUNS``), DynAE's own first: a job
+writes each run when it ends, so a session that loses its run cache keeps DynAE's
+result even if the ablations (DEC*, IDEC*, DC*: Table 3) have not run yet"""
+
+
+def run_names(job: Job) -> tuple[str, ...]:
+    """The runs a job writes (their result folders), in the order it computes them."""
+    from dclib import recipes
+
+    match job.recipe:
+        case "baseline":
+            return (job.args["method"],)
+        case "dssl":
+            return ("ae_kmeans_dssl", "dssl")
+        case "dcss":
+            return ("ae_kmeans_dcss", "dcss_u", "dcss")
+        case "dml":
+            return (f"dml-{job.args['base']}",)
+        case "dynae":
+            return tuple(_dynae_name(k) for k in DYNAE_REFERENCE)
+        case "rdc":
+            return tuple(recipes.RDC_NAMES[k] for k in RDC_REFERENCE)
+        case "grids":
+            return (f"grids-{job.args['page']}",)
+    raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+
+
+def _dynae_name(key: str) -> str:
+    from dclib import recipes
+
+    return "ae_kmeans" + recipes.ACAI_TAG if key == "ae_kmeans" else key
+
+
+def _runs_of_job(
+    job: Job, run, todo: Sequence[str]
+) -> Iterator[tuple[str, RunResult, Any]]:
+    """Execute the job's recipe for the runs ``todo`` (of ``run_names(job)``),
+    yielding ``(run name, RunResult, config)`` as each run ends (a recipe that
+    computes several runs at once yields them together)."""
     from dclib import recipes
 
     ds = recipes.page_data(run, job.dataset)
@@ -183,46 +224,41 @@ def _runs_of_job(job: Job, run) -> dict[str, tuple[RunResult, Any]]:
     if job.recipe == "baseline":
         method = job.args["method"]
         cfg = recipes.config(run, method, ds)
-        return {method: (recipes.baseline_runs(run, ds, seed, [method])[method], cfg)}
-    if job.recipe == "dssl":
-        cfg = recipes.config(run, "dssl", ds)
-        out = recipes.dssl_runs(run, ds, cfg, seed)
-        ae = recipes.conv_baseline_config(run, "dssl", ds)
-        return {"ae_kmeans_dssl": (out["ae_kmeans"], ae), "dssl": (out["dssl"], cfg)}
-    if job.recipe == "dcss":
-        cfg = recipes.config(run, "dcss", ds)
-        out = recipes.dcss_runs(run, ds, cfg, seed)
-        ae = recipes.conv_baseline_config(run, "dcss", ds)
-        named = {"ae_kmeans_dcss": (out["ae_kmeans"], ae)}
-        return named | {k: (out[k], cfg) for k in ("dcss_u", "dcss")}
-    if job.recipe == "dml":
+        yield method, recipes.baseline_runs(run, ds, seed, [method])[method], cfg
+    elif job.recipe in ("dssl", "dcss"):
+        kind = job.recipe
+        cfg = recipes.config(run, kind, ds)
+        out = getattr(recipes, f"{kind}_runs")(run, ds, cfg, seed)
+        ae = recipes.conv_baseline_config(run, kind, ds)
+        for key, result in out.items():
+            name = f"ae_kmeans_{kind}" if key == "ae_kmeans" else key
+            if name in todo:
+                yield name, result, ae if key == "ae_kmeans" else cfg
+    elif job.recipe == "dml":
         base = job.args["base"]
         out = recipes.dml_runs(run, ds, base, seed)
         cfg = recipes.config(run, "dml", ds, base=base)
-        return {f"dml-{base}": (out[f"dml-{base}"], cfg)}
-    if job.recipe == "dynae":
-        out = recipes.dynae_runs(run, ds, seed)
-        rename = {"ae_kmeans": "ae_kmeans" + recipes.ACAI_TAG}
-        return {
-            rename.get(k, k): (r, recipes.dynae_config(run, k, ds))
-            for k, r in out.items()
-        }
-    if job.recipe == "rdc":
-        out = recipes.rdc_runs(run, ds, seed, RDC_REFERENCE)
-        return {
-            recipes.RDC_NAMES[k]: (
-                r,
-                recipes.rdc_config(run, recipes.RDC_RUNS[k][0], ds),
-            )
-            for k, r in out.items()
-        }
-    raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+        yield f"dml-{base}", out[f"dml-{base}"], cfg
+    elif job.recipe == "dynae":
+        for key in DYNAE_REFERENCE:
+            if _dynae_name(key) in todo:
+                result = recipes.dynae_runs(run, ds, seed, [key])[key]
+                yield _dynae_name(key), result, recipes.dynae_config(run, key, ds)
+    elif job.recipe == "rdc":
+        for key in RDC_REFERENCE:
+            if recipes.RDC_NAMES[key] in todo:
+                result = recipes.rdc_runs(run, ds, seed, [key])[key]
+                cfg = recipes.rdc_config(run, recipes.RDC_RUNS[key][0], ds)
+                yield recipes.RDC_NAMES[key], result, cfg
+    else:
+        raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
 
 
 def run_job(job: Job, profile: str, device: str = "auto", root: str | None = None):
-    """Run one job (in whatever process submitit gives it) and write its results;
-    returns the paths written. A result file that exists for the same config is
-    kept: its job is skipped."""
+    """Run one job (in whatever process submitit gives it), writing each run's
+    result as soon as that run ends; returns the paths written. A run whose result
+    file this job has written already is kept, not rerun: a job stopped between its
+    runs (a session's end) goes on with the next one."""
     import torch
 
     import dclib
@@ -237,21 +273,22 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
         clustering_epochs=job.clustering_cap,
     )
     run = dataclasses.replace(run, profile=capped)
+    todo = [n for n in run_names(job) if not _written(job, profile, root_dir, n)]
+    written: list[str] = []
+    if not todo:
+        return written
     tic = time.perf_counter()
-    produced = _records_of_job(job, run)
-    wall = time.perf_counter() - tic
-    stamp = {
-        "git_commit": git_commit(),
-        "dclib_source": source_hash(),
-        "profile": profile,
-        "device": device_name(run.device),
-        "torch": torch.__version__,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "job_wall_seconds": round(wall, 1),
-        "command": f"dclib reference --profile {profile} --only {job.name}",
-    }
-    written = []
-    for name, body in produced.items():
+    for name, body in _records_of_job(job, run, todo):
+        stamp = {
+            "git_commit": git_commit(),
+            "dclib_source": source_hash(),
+            "profile": profile,
+            "device": device_name(run.device),
+            "torch": torch.__version__,
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "job_wall_seconds": round(time.perf_counter() - tic, 1),
+            "command": f"dclib reference --profile {profile} --only {job.name}",
+        }
         path = result_path(root_dir, profile, job.dataset, name, job.seed)
         head = {"job": job.name, "run": name, "dataset": job.dataset, "seed": job.seed}
         head |= {"pretrain_cap": job.pretrain_cap, "clustering_cap": job.clustering_cap}
@@ -260,39 +297,48 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     return written
 
 
-def _records_of_job(job: Job, run) -> dict[str, dict[str, Any]]:
-    """The job's results by run name, as written (without provenance): a run's
-    metrics, history, labels' hash and config; a ``grids`` job's studies
-    (``grids.Grids.to_json``)."""
+def _records_of_job(
+    job: Job, run, todo: Sequence[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The job's results for the runs ``todo`` as they end, ``(run name, record)``
+    as written (without provenance): a run's metrics, history, labels' hash and
+    config; a ``grids`` job's studies (``grids.Grids.to_json``)."""
     if job.recipe == "grids":
         from dclib import grids, recipes
 
         page = job.args["page"]
         found = grids.compute(run, page, recipes.page_data(run, job.dataset))
-        return {f"grids-{page}": found.to_json()}
-    return {
-        name: {
-            "n_samples": int(len(result.arrays["labels"])),
-            "config": dataclasses.asdict(cfg),
-            "metrics": result.metrics,
-            "labels_sha256": array_hash(result.arrays["labels"]),
-            "train_seconds": round(
-                sum(r.get("seconds", 0.0) for r in result.history), 1
-            ),
-            "epochs": epochs_by_stage(result.history),
-            "history": result.history,
-        }
-        for name, (result, cfg) in _runs_of_job(job, run).items()
-    }
+        yield f"grids-{page}", found.to_json()
+        return
+    for name, result, cfg in _runs_of_job(job, run, todo):
+        yield (
+            name,
+            {
+                "n_samples": int(len(result.arrays["labels"])),
+                "config": dataclasses.asdict(cfg),
+                "metrics": result.metrics,
+                "labels_sha256": array_hash(result.arrays["labels"]),
+                "train_seconds": round(
+                    sum(r.get("seconds", 0.0) for r in result.history), 1
+                ),
+                "epochs": epochs_by_stage(result.history),
+                "history": result.history,
+            },
+        )
+
+
+def _written(job: Job, profile: str, root: Path, name: str) -> bool:
+    """Whether ``job`` has written its run ``name``'s result under ``root``."""
+    path = result_path(root, profile, job.dataset, name, job.seed)
+    try:
+        return json.loads(path.read_text()).get("job") == job.name
+    except (OSError, ValueError):
+        return False
 
 
 def finished(job: Job, profile: str, root: Path) -> bool:
-    """Whether every run of ``job`` has a result file (a rerun skips it)."""
-    folder = root / "reference" / profile / job.dataset
-    if not folder.exists():
-        return False
-    done = [json.loads(p.read_text()) for p in folder.glob(f"*/seed={job.seed}.json")]
-    return any(d.get("job") == job.name for d in done)
+    """Whether every run of ``job`` has its result file (a rerun skips the job)."""
+    return all(_written(job, profile, root, n) for n in run_names(job))
 
 
 # --- dispatch ----------------------------------------------------------------------

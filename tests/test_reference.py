@@ -13,8 +13,10 @@ import re
 import signal
 import subprocess
 import time
+import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -115,6 +117,45 @@ def test_a_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, job_env):
     assert resumed["metrics"] == clean["metrics"]
     assert resumed["labels_sha256"] == clean["labels_sha256"]
     assert resumed["epochs"] == clean["epochs"]
+
+
+@dataclasses.dataclass
+class _Cfg:
+    n_clusters: int = 3
+
+
+def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
+    tmp_path, monkeypatch
+):
+    job = reference.Job("dynae", "blobs", 0)
+    names = reference.run_names(job)
+    assert names == ("ae_kmeans_acai", "dynae", "dec_star", "idec_star", "dc_star")
+    result = types.SimpleNamespace(
+        arrays={"labels": np.zeros(5, dtype=np.int64)},
+        metrics={"acc": 0.5},
+        history=[{"stage": "cluster", "seconds": 2.0}],
+    )
+    asked = []
+
+    def runs(job, run, todo):
+        asked.append(list(todo))
+        for name in todo:
+            if name == "dec_star" and len(asked) == 1:
+                raise RuntimeError("the session ended")
+            yield name, result, _Cfg()
+
+    monkeypatch.setattr(reference, "_runs_of_job", runs)
+    with pytest.raises(RuntimeError, match="session ended"):
+        reference.run_job(job, "smoke", "cpu", str(tmp_path))
+    assert _record(tmp_path, "dynae")["job"] == job.name
+    assert _record(tmp_path, "dynae")["train_seconds"] == 2.0
+    assert not reference.finished(job, "smoke", tmp_path)
+    written = reference.run_job(job, "smoke", "cpu", str(tmp_path))
+    assert asked[1] == ["dec_star", "idec_star", "dc_star"]
+    assert [Path(p).parent.name for p in written] == asked[1]
+    assert reference.finished(job, "smoke", tmp_path)
+    assert reference.run_job(job, "smoke", "cpu", str(tmp_path)) == []
+    assert len(asked) == 2
 
 
 def test_the_progress_line_names_a_stage_from_its_start(tmp_path, monkeypatch):
@@ -251,9 +292,9 @@ def test_a_capped_job_runs_at_its_caps_and_records_them(tmp_path, job_env, monke
     seen = []
     real = reference._records_of_job
 
-    def spy(job, run):
+    def spy(job, run, todo):
         seen.append(run.profile.cap_epochs(recipes.config(run, "dec", run.load())))
-        return real(job, run)
+        return real(job, run, todo)
 
     monkeypatch.setattr(reference, "_records_of_job", spy)
     job = reference.Job("baseline", "blobs", 0, {"method": "dec"}, 1, 1)
