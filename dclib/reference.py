@@ -97,12 +97,13 @@ images and DCSS's 200 phase-1 epochs on 5,000 (K optimiser steps per batch; DSSL
 loses its run cache"""
 
 
-RDC_REFERENCE = ("p1", "p1_p2", "p1_p3", "p1_p2_p3")
-"""the R-DC runs of the reference (``recipes.RDC_RUNS``): Table 3's k-means after
-R-DC's pretraining and R-DC, and Table 8's ablation, DEC from the pretrained network
-and from R-DC's (R-DC's second phase recomputes the neighbours of all 70,000 codes
-at every iteration, §3.5: the costly part on a CPU). DynAE from R-DC's pretraining
-(Figs. 12-13, 15) runs in the page only."""
+RDC_REFERENCE = ("p1", "p1_p2", "p1_p2_p3", "p1_p3")
+"""the R-DC runs of the reference (``recipes.RDC_RUNS``), in the order the job runs
+them: Table 3's k-means after R-DC's pretraining and R-DC, then Table 8's ablation,
+DEC continuing R-DC's network (while R-DC's result is in the run cache: R-DC's
+second phase recomputes the neighbours of all 70,000 codes at every iteration,
+§3.5, the costly part on a CPU) and DEC from the pretrained network. DynAE from
+R-DC's pretraining (Figs. 12-13, 15) runs in the page only."""
 
 
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
