@@ -242,7 +242,9 @@ runs.ours_vs_paper(ablation, table8, run.dataset, metrics=("acc", "f1_macro")).r
 # network (P1 & P3) and DEC from R-DC's (P1 & P2 & P3).
 
 # %% tags=["hide-input"]
-REF = {recipes.RDC_NAMES[k]: k for k in reference.RDC_REFERENCE}
+REF = {
+    recipes.RDC_NAMES[k]: k for k in recipes.RDC_RUNS if k in reference.RDC_REFERENCE
+}
 display(
     *recipes.reference_section(
         "R-DC Tables 3 and 8",
