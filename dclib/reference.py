@@ -220,6 +220,8 @@ def _runs_of_job(
     computes several runs at once yields them together)."""
     from dclib import recipes
 
+    if not todo:
+        return
     ds = recipes.page_data(run, job.dataset)
     seed = job.seed
     if job.recipe == "baseline":
@@ -229,7 +231,8 @@ def _runs_of_job(
     elif job.recipe in ("dssl", "dcss"):
         kind = job.recipe
         cfg = recipes.config(run, kind, ds)
-        out = getattr(recipes, f"{kind}_runs")(run, ds, cfg, seed)
+        page_runs = {"dssl": recipes.dssl_runs, "dcss": recipes.dcss_runs}[kind]
+        out = page_runs(run, ds, cfg, seed)
         ae = recipes.conv_baseline_config(run, kind, ds)
         for key, result in out.items():
             name = f"ae_kmeans_{kind}" if key == "ae_kmeans" else key
@@ -275,9 +278,7 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     )
     run = dataclasses.replace(run, profile=capped)
     todo = [n for n in run_names(job) if not _written(job, profile, root_dir, n)]
-    written: list[str] = []
-    if not todo:
-        return written
+    written = []
     tic = time.perf_counter()
     for name, body in _records_of_job(job, run, todo):
         stamp = {
@@ -308,6 +309,8 @@ def _records_of_job(
         from dclib import grids, recipes
 
         page = job.args["page"]
+        if f"grids-{page}" not in todo:
+            return
         found = grids.compute(run, page, recipes.page_data(run, job.dataset))
         yield f"grids-{page}", found.to_json()
         return

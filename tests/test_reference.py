@@ -155,7 +155,37 @@ def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
     assert [Path(p).parent.name for p in written] == asked[1]
     assert reference.finished(job, "smoke", tmp_path)
     assert reference.run_job(job, "smoke", "cpu", str(tmp_path)) == []
-    assert len(asked) == 2
+    assert asked[2] == [], "a finished job asks for no run"
+
+
+def test_every_job_of_the_plan_yields_its_run_names_in_order(monkeypatch):
+    import dclib
+
+    result = types.SimpleNamespace()
+
+    def fake(*keys):
+        return lambda *a: {k: result for k in keys}
+
+    def chosen(run, ds, seed, names):
+        return dict.fromkeys(names, result)
+
+    monkeypatch.setattr(recipes, "baseline_runs", chosen)
+    monkeypatch.setattr(recipes, "dynae_runs", chosen)
+    monkeypatch.setattr(recipes, "rdc_runs", chosen)
+    monkeypatch.setattr(recipes, "dssl_runs", fake("ae_kmeans", "dssl"))
+    monkeypatch.setattr(recipes, "dcss_runs", fake("ae_kmeans", "dcss_u", "dcss"))
+    monkeypatch.setattr(recipes, "dml_runs", lambda r, d, base, s: {f"dml-{base}": 0})
+    for job in reference.plan("smoke"):
+        if job.recipe == "grids":
+            continue
+        run = dclib.start_run(profile="smoke", dataset=job.dataset, device="cpu")
+        names = reference.run_names(job)
+        got = [n for n, _, _ in reference._runs_of_job(job, run, names)]
+        assert got == list(names), job.name
+        rest = [n for n, _, _ in reference._runs_of_job(job, run, names[1:])]
+        assert rest == list(names[1:]), job.name
+    with pytest.raises(ValueError, match="unknown recipe"):
+        reference.run_names(reference.Job("nope", "blobs", 0))
 
 
 def test_the_progress_line_names_a_stage_from_its_start(tmp_path, monkeypatch):
