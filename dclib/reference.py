@@ -174,8 +174,21 @@ def device_name(device) -> str:
 
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
+    cpu = _cpu_model() or platform.processor() or platform.machine()
     return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux; empty elsewhere)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "model name":
+            return value.strip()
+    return ""
 
 
 DYNAE_REFERENCE = ("ae_kmeans", "dynae", "dec_star", "idec_star", "dc_star")
