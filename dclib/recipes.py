@@ -26,7 +26,7 @@ from dclib.methods._fuzzy import CONV_PRETRAIN
 from dclib.methods.dynae import ACAI_PRETRAIN
 from dclib.methods.rdc import RDC_PRETRAIN
 from dclib.profiles import Run
-from dclib.runs import RunResult, cluster, setting_tag, trained_start
+from dclib.runs import PaperName, RunResult, cluster, setting_tag, trained_start
 from dclib.train import PretrainConfig
 
 BUDGETS: dict[str, dict[str, int]] = {
@@ -478,8 +478,8 @@ def dml_table_runs(
 
 
 def paper_rows(
-    dataset: str, source: str, names: dict[str, str]
-) -> dict[str, dict[str, str]]:
+    dataset: str, source: str, names: dict[str, PaperName]
+) -> dict[str, dict[str, PaperName]]:
     """``runs.ours_vs_paper``'s ``rows``: each run name of ``names`` -> {``source``
     ("paper:table"): the paper's name for it}; empty for a dataset that no paper
     reports (e.g. digits), whose table then shows our columns alone."""
@@ -534,12 +534,12 @@ so DKM_a (``dkm``) has none"""
 
 
 def merged_paper_rows(
-    dataset: str, tables: dict[str, dict[str, str]]
-) -> dict[str, dict[str, str]]:
+    dataset: str, tables: dict[str, dict[str, PaperName]]
+) -> dict[str, dict[str, PaperName]]:
     """``paper_rows`` of several tables merged: ``tables`` maps each source
     ("paper:table") to its names, and a run named in several tables gets a paper
     column from each."""
-    rows: dict[str, dict[str, str]] = {}
+    rows: dict[str, dict[str, PaperName]] = {}
     for source, names in tables.items():
         for name, row in paper_rows(dataset, source, names).items():
             rows.setdefault(name, {}).update(row)
@@ -602,7 +602,7 @@ def describe_autoencoder(run: RunResult) -> str:
 
 def reference_tables(
     runs: dict[str, str],
-    rows_for: Callable[[str], dict[str, dict[str, str]]],
+    rows_for: Callable[[str], dict[str, dict[str, PaperName]]],
     names: dict[str, str],
 ) -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]]:
     """The committed reference results (``dclib reference``) of a page's runs beside
@@ -679,7 +679,7 @@ def committed_curves(
 def reference_section(
     label: str,
     runs: dict[str, str],
-    rows_for: Callable[[str], dict[str, dict[str, str]]],
+    rows_for: Callable[[str], dict[str, dict[str, PaperName]]],
     names: dict[str, str],
 ) -> list[Any]:
     """What a page displays of its committed reference (``reference_tables``): per
@@ -709,6 +709,48 @@ def reference_section(
                 "where the paper's count did not fit, seeds, commit, device, date"
             )
         )
+    return out
+
+
+def reference_claims(
+    runs: dict[str, str],
+    rows_for: Callable[[str], dict[str, dict[str, PaperName]]],
+    names: dict[str, str],
+) -> list[str]:
+    """Sentences setting the committed reference's ACC of a page's runs beside the
+    paper's, one per (profile, dataset) and paper table, with the arguments of
+    ``reference_section``: "In the committed reference (profile full, fmnist, seed
+    0), ACC beside DynAE Table 3: DynAE 45.2 % (paper 59.1 %, -13.9 points)." Runs
+    without a committed result or a paper number are left out."""
+    from dclib.runs import PAPER_LABELS, in_percent, paper_entry, seed_mean
+
+    out = []
+    for profile, dataset in committed.available():
+        found = committed.results(profile, dataset, list(runs))
+        parts: dict[str, list[str]] = {}
+        seeds: set[int] = set()
+        for name, by_seed in found.items():
+            for source, entry in rows_for(dataset).get(runs[name], {}).items():
+                acc = paper_entry(source, entry, dataset).query("metric == 'ACC'")
+                if acc.empty:
+                    continue
+                ours, theirs = 100 * seed_mean(by_seed), in_percent(acc.iloc[0])
+                paper, table = source.split(":")
+                parts.setdefault(f"{PAPER_LABELS[paper]} {table}", []).append(
+                    f"{names[runs[name]]} {ours:.1f} % (paper {theirs:.1f} %, "
+                    f"{ours - theirs:+.1f} points)"
+                )
+                seeds |= set(by_seed)
+        if parts:
+            which = ", ".join(str(s) for s in sorted(seeds))
+            out.append(
+                f"In the committed reference (profile {profile}, {dataset}, seed "
+                f"{which}), ACC "
+                + " ".join(
+                    f"{'beside' if i == 0 else 'Beside'} {label}: {'; '.join(p)}."
+                    for i, (label, p) in enumerate(parts.items())
+                )
+            )
     return out
 
 

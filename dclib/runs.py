@@ -345,9 +345,27 @@ def trained_start(run: RunResult) -> Start:
     return trained_model(run), run.arrays["mu"]
 
 
+PaperName = str | tuple[str, str]
+"""a method's name in a paper's table, or (method, setting) where the table's rows
+are settings of one method (R-DC Table 8: ``("R-DC", "P1 & P2")``)"""
+
+
+def paper_entry(source: str, name: PaperName, dataset: str) -> pd.DataFrame:
+    """The ``paper_results`` rows (one per metric) of one entry of a paper's table on
+    ``dataset``: ``source`` is "paper:table", ``name`` a ``PaperName``. A plain name
+    matches the rows without a setting only: in a table of settings it names no
+    one entry."""
+    paper, table = source.split(":")
+    method, setting = (name, None) if isinstance(name, str) else name
+    rows = paper_results(paper=paper, table=table, method=method, dataset=dataset)
+    if setting is None:
+        return rows[rows.setting.isna()].reset_index(drop=True)
+    return rows[rows.setting == setting].reset_index(drop=True)
+
+
 def ours_vs_paper(
     results: dict[str, dict[int, RunResult]],
-    rows: dict[str, dict[str, str]],
+    rows: dict[str, dict[str, PaperName]],
     dataset: str,
     label: str = "ours",
     metrics: tuple[str, ...] = ("acc", "nmi", "nmi_arithmetic"),
@@ -355,7 +373,8 @@ def ours_vs_paper(
     """Our mean ± std over seeds beside the papers' numbers, in %.
 
     ``results[method][seed]`` are our runs; ``rows[method]`` maps ``"paper:table"``
-    to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``). NMI is
+    to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``; see
+    ``paper_entry`` for a table whose rows are settings). NMI is
     compared with the normalisation each paper uses (DynAE: arithmetic mean).
     ``label`` heads our columns (e.g. "reference" for committed results);
     ``metrics`` are ours to show (R-DC's tables: ACC and F1 macro).
@@ -372,8 +391,7 @@ def ours_vs_paper(
         row = {(label, names[k]): v for k, v in ours.items()}
         for source, name in rows.get(method, {}).items():
             paper, tab = source.split(":")
-            found = paper_results(paper=paper, table=tab, method=name, dataset=dataset)
-            for _, r in found.iterrows():
+            for _, r in paper_entry(source, name, dataset).iterrows():
                 heading = f"{PAPER_LABELS[paper]} {tab}"
                 row[(heading, r["metric"])] = f"{in_percent(r):.1f}"
         table[method] = row

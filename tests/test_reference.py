@@ -277,6 +277,33 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
     assert len(shown) == 2 and "DCSS Table 1" in shown[0].caption
 
 
+def test_pages_say_how_far_the_committed_reference_is_from_the_paper(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
+    names = {"dec": "DEC", "dcn": "DCN"}
+
+    def rows(dataset):
+        return recipes.paper_rows(dataset, "dcss:Table 1", names)
+
+    assert recipes.reference_claims({"dec": "dec"}, rows, names) == []
+    _fake_result(tmp_path, "dec", 0.512)
+    _fake_result(tmp_path, "dcn", 0.6)
+    theirs = {
+        m: paper_results(
+            paper="dcss", table="Table 1", method=m, dataset="fmnist", metric="ACC"
+        ).value.iloc[0]
+        for m in ("DEC", "DCN")
+    }
+    (said,) = recipes.reference_claims({"dec": "dec", "dcn": "dcn"}, rows, names)
+    assert said.startswith(
+        "In the committed reference (profile full, fmnist, seed 0), ACC beside "
+        f"DCSS Table 1: DEC 51.2 % (paper {theirs['DEC']:.1f} %, "
+        f"{51.2 - theirs['DEC']:+.1f} points); DCN 60.0 %"
+    )
+    assert said.endswith(f"{60.0 - theirs['DCN']:+.1f} points).")
+
+
 def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_path):
     jobs = {j.name: j for j in reference.plan("full")}
     capped = {n: j.pretrain_cap for n, j in jobs.items() if j.pretrain_cap}

@@ -123,6 +123,23 @@ def test_ours_vs_paper_uses_each_papers_scale_and_label():
     assert star.loc["i", ("DynAE Table 3", "ACC")] == "57.5"
 
 
+def test_a_table_whose_rows_are_settings_is_read_by_method_and_setting():
+    from dclib.runs import RunResult, ours_vs_paper, paper_entry
+
+    p1_p2 = paper_entry("rdc:Table 8", ("R-DC", "P1 & P2"), "fmnist")
+    assert set(p1_p2.metric) == {"ACC", "F1 Macro", "F1 Micro"}
+    assert p1_p2.set_index("metric").value["ACC"] == 66.6  # R-DC Table 8, FMNIST
+    assert paper_entry("rdc:Table 8", "R-DC", "fmnist").empty  # no setting-less row
+    run = RunResult({"acc": 0.5, "f1_macro": 0.4}, [], {})
+    table = ours_vs_paper(
+        {"p1": {0: run}},
+        {"p1": {"rdc:Table 8": ("R-DC", "P1")}},
+        "fmnist",
+        metrics=("acc", "f1_macro"),
+    )
+    assert table.loc["p1", ("R-DC Table 8", "ACC")] == "55.6"
+
+
 def test_epoch_costs_by_stage():
     import math
 
