@@ -722,7 +722,7 @@ def reference_claims(
     ``reference_section``: "In the committed reference (profile full, fmnist, seed
     0), ACC beside DynAE Table 3: DynAE 45.2 % (paper 59.1 %, -13.9 points)." Runs
     without a committed result or a paper number are left out."""
-    from dclib.runs import PAPER_LABELS, in_percent, paper_entry, seed_mean
+    from dclib.runs import PAPER_LABELS, paper_acc, seed_mean
 
     out = []
     for profile, dataset in committed.available():
@@ -731,10 +731,10 @@ def reference_claims(
         seeds: set[int] = set()
         for name, by_seed in found.items():
             for source, entry in rows_for(dataset).get(runs[name], {}).items():
-                acc = paper_entry(source, entry, dataset).query("metric == 'ACC'")
-                if acc.empty:
+                theirs = paper_acc(source, entry, dataset)
+                if theirs is None:
                     continue
-                ours, theirs = 100 * seed_mean(by_seed), in_percent(acc.iloc[0])
+                ours = 100 * seed_mean(by_seed)
                 paper, table = source.split(":")
                 parts.setdefault(f"{PAPER_LABELS[paper]} {table}", []).append(
                     f"{names[runs[name]]} {ours:.1f} % (paper {theirs:.1f} %, "

@@ -363,6 +363,13 @@ def paper_entry(source: str, name: PaperName, dataset: str) -> pd.DataFrame:
     return rows[rows.setting == setting].reset_index(drop=True)
 
 
+def paper_acc(source: str, name: PaperName, dataset: str) -> float | None:
+    """The ACC (in %) of one entry of a paper's table on ``dataset``
+    (``paper_entry``); None where the table gives none."""
+    acc = paper_entry(source, name, dataset).query("metric == 'ACC'")
+    return None if acc.empty else in_percent(acc.iloc[0])
+
+
 def ours_vs_paper(
     results: dict[str, dict[int, RunResult]],
     rows: dict[str, dict[str, PaperName]],

@@ -445,14 +445,7 @@ says.append(
 says += recipes.reference_claims(REF, ref_rows, NAMES)
 ref = committed.results("full", "fmnist", ["ae_kmeans_rdc", "rdc"])
 if len(ref) == 2:
-    paper8 = {
-        k: runs.in_percent(
-            runs.paper_entry("rdc:Table 8", PAPER8[k], "fmnist")
-            .query("metric == 'ACC'")
-            .iloc[0]
-        )
-        for k in ("p1", "p1_p2")
-    }
+    paper8 = {k: runs.paper_acc("rdc:Table 8", PAPER8[k], "fmnist") for k in PAPER8}
     p1, p2 = (100 * runs.seed_mean(ref[k]) for k in ("ae_kmeans_rdc", "rdc"))
     at = stage_records(next(iter(ref["rdc"].values())).history, "checks")
     low = min(at, key=lambda r: r["acc"])
@@ -461,7 +454,7 @@ if len(ref) == 2:
         f"on the same pretrained codes ({p1:.1f} %; Table 8: "
         f"{paper8['p1_p2'] - paper8['p1']:+.1f}) and {p2 - 100 * at[0]['acc']:+.1f} "
         f"from the k-means R-DC starts from ({100 * at[0]['acc']:.1f} % at its first "
-        "check; k-means on these codes varies by points with its initialisation). Its "
+        "check; k-means on these codes varies by several points with its initialisation). Its "
         f"ACC fell to {100 * low['acc']:.1f} % by iteration {int(low['iteration'])} "
         f"and rose until the stop at iteration {int(at[-1]['iteration'])}. We have "
         f"not found why it stays {paper8['p1_p2'] - p2:.1f} points below the paper; "
