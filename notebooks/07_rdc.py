@@ -461,6 +461,22 @@ if len(ref) == 2:
         "the implementation details below list where the official code departs "
         "from the paper."
     )
+
+
+def ranked(accs: dict[str, float]) -> str:
+    """Table 8's settings by ACC, best first."""
+    order = sorted(accs, key=accs.get, reverse=True)
+    return " > ".join(f"{SETTINGS8[k]} ({accs[k]:.1f} %)" for k in order)
+
+
+ref8 = committed.results("full", "fmnist", list(REF))
+if len(ref8) == len(PAPER8):
+    ours8 = {REF[k]: 100 * runs.seed_mean(v) for k, v in ref8.items()}
+    theirs8 = {k: runs.paper_acc("rdc:Table 8", PAPER8[k], "fmnist") for k in PAPER8}
+    says.append(
+        f"The reference ranks Table 8's settings {ranked(ours8)}; the paper ranks "
+        f"them {ranked(theirs8)}."
+    )
 if run.profile.max_epochs is not None:
     says.append(
         f"These runs use {run.profile.epoch_caps} ({cfg.pretrain.n_epochs} epochs "
