@@ -118,6 +118,13 @@ def acc(y: ArrayLike, c: ArrayLike) -> float:
     return float(np.mean(matched == yi))
 
 
+def label_change(before: ArrayLike, after: ArrayLike) -> float:
+    """Share of samples whose cluster changed between two partitions, in [0, 1]:
+    ``1 - acc(before, after)``, so that renaming the clusters (a new k-means run
+    numbers them anew) changes nothing."""
+    return 1.0 - acc(before, after)
+
+
 _NMI_AVERAGES = ("max", "arithmetic")
 
 

@@ -8,7 +8,17 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dclib.metrics import UNMATCHED, acc, ari, confusion, f1, hungarian_map, nmi, scores
+from dclib.metrics import (
+    UNMATCHED,
+    acc,
+    ari,
+    confusion,
+    f1,
+    hungarian_map,
+    label_change,
+    nmi,
+    scores,
+)
 
 # three classes of two samples; c swaps the names of the first two groups and puts
 # the first sample of class 2 into cluster 0
@@ -50,6 +60,12 @@ def test_acc_accepts_cuda_tensors():
 
 def test_acc_accepts_whole_floats_and_unsigned():
     assert acc(np.array(Y, dtype=float), np.array(C, dtype=np.uint8)) == 5 / 6
+
+
+def test_label_change_ignores_renamed_clusters():
+    assert label_change([0, 0, 1, 1], [1, 1, 0, 0]) == 0.0  # the same partition
+    assert label_change([0, 0, 1, 1], [1, 1, 0, 1]) == pytest.approx(1 / 4)
+    assert label_change([0, 0, 0, 0], [0, 1, 2, 3]) == pytest.approx(3 / 4)
 
 
 def test_more_clusters_than_classes():

@@ -110,7 +110,8 @@ class DynAEConfig(AEConfig):
     dynamic: bool = True
     """False: DC* (§5.2.3), every sample reconstructed and pulled to its nearest
     centre, new k-means centres at every check, stop when fewer than ``tol`` of the
-    labels changed between checks"""
+    samples changed cluster between checks (``metrics.label_change``: each k-means
+    run numbers its clusters anew; the record's ``changed``)"""
     strict: bool = False
     """True: the code's h_i1 > beta1 and gap > beta2 instead of eq. 13's >="""
     pull_conflicted: bool = False
@@ -287,7 +288,8 @@ def fit_dynae(
             update = s.iteration > 0 and n_conf >= s.n_conflicted and not s.done
         elif not final:
             if s.labels is not None:
-                s.done = (labels != s.labels).float().mean().item() < cfg.tol
+                record["changed"] = metrics.label_change(s.labels, labels)
+                s.done = record["changed"] < cfg.tol
             update = s.iteration > 0 and not s.done
         s.checks.append(record | {"centres_updated": float(update)})
         s.n_conflicted, s.labels = n_conf, labels
