@@ -517,3 +517,9 @@ display(Markdown(" ".join(says)))
 #     70,000 images; we count epochs, so smaller datasets get fewer iterations.
 #     The reference caps them on a CPU (its provenance table says by how much).
 # 11. **Model selection.** None by labels: every number is the last iterate.
+# 12. **DC\*** (`dynamic=False`). The paper gives its loss, joint embedded k-means
+#     and reconstruction with DynAE's optimiser and pretraining (§5.2.3), but not
+#     how its centres move or when it stops. Ours: new k-means centres at every
+#     check, and it stops when fewer than `tol` of the samples changed cluster
+#     between two checks, compared up to renaming the clusters
+#     (`metrics.label_change`), or at MaxIter.
