@@ -3,12 +3,15 @@ DynAE, R-DC) and the companion Jupyter Book that reproduces them."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from dclib.data import Dataset, load
 from dclib.metrics import acc, ari, f1, nmi
 from dclib.profiles import start_run
 from dclib.repro import pick_device, seed_everything
 
-__version__ = "0.1.0"
+__version__ = version("dclib")
+"""the installed distribution's version (pyproject.toml)"""
 
 __all__ = [
     "Dataset",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 import torch
@@ -197,14 +198,12 @@ class Run:
 
     def describe(self) -> str:
         """A Markdown table of the profile, data, seeds and device behind a page."""
-        import dclib
-
         rows = [
             ("profile", f"`{self.profile.name}` ({self.profile.description})"),
             ("dataset", f"`{self.dataset}`"),
             ("seeds", ", ".join(map(str, self.seeds))),
             ("device", f"`{self.device}`"),
-            ("dclib / torch", f"{dclib.__version__} / {torch.__version__}"),
+            ("dclib / torch", f"{version('dclib')} / {torch.__version__}"),
         ]
         lines = ["| parameter | value |", "|---|---|"]
         return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows])
