@@ -64,8 +64,10 @@ def provenance_table(
     profile: str, dataset: str, names: Sequence[str], root: Path | None = None
 ) -> pd.DataFrame:
     """Where each committed result of ``names`` comes from: data size, epochs per
-    stage, the CPU cap on them where the paper's count did not fit, seeds, wall
-    time, commit, device and date (one row per run)."""
+    stage, the CPU cap on them where the paper's count did not fit, seeds, training
+    time (with the logging against the true labels, which results committed before
+    ``train.off_the_clock`` did not separate), commit, device and date (one row per
+    run)."""
     root = RESULTS_DIR if root is None else root
     rows = {}
     for name in names:
@@ -85,7 +87,9 @@ def provenance_table(
             ),
             "seeds": ", ".join(str(r["seed"]) for r in records),
             "CPU cap": caps(first),
-            "train time": format_seconds(first["train_seconds"]),
+            "train time": format_seconds(
+                first["train_seconds"] + first.get("monitor_seconds", 0.0)
+            ),
             "commit": p["git_commit"][:12],
             "device": p["device"],
             "date": p["date"][:10],

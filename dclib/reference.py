@@ -338,6 +338,9 @@ def _records_of_job(
                 "train_seconds": round(
                     sum(r.get("seconds", 0.0) for r in result.history), 1
                 ),
+                "monitor_seconds": round(
+                    sum(r.get("monitor_seconds", 0.0) for r in result.history), 1
+                ),
                 "epochs": epochs_by_stage(result.history),
                 "history": result.history,
             },

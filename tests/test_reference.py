@@ -133,7 +133,7 @@ def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
     result = types.SimpleNamespace(
         arrays={"labels": np.zeros(5, dtype=np.int64)},
         metrics={"acc": 0.5},
-        history=[{"stage": "cluster", "seconds": 2.0}],
+        history=[{"stage": "cluster", "seconds": 2.0, "monitor_seconds": 0.5}],
     )
     asked = []
 
@@ -149,6 +149,7 @@ def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
         reference.run_job(job, "smoke", "cpu", str(tmp_path))
     assert _record(tmp_path, "dynae")["job"] == job.name
     assert _record(tmp_path, "dynae")["train_seconds"] == 2.0
+    assert _record(tmp_path, "dynae")["monitor_seconds"] == 0.5
     assert not reference.finished(job, "smoke", tmp_path)
     written = reference.run_job(job, "smoke", "cpu", str(tmp_path))
     assert asked[1] == ["dec_star", "idec_star", "dc_star"]
@@ -239,7 +240,8 @@ def _fake_result(root: Path, run: str, acc: float) -> None:
         "metrics": metrics,
         "history": [{"stage": "pretrain"}, {"stage": "cluster"}],
         "epochs": {"pretrain": 1, "cluster": 1},
-        "train_seconds": 3725.0,
+        "train_seconds": 3600.0,
+        "monitor_seconds": 125.0,  # the provenance's train time counts it
         "provenance": {
             "git_commit": "0123456789abcdef",
             "device": "CPU x86_64",

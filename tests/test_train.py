@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from dclib.train import (
     PretrainConfig,
     fit_epochs,
     load_checkpoint,
+    off_the_clock,
     pretrain_autoencoder,
 )
 
@@ -40,6 +42,21 @@ def test_fit_epochs_visits_every_sample_once_per_epoch():
     assert [r["epoch"] for r in hist.records] == [0, 1]
     assert all(r["seconds"] >= 0 for r in hist.records)
     assert hist.records[0]["n"] == pytest.approx((16 + 16 + 4) / 10)  # weighted mean
+
+
+def test_logging_off_the_clock_is_left_out_of_the_epochs_seconds():
+    def step(x, idx):
+        time.sleep(0.02)  # training
+        with off_the_clock():
+            time.sleep(0.05)  # logging against the true labels
+            with off_the_clock():  # nested: counted once
+                time.sleep(0.05)
+        return {}
+
+    hist = fit_epochs(step, torch.zeros(4, 1), n_epochs=1, batch_size=2, seed=0)
+    (record,) = hist.records
+    assert 0.04 <= record["seconds"] < 0.15  # all of it would be 0.24
+    assert 0.2 <= record["monitor_seconds"] < 0.35
 
 
 def test_pretraining_reduces_the_reconstruction_error():
@@ -82,7 +99,8 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, acai):
     resumed = _small_ae(seed=99)  # and fresh weights: the checkpoint must restore them
     hist = pretrain_autoencoder(resumed, X, full, seed=3, checkpoint=ckpt)
     assert [r["epoch"] for r in hist.records] == [0, 1, 2, 3]
-    untimed = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    clocks = ("seconds", "monitor_seconds")
+    untimed = lambda h: [{k: v for k, v in r.items() if k not in clocks} for r in h]  # noqa: E731
     assert untimed(hist.records) == untimed(ref_hist.records)
     for p, q in zip(ref.parameters(), resumed.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)

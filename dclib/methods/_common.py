@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from dclib import diagnostics, metrics
 from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
-from dclib.train import History, PretrainConfig, pretrain_autoencoder
+from dclib.train import History, PretrainConfig, off_the_clock, pretrain_autoencoder
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,7 @@ def label_monitor(
         rows = diagnostics.atlas_samples(len(y), ctx.seed)
         x = X[torch.as_tensor(rows, device=X.device)]
 
+    @off_the_clock()
     def scores(labels: Tensor) -> dict[str, float]:
         found = labels.cpu().numpy()
         out = {"acc": metrics.acc(y, found), "nmi": metrics.nmi(y, found)}

@@ -44,7 +44,13 @@ from dclib.methods._common import (
     make_result,
     prepare,
 )
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs
+from dclib.train import (
+    History,
+    PretrainConfig,
+    TensorState,
+    fit_epochs,
+    off_the_clock,
+)
 
 GREEDY = PretrainConfig(n_epochs=200, greedy_dropout=0.2)
 """DEC §3.2: each layer a denoising AE (dropout 0.2), then end-to-end fine-tuning.
@@ -211,16 +217,17 @@ def fit_dec(
         s.converged = s.p is not None and (new != s.labels).float().mean() < cfg.tol
         s.p, s.labels = Fn.target_distribution(q), new
         if ctx.diagnostics and ctx.y_monitor is not None:
-            y = np.asarray(ctx.y_monitor)
-            target = diagnostics.class_centres(y, new.cpu().numpy(), centres["mu"])
-            found = diagnostics.feature_randomness_drift(
-                lambda i: terms(X[i.to(X.device)], i.to(X.device)),
-                lambda i: model.encode(X[i.to(X.device)]),
-                target.detach(),
-                list(model.encoder.parameters()),
-                weights,
-            )
-            twist = geometry.twist_record(z, new)
+            with off_the_clock():
+                y = np.asarray(ctx.y_monitor)
+                target = diagnostics.class_centres(y, new.cpu().numpy(), centres["mu"])
+                found = diagnostics.feature_randomness_drift(
+                    lambda i: terms(X[i.to(X.device)], i.to(X.device)),
+                    lambda i: model.encode(X[i.to(X.device)]),
+                    target.detach(),
+                    list(model.encoder.parameters()),
+                    weights,
+                )
+                twist = geometry.twist_record(z, new)
             s.checks.append({"iteration": s.iteration} | found | twist)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
@@ -297,12 +304,17 @@ def fit_dcn(
         return {"loss": loss.item(), "kmeans": loss_c.item()}
 
     def on_epoch(epoch: int) -> dict[str, float]:
-        z = encode(model, X)
         restart = cfg.kmeans_every is not None and (epoch + 1) % cfg.kmeans_every == 0
         if restart:
-            s.mu, labels = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed)
+            s.mu, labels = kmeans(
+                encode(model, X), cfg.n_clusters, cfg.n_init, ctx.seed
+            )
             s.counts = counts_of(labels)
-        return {"kmeans_restart": float(restart)} | monitor(nearest(z))
+        return {"kmeans_restart": float(restart)} | scores()
+
+    @off_the_clock()
+    def scores() -> dict[str, float]:
+        return monitor(nearest(encode(model, X))) if ctx.y_monitor is not None else {}
 
     hist = fit_epochs(
         step,
@@ -355,9 +367,10 @@ def fit_dkm(
         opt.step()
         return {"loss": loss.item(), "kmeans": loss_c.item(), "alpha": alpha}
 
+    @off_the_clock()
     def on_epoch(epoch: int) -> dict[str, float]:
         s.epoch = epoch + 1
-        return monitor(labels())
+        return monitor(labels()) if ctx.y_monitor is not None else {}
 
     hist = fit_epochs(
         step,

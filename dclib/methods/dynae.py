@@ -44,7 +44,13 @@ from dclib.methods._common import (
     prepare,
 )
 from dclib.methods._targets import Centroids, assigned, centroids, target_losses
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs
+from dclib.train import (
+    History,
+    PretrainConfig,
+    TensorState,
+    fit_epochs,
+    off_the_clock,
+)
 
 ACAI_PRETRAIN = PretrainConfig(
     n_epochs=475, lr=1e-4, augment=True, acai_lambda=0.5, recon_sum=True
@@ -279,9 +285,11 @@ def fit_dynae(
             "beta2": s.beta2,
         }
         if y is not None:
-            record |= subset_scores(y, labels.cpu().numpy(), conflicted.cpu().numpy())
-            if ctx.diagnostics:
-                record |= diagnose(labels) | geometry.twist_record(z, labels)
+            with off_the_clock():
+                found = labels.cpu().numpy()
+                record |= subset_scores(y, found, conflicted.cpu().numpy())
+                if ctx.diagnostics:
+                    record |= diagnose(labels) | geometry.twist_record(z, labels)
         update = False
         if not final and cfg.dynamic:
             s.done = record["tau"] < cfg.tol
@@ -312,6 +320,7 @@ def fit_dynae(
             weights,
         )
 
+    @off_the_clock()
     def epoch_scores() -> dict[str, float]:
         if y is None:
             return {}

@@ -45,7 +45,13 @@ from dclib.methods._common import (
     prepare,
 )
 from dclib.methods._targets import target_losses
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs
+from dclib.train import (
+    History,
+    PretrainConfig,
+    TensorState,
+    fit_epochs,
+    off_the_clock,
+)
 
 RDC_PRETRAIN = PretrainConfig(
     n_epochs=37,
@@ -238,13 +244,17 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
     def log(z: Tensor, f: Filtered) -> None:
         record = {"iteration": s.iteration, "tau": s.tau}
         if y is not None:
-            _, labels = kmeans(z, cfg.n_clusters, 1, ctx.seed)
-            record |= monitor(labels)
-            record |= geometry.neighbour_rates(
-                y, f.index.cpu().numpy(), f.reliable.cpu().numpy(), f.core.cpu().numpy()
-            )
-            if ctx.diagnostics:
-                record |= geometry.twist_record(z, labels)
+            with off_the_clock():
+                _, labels = kmeans(z, cfg.n_clusters, 1, ctx.seed)
+                record |= monitor(labels)
+                record |= geometry.neighbour_rates(
+                    y,
+                    f.index.cpu().numpy(),
+                    f.reliable.cpu().numpy(),
+                    f.core.cpu().numpy(),
+                )
+                if ctx.diagnostics:
+                    record |= geometry.twist_record(z, labels)
         s.checks.append(record)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
