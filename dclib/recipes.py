@@ -704,9 +704,9 @@ def reference_section(
             where.style.set_caption(
                 f"{label} — where the reference numbers on {dataset} come from: "
                 "samples, the epochs of each stage of the run and its training time "
-                "(with the logging against the true labels) "
-                "(a run that continues another, such as DCSS after DCSS_u or X + "
-                "MNet after X, counts its own stages only), the CPU caps of its job "
+                "(with the logging against the true labels; a run that continues "
+                "another, such as DCSS after DCSS_u or X + MNet after X, counts its "
+                "own stages only), the CPU caps of its job "
                 "where the paper's count did not fit, seeds, commit, device, date"
             )
         )
