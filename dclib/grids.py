@@ -56,6 +56,29 @@ class Grids:
             "data": self.data,
         }
 
+    def diverged(self, names: dict[str, str] | None = None) -> str:
+        """A sentence naming the settings whose loss diverged (NaN scores, so no
+        point in the figures), or "" when none did; ``names`` maps run names to the
+        page's."""
+        names = names or {}
+        found = [
+            f"{study} {row['setting']}"
+            + (
+                f" ({names.get(row['method'], row['method'])})"
+                if "method" in row
+                else ""
+            )
+            for study, frame in self.studies.items()
+            if "diverged" in frame
+            for _, row in frame[frame["diverged"] == 1].iterrows()
+        ]
+        if not found:
+            return ""
+        return (
+            " These settings diverged (the loss was not finite: NaN scores, no point "
+            f"in the figures): {'; '.join(found)}."
+        )
+
     @classmethod
     def from_json(cls, record: dict[str, Any], source: str) -> Grids:
         studies = {
@@ -77,6 +100,13 @@ def _rows(runs: dict[Any, dict[str, RunResult]], n: dict[Any, int]) -> pd.DataFr
 def _sweep_rows(method: str, cfg: Any, small: Dataset, grid: dict, **kw: Any):
     frame, runs = sweep(method, cfg, small, grid, **kw)
     return frame.assign(n=len(small)), runs
+
+
+def _setting(run: Run, method: str, cfg: Any, ds: Dataset, tag: str = "") -> RunResult:
+    """One setting of a study at the run's seed (``recipes.runs_of``); a setting
+    whose loss diverges is a row of NaN scores (``runs.cluster``'s
+    ``keep_diverged``)."""
+    return recipes.runs_of(run, method, cfg, ds, run.seed, tag, keep_diverged=True)
 
 
 def _imbalance(
@@ -238,7 +268,7 @@ def _dynae(run: Run, ds: Dataset) -> Grids:
             cfg = recipes.dynae_config(run, name, small, gamma=g)
             method = recipes.DYNAE_RUNS[name]
             tag = (recipes.ACAI_TAG if name != "dynae" else "") + f"-gamma={g}"
-            by_gamma[g][name] = recipes.runs_of(run, method, cfg, small, run.seed, tag)
+            by_gamma[g][name] = _setting(run, method, cfg, small, tag)
     studies = {"gamma": _rows(by_gamma, dict.fromkeys(GAMMAS, len(small)))}
     curves = {
         "gamma": {
@@ -250,18 +280,15 @@ def _dynae(run: Run, ds: Dataset) -> Grids:
         run, "dynae", small, **recipes.official_code_fields("dynae")
     )
     variants = {
-        "DynAEConfig()": recipes.runs_of(
-            run, "dynae", recipes.dynae_config(run, "dynae", small), small, run.seed
+        "DynAEConfig()": _setting(
+            run, "dynae", recipes.dynae_config(run, "dynae", small), small
         ),
-        "DynAEConfig.official_code()": recipes.runs_of(
-            run, "dynae", code, small, run.seed, "-code"
-        ),
-        "DynAEConfig(per_element=False)": recipes.runs_of(
+        "DynAEConfig.official_code()": _setting(run, "dynae", code, small, "-code"),
+        "DynAEConfig(per_element=False)": _setting(
             run,
             "dynae",
             recipes.dynae_config(run, "dynae", small, per_element=False),
             small,
-            run.seed,
             "-norms",
         ),
     }
@@ -297,10 +324,8 @@ def _rdc(run: Run, ds: Dataset) -> Grids:
     }
     code = recipes.config(run, "rdc", small, **recipes.official_code_fields("rdc"))
     variants = {
-        "RDCConfig()": recipes.runs_of(run, "rdc", cfg, small, run.seed),
-        "RDCConfig.official_code()": recipes.runs_of(
-            run, "rdc", code, small, run.seed, "-code"
-        ),
+        "RDCConfig()": _setting(run, "rdc", cfg, small),
+        "RDCConfig.official_code()": _setting(run, "rdc", code, small, "-code"),
     }
     studies["official code"] = _rows(
         {v: {"rdc": r} for v, r in variants.items()},
@@ -314,10 +339,7 @@ def _rdc(run: Run, ds: Dataset) -> Grids:
         for s in NOISE
     }
     studies["noise"] = _rows(
-        {
-            s: {"rdc": recipes.runs_of(run, "rdc", cfg, d, run.seed)}
-            for s, d in noisy.items()
-        },
+        {s: {"rdc": _setting(run, "rdc", cfg, d)} for s, d in noisy.items()},
         dict.fromkeys(NOISE, len(small)),
     )
     twist = {

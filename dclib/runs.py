@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -245,6 +246,7 @@ def cluster(
     tag: str = "",
     diagnostics: bool = False,
     atlas: bool = False,
+    keep_diverged: bool = False,
 ) -> RunResult:
     """Run (or load from the cache) the registered ``method`` on a ``Dataset``.
 
@@ -259,6 +261,9 @@ def cluster(
     (``method + tag`` is the run's name under ``results/``). ``diagnostics`` logs
     Feature Randomness and Drift where the method has them, ``atlas`` the
     leaderboard's diagnostics atlas at every monitored epoch (``FitContext``).
+    ``keep_diverged`` (grid studies, where a setting that diverges is a finding):
+    a fit whose loss diverges (``FloatingPointError``) is kept as a result with NaN
+    scores, ``diverged = 1`` and the error as its history, instead of raising.
     """
     from dclib.metrics import scores
 
@@ -288,17 +293,29 @@ def cluster(
     )
 
     def go() -> RunResult:
-        r = fit(ds.X, cfg, ctx)
+        try:
+            r = fit(ds.X, cfg, ctx)
+        except FloatingPointError as err:
+            if not keep_diverged:
+                raise
+            nan = dict.fromkeys(scores(ds.y, ds.y), math.nan)  # the score names
+            history = [{"stage": "diverged", "error": str(err)}]
+            result = RunResult(nan | {"diverged": 1.0}, history, {})
+        else:
+            arrays = {"labels": r.labels_, "z": r.z_, "mu": r.mu_}
+            if r.q_ is not None:
+                arrays["q"] = r.q_
+            state = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
+            weights = {"arch": r.model_.arch, "state": state}
+            result = RunResult(scores(ds.y, r.labels_), r.history_, arrays, weights)
         for path in CACHE_DIR.glob(f"{ckpt.name}*"):
             path.unlink()  # finished: the result replaces the checkpoints
-        arrays = {"labels": r.labels_, "z": r.z_, "mu": r.mu_}
-        if r.q_ is not None:
-            arrays["q"] = r.q_
-        state = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
-        weights = {"arch": r.model_.arch, "state": state}
-        return RunResult(scores(ds.y, r.labels_), r.history_, arrays, weights)
+        return result
 
-    return run_or_load(name, config, go, dataset=ds.name, profile=profile, seed=seed)
+    found = run_or_load(name, config, go, dataset=ds.name, profile=profile, seed=seed)
+    if found.metrics.get("diverged") and not keep_diverged:  # cached by a grid
+        raise FloatingPointError(found.history[0]["error"])
+    return found
 
 
 def setting_tag(over: dict[str, Any]) -> str:
@@ -318,8 +335,11 @@ def sweep(
     start: Start | None = None,
 ) -> tuple[pd.DataFrame, dict[Any, RunResult]]:
     """``cluster`` once per setting (a label -> field overrides of ``cfg``), e.g. a
-    sensitivity study; returns a frame of each label's scores and the runs."""
+    sensitivity study; returns a frame of each label's scores and the runs. A
+    setting whose loss diverges is a row of NaN scores with ``diverged = 1``
+    (``cluster``'s ``keep_diverged``)."""
     kw = dict(profile=profile, seed=seed, device=device, start=start)
+    kw |= {"keep_diverged": True}
     runs = {
         label: cluster(
             method, dataclasses.replace(cfg, **over), ds, tag=setting_tag(over), **kw

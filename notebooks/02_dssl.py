@@ -222,7 +222,7 @@ fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
 display(
     Markdown(
         f"These studies come from {studies.source}; they ran on "
-        f"{studies.data['sweeps']}."
+        f"{studies.data['sweeps']}.{studies.diverged(NAMES)}"
     )
 )
 

@@ -347,7 +347,7 @@ display(
         f"{studies.data['sweeps']} (alpha ∈ {{{listed['alpha']}}}, m ∈ "
         f"{{{listed['m']}}}, T1 ∈ {{{listed['T1']}}}, T2 ∈ {{{listed['T2']}}}, zeta ∈ "
         f"{{{listed['zeta']}}} with gamma = 1 - zeta); the imbalance study on "
-        f"{studies.data['imbalance']}."
+        f"{studies.data['imbalance']}.{studies.diverged(NAMES)}"
     )
 )
 
@@ -377,7 +377,7 @@ display(
 versus = named["official code"].query("method != 'AE + k-means'")
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
     index="setting", columns="method", values=["ACC", "NMI"]
-).style.format("{:.1f}").set_caption(
+).style.format("{:.1f}", na_rep="diverged").set_caption(
     "DCSS_u and DCSS with the paper's config and the official code's, on "
     f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
 )

@@ -301,7 +301,12 @@ fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 # %%
 studies = grids.page_grids(run, "dml", ds)
 named = {k: f.replace({"method": TABLE2 | NAMES}) for k, f in studies.studies.items()}
-display(Markdown(f"These grid studies come from {studies.source}."))
+display(
+    Markdown(
+        f"These grid studies come from {studies.source}."
+        + studies.diverged(TABLE2 | NAMES)
+    )
+)
 
 # %% tags=["hide-input"]
 table3 = sweep_vs_paper(named["imbalance"], "dml", "Table III", prefix="r=")
@@ -370,7 +375,7 @@ overrides = ", ".join(f"{k} = {v}" for k, v in code_fields.items())
 versus = named["official code"]
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
     index="method", columns="setting", values=["ACC", "NMI"]
-).round(1).style.format("{:.1f}").set_caption(
+).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
     f"DML-M with the paper's loss and schedule (DMLConfig()) and with the official "
     f"code's (DMLConfig.official_code(): {overrides}); {studies.data['sweeps']}, "
     f"from {studies.source}; ACC and NMI in %"

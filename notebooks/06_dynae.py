@@ -363,7 +363,9 @@ if ref_checks:
 # %%
 studies = grids.page_grids(run, "dynae", ds)
 named = {k: f.replace({"method": NAMES}) for k, f in studies.studies.items()}
-display(Markdown(f"These grid studies come from {studies.source}."))
+display(
+    Markdown(f"These grid studies come from {studies.source}.{studies.diverged(NAMES)}")
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 13 — final ACC and NMI of DynAE and IDEC* against gamma (log scale), from the source stated above: the committed reference when it holds them, otherwise this execution at smoke scale, not the paper's protocol.", "name": "fig-dynae-gamma"}}
 gamma = named["gamma"].assign(setting=np.log10(named["gamma"].setting.astype(float)))
@@ -377,7 +379,7 @@ code_fields = recipes.official_code_fields("dynae")
 versus = named["official code"]
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
     ["ACC", "NMI"]
-].rename_axis(None).round(1).style.format("{:.1f}").set_caption(
+].rename_axis(None).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
     f"DynAE with the paper's configuration, with the official code's "
     f"(DynAEConfig.official_code(): {', '.join(code_fields)}) and with eq. 9 and "
     f"12's squared norms at the paper's learning rate (per_element=False); "

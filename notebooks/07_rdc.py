@@ -354,7 +354,9 @@ if ref_checks:
 
 # %%
 studies = grids.page_grids(run, "rdc", ds)
-display(Markdown(f"These grid studies come from {studies.source}."))
+display(
+    Markdown(f"These grid studies come from {studies.source}.{studies.diverged(NAMES)}")
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 1 — mean per-cluster ID (TwoNN) and LID (components for 90 % of the variance) of DEC's codes at each target refresh of its clustering phase (the first point: the end of pretraining), from R-DC's ACAI reconstruction pretraining and from instance-level contrastive pretraining (NT-Xent on two augmented views, recipes.CONTRASTIVE_PRETRAIN), from the source stated above.", "name": "fig-rdc-twist-dec"}}
 fig = plotting.curves(studies.curves["twist"], ["id", "lid"], x="iteration")
@@ -370,7 +372,7 @@ versus = studies.studies["official code"]
 code_fields = recipes.official_code_fields("rdc")
 versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
     ["ACC", "NMI"]
-].rename_axis(None).round(1).style.format("{:.1f}").set_caption(
+].rename_axis(None).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
     f"R-DC with the paper's configuration and with the official code's "
     f"(RDCConfig.official_code(): {', '.join(code_fields)}); "
     f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"

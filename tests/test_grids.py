@@ -89,3 +89,23 @@ def test_unknown_page_is_refused():
     run = dclib.start_run(profile="smoke", dataset="digits", device="cpu")
     with pytest.raises(ValueError, match="unknown page 'nope'"):
         grids.compute(run, "nope", dclib.load("digits"))
+
+
+def test_diverged_settings_are_named_for_the_page():
+    frame = pd.DataFrame(
+        {
+            "method": ["dynae", "dynae", "idec_star"],
+            "setting": [1.0, 1000.0, 1000.0],
+            "acc": [0.5, float("nan"), 0.4],
+            "diverged": [float("nan"), 1.0, float("nan")],
+        }
+    )
+    found = grids.Grids({"gamma": frame}, {}, {}, "")
+    assert found.diverged({"dynae": "DynAE"}) == (
+        " These settings diverged (the loss was not finite: NaN scores, no point "
+        "in the figures): gamma 1000.0 (DynAE)."
+    )
+    assert (
+        grids.Grids({"zeta": frame.drop(columns="diverged")}, {}, {}, "").diverged()
+        == ""
+    )

@@ -230,3 +230,47 @@ def test_cluster_needs_a_registered_method(run_dirs, blobs):
 
     with pytest.raises(ValueError, match="unknown method"):
         cluster("kmeans", shrink("ae_kmeans"), blobs, profile="smoke", seed=0)
+
+
+def test_a_diverged_run_is_kept_only_where_asked(run_dirs, monkeypatch, blobs):
+    """A grid setting whose loss diverges is a row of NaN scores (cached, so not
+    refitted); elsewhere, and when a grid's cached divergence is asked for again,
+    the error stands."""
+    import dataclasses
+    import math
+
+    from conftest import shrink
+
+    from dclib.methods import REGISTRY
+    from dclib.runs import cluster, sweep
+
+    calls = []
+
+    def fit(X, cfg, ctx):
+        calls.append(cfg.n_clusters)
+        raise FloatingPointError("the loss diverged at iteration 3")
+
+    monkeypatch.setitem(
+        REGISTRY, "ae_kmeans", dataclasses.replace(REGISTRY["ae_kmeans"], fit=fit)
+    )
+    cfg = shrink("ae_kmeans")
+    where = {"profile": "smoke", "seed": 0, "device": "cpu"}
+    with pytest.raises(FloatingPointError, match="iteration 3"):
+        cluster("ae_kmeans", cfg, blobs, **where)
+    frame, runs = sweep("ae_kmeans", cfg, blobs, {"k3": {"n_clusters": 3}}, **where)
+    assert frame.diverged.tolist() == [1.0] and math.isnan(frame.acc[0])
+    assert runs["k3"].history == [
+        {"stage": "diverged", "error": "the loss diverged at iteration 3"}
+    ]
+    assert len(calls) == 2
+    again, _ = sweep("ae_kmeans", cfg, blobs, {"k3": {"n_clusters": 3}}, **where)
+    assert len(calls) == 2 and again.diverged.tolist() == [1.0]  # from the cache
+    with pytest.raises(FloatingPointError, match="iteration 3"):
+        cluster(
+            "ae_kmeans",
+            dataclasses.replace(cfg, n_clusters=3),
+            blobs,
+            tag="-n_clusters=3",
+            **where,
+        )
+    assert len(calls) == 2
