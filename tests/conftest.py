@@ -10,12 +10,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
 from dclib import data
 from dclib.data import load, subset
 from dclib.methods import get_method
+from dclib.methods._common import FitContext
 
 torch.set_num_threads(1)
 """The tests' networks are tiny: one thread is faster than several and does not
@@ -85,6 +87,22 @@ def crash_in_epoch_three(module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         return real(crashing, *args, **kwargs)
 
     monkeypatch.setattr(module, "fit_epochs", crashing_fit)
+
+
+def resumed_after_a_kill(module, fit, X, cfg, tmp_path, monkeypatch):
+    """Fit once uninterrupted, once killed in epoch three (``crash_in_epoch_three``)
+    and resumed from its checkpoint; assert both give the same labels and codes and
+    return both results (uninterrupted, resumed)."""
+    reference = fit(X, cfg, FitContext(device="cpu"))
+    ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
+    crash_in_epoch_three(module, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        fit(X, cfg, ctx)
+    monkeypatch.undo()
+    resumed = fit(X, cfg, ctx)
+    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
+    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    return reference, resumed
 
 
 @pytest.fixture(scope="session")

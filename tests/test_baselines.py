@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import crash_in_epoch_three, shrink
+from conftest import resumed_after_a_kill, shrink
 from sklearn.cluster import KMeans
 
 from dclib import metrics
@@ -152,15 +152,9 @@ def test_interrupted_clustering_resumes_to_the_same_labels(
 ):
     fit = get_method(name).fit
     cfg = shrink(name, epochs=4, **({"tol": 0.0} if name == "dec" else {}))
-    reference = fit(blobs.X, cfg, CPU)
-    ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
-    crash_in_epoch_three(baselines, monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        fit(blobs.X, cfg, ctx)
-    monkeypatch.undo()
-    resumed = fit(blobs.X, cfg, ctx)
-    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
-    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    _, resumed = resumed_after_a_kill(
+        baselines, fit, blobs.X, cfg, tmp_path, monkeypatch
+    )
     assert [r["epoch"] for r in resumed.stage("cluster")] == [0, 1, 2, 3]
 
 

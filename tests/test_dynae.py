@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import crash_in_epoch_three, shrink
+from conftest import resumed_after_a_kill, shrink
 
 from dclib import metrics
 from dclib.methods import FitContext, dynae, get_method
@@ -135,15 +135,9 @@ def test_official_code_and_dc_star_run(blobs, unit):
 
 def test_interrupted_dynae_resumes_to_the_same_labels(unit, tmp_path, monkeypatch):
     cfg = shrink("dynae", epochs=4, tol=0.0, pretrain_epochs=50)
-    reference = dynae.fit_dynae(unit.X, cfg, CPU)
-    ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
-    crash_in_epoch_three(dynae, monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        dynae.fit_dynae(unit.X, cfg, ctx)
-    monkeypatch.undo()
-    resumed = dynae.fit_dynae(unit.X, cfg, ctx)
-    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
-    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    reference, resumed = resumed_after_a_kill(
+        dynae, dynae.fit_dynae, unit.X, cfg, tmp_path, monkeypatch
+    )
     assert resumed.stage("checks") == reference.stage("checks")
 
 

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import crash_in_epoch_three, shrink
+from conftest import resumed_after_a_kill, shrink
 
 from dclib import metrics
 from dclib.methods import FitContext, get_method, rdc
@@ -116,15 +116,7 @@ def test_official_code_and_dbscan_run(unit):
 
 def test_interrupted_rdc_resumes_to_the_same_labels(unit, tmp_path, monkeypatch):
     cfg = shrink("rdc", epochs=4, pretrain_epochs=40, patience=100)
-    reference = rdc.fit_rdc(unit.X, cfg, CPU)
-    ctx = FitContext(device="cpu", checkpoint=tmp_path / "c.pt")
-    crash_in_epoch_three(rdc, monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        rdc.fit_rdc(unit.X, cfg, ctx)
-    monkeypatch.undo()
-    resumed = rdc.fit_rdc(unit.X, cfg, ctx)
-    np.testing.assert_array_equal(resumed.labels_, reference.labels_)
-    np.testing.assert_array_equal(resumed.z_, reference.z_)
+    resumed_after_a_kill(rdc, rdc.fit_rdc, unit.X, cfg, tmp_path, monkeypatch)
 
 
 def test_alternating_acai_updates_one_player_per_iteration(unit):
