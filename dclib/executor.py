@@ -226,6 +226,22 @@ def _kernel_transport() -> Iterator[dict[str, Any]]:
         yield {"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}
 
 
+def _quiet_kernel_manager() -> type:
+    """nbclient's kernel manager without the interrupt that jupyter_client sends the
+    kernel before asking it to shut down: when that signal lands while ipykernel
+    handles a message, the kernel logs "KeyboardInterrupt caught in kernel" on the
+    build's stderr (seen under load). The shutdown request alone stops an idle
+    kernel, and one that ignores it is killed."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return QuietShutdownKernelManager
+
+
 def _print(line: str) -> None:
     print(line, flush=True)
 
@@ -293,6 +309,7 @@ def execute(
                     cwd=str(src.parent),
                     progress_bar=False,
                     config=Config(transport),
+                    kernel_manager_class=_quiet_kernel_manager(),
                     **hooks,
                 )
             for cell in nb.cells:
