@@ -18,8 +18,9 @@ def _tiny(run, page, ds) -> grids.Grids:
         {
             "setting": [0.1, 1.0],
             "n": [len(ds)] * 2,
-            "acc": [0.5, 0.7],
-            "nmi": [0.4, 0.6],
+            "acc": [0.5, float("nan")],
+            "nmi": [0.4, float("nan")],
+            "diverged": [float("nan"), 1.0],
         }
     )
     curves = {"T": {"T=2": [{"acc": 0.5}, {"acc": 0.6}]}}
@@ -80,6 +81,7 @@ def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
         found.studies["zeta"], _tiny(run, "dssl", dclib.load("digits")).studies["zeta"]
     )
     assert found.curves["T"]["T=2"][1] == {"acc": 0.6}
+    assert found.diverged().endswith("zeta 1.0.")  # NaN survives the JSON
     # another seed has no committed grids: computed at smoke scale
     other = dclib.start_run(profile="quick", dataset="digits", seeds=[3], device="cpu")
     assert "smoke scale" in grids.page_grids(other, "dssl", dclib.load("digits")).source
