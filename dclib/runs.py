@@ -338,8 +338,9 @@ def sweep(
     sensitivity study; returns a frame of each label's scores and the runs. A
     setting whose loss diverges is a row of NaN scores with ``diverged = 1``
     (``cluster``'s ``keep_diverged``)."""
-    kw = dict(profile=profile, seed=seed, device=device, start=start)
-    kw |= {"keep_diverged": True}
+    kw = dict(
+        profile=profile, seed=seed, device=device, start=start, keep_diverged=True
+    )
     runs = {
         label: cluster(
             method, dataclasses.replace(cfg, **over), ds, tag=setting_tag(over), **kw
