@@ -23,7 +23,7 @@ import torch
 from dclib import committed, profiles, recipes, reference
 from dclib import functional as Fn
 from dclib.methods import get_method
-from dclib.runs import paper_results, source_hash
+from dclib.runs import RunResult, paper_results, source_hash
 
 JOB = reference.Job("baseline", "blobs", 0, {"method": "dec"})
 """a smoke-size job of several checkpointed stages (greedy layers, fine-tuning, DEC)"""
@@ -320,7 +320,16 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-dkm_p-fmnist-seed0": 50,
         "baseline-dkm-fmnist-seed0": 50,
         "dcss-mnist5k-seed0": 50,
+        "dynae-fmnist-seed0": 50,
     }
+    dynae = jobs["dynae-fmnist-seed0"]
+    assert [dynae.stage_cap(n) for n in reference.run_names(dynae)] == [
+        None,  # AE + k-means, DynAE, DEC*, IDEC* end by their own rules
+        None,
+        None,
+        None,
+        50,  # DC*: its stop rule never fires; MaxIter is 365 epochs of 70k
+    ]
     paper = reference.plan("paper")
     assert not any(j.pretrain_cap or j.clustering_cap for j in paper)
     for name, caps in (("dec", {"pretrain_cap": 50}), ("dkm", {"clustering_cap": 50})):
@@ -363,6 +372,23 @@ def test_a_capped_job_runs_at_its_caps_and_records_them(tmp_path, job_env, monke
     assert _record(tmp_path)["clustering_cap"] == 1
     layers = len(seen[0].hidden) + 1  # greedy: one epoch per layer pair, then one
     assert _record(tmp_path)["epochs"]["pretrain"] == layers + 1
+
+
+def test_a_cap_on_named_runs_binds_those_runs_alone(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_runs(run, ds, seed, names):
+        (key,) = names
+        seen[key] = run.profile.clustering_epochs
+        history = [{"stage": "cluster", "seconds": 1.0}]
+        return {key: RunResult({"acc": 0.5}, history, {"labels": np.zeros(4, int)})}
+
+    monkeypatch.setattr(recipes, "dynae_runs", fake_runs)
+    job = reference.Job("dynae", "blobs", 0, {}, None, 3, ("dc_star",))
+    reference.run_job(job, "smoke", "cpu", str(tmp_path))
+    assert seen == {k: 3 if k == "dc_star" else None for k in reference.DYNAE_REFERENCE}
+    assert _record(tmp_path, "dc_star")["clustering_cap"] == 3
+    assert _record(tmp_path, "dynae")["clustering_cap"] is None
 
 
 def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
