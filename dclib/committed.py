@@ -48,6 +48,12 @@ def results(
     return {name: r for name, r in found.items() if r}
 
 
+def first_seed(by_seed: dict[int, RunResult]) -> RunResult:
+    """The lowest seed's result of ``{seed: RunResult}`` (the run a page's figures
+    show)."""
+    return by_seed[min(by_seed)]
+
+
 def available(root: Path | None = None) -> list[tuple[str, str]]:
     """The (profile, dataset) pairs that hold committed results (``paper`` first,
     smoke results left out)."""

@@ -434,7 +434,7 @@ if reported:
         f"{paper_cfg.phase1_epochs} + {paper_cfg.phase2_epochs}."
     )
 if len(ref) == 3:
-    ran = committed.epochs_by_stage(next(iter(ref["dcss_u"].values())).history)
+    ran = committed.epochs_by_stage(committed.first_seed(ref["dcss_u"]).history)
     ordered = acc["ref dcss"] > acc["ref dcss_u"] > acc["ref ae_kmeans_dcss"]
     says.append(
         f"The committed reference (full profile, {run.dataset}, phase 1 at "

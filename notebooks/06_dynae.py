@@ -464,7 +464,7 @@ if "dynae" in ref_acc and len(ref_acc) > 2:
     says += versus(ref_acc)
 ref_dynae = committed.results("full", "fmnist", ["dynae"])
 if ref_dynae:
-    at = stage_records(next(iter(ref_dynae["dynae"].values())).history, "checks")
+    at = stage_records(committed.first_seed(ref_dynae["dynae"]).history, "checks")
     says.append(
         f"The reference's DynAE starts from k-means at {100 * at[0]['acc']:.1f} % ACC "
         f"and is at {100 * at[1]['acc']:.1f} % after {int(at[1]['iteration'])} "
@@ -488,7 +488,7 @@ if ref_checks:
     )
 ref_dc = committed.results("full", "fmnist", ["dc_star", "ae_kmeans_acai"])
 if len(ref_dc) == 2:
-    dc, start = (next(iter(ref_dc[n].values())) for n in ("dc_star", "ae_kmeans_acai"))
+    dc, start = (committed.first_seed(ref_dc[n]) for n in ("dc_star", "ae_kmeans_acai"))
     at = stage_records(dc.history, "checks")
     changed = [r["changed"] for r in at if "changed" in r]
     says.append(

@@ -449,7 +449,7 @@ paper8 = {k: runs.paper_acc("rdc:Table 8", PAPER8[k], "fmnist") for k in PAPER8}
 ref = committed.results("full", "fmnist", ["ae_kmeans_rdc", "rdc"])
 if len(ref) == 2:
     p1, p2 = (100 * runs.seed_mean(ref[k]) for k in ("ae_kmeans_rdc", "rdc"))
-    at = stage_records(next(iter(ref["rdc"].values())).history, "checks")
+    at = stage_records(committed.first_seed(ref["rdc"]).history, "checks")
     low = min(at, key=lambda r: r["acc"])
     says.append(
         f"There R-DC ends at {p2:.1f} % ACC, {p2 - p1:+.1f} points from P1's k-means "

@@ -432,3 +432,8 @@ def test_a_capped_dkm_a_reference_is_said_to_be_truncated(tmp_path, monkeypatch)
     rec["history"] = [{"stage": "cluster", "alpha": a} for a in alphas]
     path.write_text(json.dumps(rec))
     assert recipes.annealing_cut("DKM_a") == []
+
+
+def test_first_seed_is_the_lowest_seed_whatever_the_order():
+    a, b = (RunResult({"acc": v}, [], {}) for v in (0.1, 0.2))
+    assert committed.first_seed({2: a, 0: b}) is b
