@@ -118,6 +118,19 @@ def source_hash() -> str:
     return storage.files_hash(sorted(PACKAGE_DIR.glob("**/*.py")), PACKAGE_DIR)
 
 
+PRETRAINING_SOURCES = ("train.py", "models.py", "augment.py", "functional.py")
+"""the modules an autoencoder's pretraining executes (``train.pretrain_autoencoder``
+and what it imports from dclib besides file writing)"""
+
+
+def pretraining_source_hash() -> str:
+    """Hash of ``PRETRAINING_SOURCES``: a change to a clustering method leaves the
+    cached pretrained networks valid (an ACAI pretraining of 70,000 images takes
+    CPU hours), a change to the pretraining code invalidates them."""
+    files = [PACKAGE_DIR / name for name in PRETRAINING_SOURCES]
+    return storage.files_hash(files, PACKAGE_DIR)
+
+
 @dataclasses.dataclass
 class RunResult:
     """What a cached run keeps: scores, per-epoch history, named arrays and, where
@@ -129,11 +142,13 @@ class RunResult:
     weights: dict[str, torch.Tensor] | None = None
 
 
-def run_key(method: str, config: Any, **where: Any) -> str:
-    """Hash of a run's identity: method, config, ``where`` and the dclib source."""
+def run_key(method: str, config: Any, source: str | None = None, **where: Any) -> str:
+    """Hash of a run's identity: method, config, ``where`` and the dclib source
+    (``source``: a hash of the part of it the run executes; default all of it)."""
     cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
+    source = source_hash() if source is None else source
     return storage.json_hash(
-        {"method": method, "config": cfg, **where, "source": source_hash()}
+        {"method": method, "config": cfg, **where, "source": source}
     )
 
 
@@ -209,14 +224,22 @@ def cached_pretraining(data_id: str) -> Callable:
     """A ``pretrain(model, X, cfg, seed)`` that caches the trained weights.
 
     Weights are stored in ``CACHE_DIR`` under a key of the architecture, the
-    pretraining config, ``data_id`` (e.g. ``array_hash(X)``), the seed and the dclib
-    source, so every method whose autoencoder config matches shares one pretraining.
+    pretraining config, ``data_id`` (e.g. ``array_hash(X)``), the seed and the source
+    of the pretraining code (``pretraining_source_hash``), so every method whose
+    autoencoder config matches shares one pretraining.
     An interrupted pretraining resumes from its checkpoint.
     """
 
     def pretrain(model, X, cfg, seed):
         arch = [(name, tuple(p.shape)) for name, p in model.state_dict().items()]
-        key = run_key("ae", cfg, arch=str(arch), data=data_id, seed=seed)
+        key = run_key(
+            "ae",
+            cfg,
+            pretraining_source_hash(),
+            arch=str(arch),
+            data=data_id,
+            seed=seed,
+        )
         weights = CACHE_DIR / f"ae-{key}.pt"
         if weights.exists():
             saved = load_checkpoint(weights)
