@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 __all__ = [
     "PAPER",
     "OFFICIAL_CODE",
+    "code_scale",
     "feature_twist",
     "intrinsic_dimension",
     "linear_dimension",
@@ -296,6 +297,29 @@ def neighbour_rates(
         "true_after": after,
         "false_after": 1.0 - after,
     }
+
+
+def code_scale(
+    d: torch.Tensor, z: torch.Tensor, beta: float | None = None
+) -> dict[str, float]:
+    """The scale of an embedding seen by its neighbours (a start-of-phase
+    diagnostic, label-free): the mean code norm ``code_norm``, the median distance
+    to the first and to the M-th nearest neighbour (``d1``, ``dM``) and, given
+    R-DC's ``beta``, the share of neighbour gaps h_im = d_im - d_i1 (eq. 7-8) at most
+    beta (``gaps_under_beta``): 1 means eq. 9 keeps every neighbour. ``d`` (n, M)
+    the ascending neighbour distances of the codes ``z`` (n, m)."""
+    if d.ndim != 2 or z.ndim != 2 or len(d) != len(z):
+        raise ValueError(
+            f"need d (n, M) and z (n, m), got {tuple(d.shape)}, {tuple(z.shape)}"
+        )
+    out = {
+        "code_norm": float(z.norm(dim=1).mean()),
+        "d1": float(d[:, 0].median()),
+        "dM": float(d[:, -1].median()),
+    }
+    if beta is not None:
+        out["gaps_under_beta"] = float(((d - d[:, :1]) <= beta).float().mean())
+    return out
 
 
 def twist_record(z: Array, labels: Array) -> dict[str, float]:

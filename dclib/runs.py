@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from dclib import storage
-from dclib.methods import FitContext, get_method
+from dclib.methods import FitContext, get_method, kmeans_spread
 from dclib.methods._common import Start, stage_records
 from dclib.models import Autoencoder, autoencoder_for, build
 from dclib.storage import array_hash
@@ -275,9 +275,11 @@ def cluster(
 
     The autoencoder pretraining is shared through ``cached_pretraining``; the true
     labels are passed only as ``y_monitor`` (learning curves) and to score the final
-    labels. Keeps the scores, the history, the labels, the latent codes, the centres,
-    the soft assignments and the trained model (its architecture beside its weights,
-    so ``trained_model`` rebuilds it from the cache alone). An interrupted run
+    labels (and, for a method whose labels are one k-means draw, ``kmeans_spread``
+    of ``KMEANS_SEEDS`` draws on the final codes). Keeps the scores, the history,
+    the labels, the latent codes, the centres, the soft assignments and the
+    trained model (its architecture beside its weights, so ``trained_model``
+    rebuilds it from the cache alone). An interrupted run
     resumes from its checkpoint in the cache. ``start`` (a trained model and its
     centres) goes to methods that continue one (DCSS phase 2, DML); the run's key
     then includes a hash of its weights. ``tag`` names a setting of the method
@@ -290,7 +292,7 @@ def cluster(
     """
     from dclib.metrics import scores
 
-    fit = get_method(method).fit
+    registered = get_method(method)
     data_id = array_hash(ds.X, ds.y)
     config = {"method": dataclasses.asdict(cfg), "data": data_id}
     if start is not None:
@@ -317,7 +319,7 @@ def cluster(
 
     def go() -> RunResult:
         try:
-            r = fit(ds.X, cfg, ctx)
+            r = registered.fit(ds.X, cfg, ctx)
         except FloatingPointError as err:
             if not keep_diverged:
                 raise
@@ -330,7 +332,11 @@ def cluster(
                 arrays["q"] = r.q_
             state = {k: v.detach().cpu() for k, v in r.model_.state_dict().items()}
             weights = {"arch": r.model_.arch, "state": state}
-            result = RunResult(scores(ds.y, r.labels_), r.history_, arrays, weights)
+            found = scores(ds.y, r.labels_)
+            if registered.kmeans_labels:
+                z = torch.as_tensor(r.z_)
+                found |= kmeans_spread(z, ds.y, cfg.n_clusters, cfg.n_init)
+            result = RunResult(found, r.history_, arrays, weights)
         for path in CACHE_DIR.glob(f"{ckpt.name}*"):
             path.unlink()  # finished: the result replaces the checkpoints
         return result

@@ -146,3 +146,48 @@ def test_final_kmeans_option(unit):
     result = dynae.fit_dynae(unit.X, cfg, CPU)
     assert metrics.acc(unit.y, result.labels_) >= 0.9
     assert dataclasses.replace(cfg, final_kmeans=False) != cfg
+
+
+def test_gamma_moves_weight_between_the_terms_at_a_fixed_scale():
+    one = dynae.DynAEConfig(output_weight=1.0)
+    assert one.loss_weights() == {"self": 1.0, "pseudo": 1.0}  # eq. 14: L1 + L2
+    low = dataclasses.replace(one, gamma=0.01).loss_weights()
+    assert low["self"] == pytest.approx(2 / 1.01)
+    assert low["pseudo"] == pytest.approx(0.02 / 1.01)
+    for g in (1e-3, 1.0, 1e3):  # the weights sum to 2: a balance, not a step size
+        w = dataclasses.replace(one, gamma=g).loss_weights()
+        assert w["self"] + w["pseudo"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="gamma"):
+        dynae.DynAEConfig(gamma=-1.0)
+
+
+def test_augmented_targets_share_the_inputs_draw():
+    from dclib.methods._targets import augmented_views
+
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 12, 12)
+    seen, own, target = augmented_views(x, x.clone(), True, True)
+    torch.testing.assert_close(seen, own)  # the input reconstructs itself
+    torch.testing.assert_close(target, seen)  # the same draw on the other target
+    assert not torch.allclose(seen, x)
+    seen, own, target = augmented_views(x, x.clone(), True, False)
+    assert own is x and torch.equal(target, x) and not torch.allclose(seen, x)
+    flat = torch.rand(8, 5)  # vectors are never augmented
+    assert all(v is flat for v in augmented_views(flat, flat, True, True)[:2])
+
+
+def test_the_start_record_measures_scale_balance_and_the_kmeans_spread(unit):
+    cfg = shrink("dynae", epochs=1, tol=0.0, pretrain_epochs=30)
+    seen = dynae.fit_dynae(unit.X, cfg, FitContext(device="cpu", y_monitor=unit.y))
+    (start,) = seen.stage("start")
+    assert start["code_norm"] > 0 and 0 < start["d1"] <= start["dM"]
+    assert start["tau"] == seen.stage("checks")[0]["tau"]
+    assert start["grad_l1"] > 0 and start["grad_l2"] >= 0  # none pulled: 0
+    # DC* pulls every sample: both losses act on the codes
+    (star,) = dynae.fit_dynae(unit.X, shrink(dynae.dc_star(), epochs=1), CPU).stage(
+        "start"
+    )
+    assert star["grad_l2"] > 0 and star["l1_over_l2"] == star["l1"] / star["l2"]
+    assert 0.25 <= start["kmeans_acc_min"] <= start["kmeans_acc_max"] <= 1
+    (blind,) = dynae.fit_dynae(unit.X, cfg, CPU).stage("start")
+    assert "kmeans_acc_mean" not in blind and blind["l1"] == start["l1"]

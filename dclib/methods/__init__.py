@@ -14,7 +14,13 @@
 from __future__ import annotations
 
 from dclib.methods import baselines, dcss, dml, dssl, dynae, rdc
-from dclib.methods._common import ClusteringResult, FitContext, Method
+from dclib.methods._common import (
+    KMEANS_SEEDS,
+    ClusteringResult,
+    FitContext,
+    Method,
+    kmeans_spread,
+)
 
 REGISTRY: dict[str, Method] = {
     m.name: m
@@ -32,4 +38,12 @@ def get_method(name: str) -> Method:
     return REGISTRY[name]
 
 
-__all__ = ["REGISTRY", "ClusteringResult", "FitContext", "Method", "get_method"]
+__all__ = [
+    "KMEANS_SEEDS",
+    "REGISTRY",
+    "ClusteringResult",
+    "FitContext",
+    "Method",
+    "get_method",
+    "kmeans_spread",
+]

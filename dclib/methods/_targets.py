@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from dclib import functional as Fn
+from dclib import geometry
 from dclib.augment import random_affine
 from dclib.methods._common import batched
 from dclib.models import Autoencoder
@@ -68,6 +70,26 @@ def centroids(
     return Centroids(mu.detach().clone(), pictures.detach().clone())
 
 
+def augmented_views(
+    x: Tensor, image_target: Tensor, augment: bool, augment_targets: bool
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(network input, image to reconstruct, image to construct)`` of one batch.
+
+    ``augment`` (images only): the network sees ``x`` randomly shifted and rotated.
+    ``augment_targets``: both decoder targets undergo each image's own draw too, so
+    the network reconstructs what it saw, as in the pretraining (DynAE §4.2 and
+    R-DC §3.5: "similar to the pretraining phase, the loss ... is regularized by data
+    augmentation"); False: the targets stay clean (both official codes)."""
+    if not augment or x.ndim != 4:
+        return x, x, image_target
+    if not augment_targets:
+        return random_affine(x), x, image_target
+    # one draw per image, applied to the input and its centroid image alike
+    both = random_affine(torch.cat([x, image_target], 1))
+    seen, target = both.split(x.shape[1], 1)
+    return seen, seen, target
+
+
 def target_losses(
     model: Autoencoder,
     x: Tensor,
@@ -77,19 +99,59 @@ def target_losses(
     pull: Tensor,
     augment: bool,
     per_element: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """``(L1, L2)`` of one batch: the construction loss (DynAE eq. 9, R-DC eq. 12) and
-    the pull loss (DynAE eq. 12, R-DC eq. 13).
+    augment_targets: bool = True,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(L1, L2, z)`` of one batch: the construction loss (DynAE eq. 9, R-DC eq. 12),
+    the pull loss (DynAE eq. 12, R-DC eq. 13) and the codes they were computed on.
 
-    The network sees the batch ``x`` randomly shifted and rotated when ``augment``
-    (images only); samples not in ``construct`` reconstruct the clean ``x``.
+    The network input and the decoder targets come from ``augmented_views``; samples
+    not in ``construct`` reconstruct their (clean or augmented) input.
     ``per_element``: both losses as element-wise means (the official codes).
     """
-    x_in = random_affine(x) if augment and x.ndim == 4 else x
+    x_in, x_self, image_target = augmented_views(
+        x, image_target, augment, augment_targets
+    )
     z, x_hat = model(x_in)
-    l1 = Fn.construction_loss(x_hat, x, image_target, construct, per_element)
+    l1 = Fn.construction_loss(x_hat, x_self, image_target, construct, per_element)
     l2 = Fn.pull_loss(z, code_target, pull, per_element)
-    return l1, l2
+    return l1, l2, z
+
+
+def code_gradients(l1: Tensor, l2: Tensor, z: Tensor) -> dict[str, float]:
+    """The balance of the two target losses on one batch (a start-of-phase
+    diagnostic, label-free): their values, their ratio and the norms of their
+    gradients with respect to the codes ``z`` the batch was encoded to."""
+    norm = []
+    for loss in (l1, l2):
+        (g,) = torch.autograd.grad(loss, z, retain_graph=True, allow_unused=True)
+        norm.append(0.0 if g is None else float(g.norm()))
+    v1, v2 = float(l1.detach()), float(l2.detach())
+    return {
+        "l1": v1,
+        "l2": v2,
+        "l1_over_l2": v1 / v2 if v2 > 0 else float("inf"),
+        "grad_l1": norm[0],
+        "grad_l2": norm[1],
+    }
+
+
+START_NEIGHBOURS = 5
+"""M of the neighbour distances in a start record (R-DC's M, §4.1.3)"""
+
+
+def phase_start(
+    z: Tensor,
+    batch: tuple[Tensor, Tensor, Tensor],
+    n_neighbours: int = START_NEIGHBOURS,
+    beta: float | None = None,
+) -> dict[str, float]:
+    """The start-of-phase record of DynAE, DC* and R-DC, label-free: the scale of
+    the codes ``z`` (n, m) seen by their ``n_neighbours`` nearest neighbours
+    (``geometry.code_scale``, with R-DC's ``beta`` in the units eq. 9 uses) and the
+    balance of the two losses on one ``batch`` = ``target_losses(...)``
+    (``code_gradients``)."""
+    d, _ = Fn.neighbour_distances(z, n_neighbours)
+    return geometry.code_scale(d, z, beta) | code_gradients(*batch)
 
 
 def assigned(z: Tensor, codes: Tensor, alpha: float = 1.0) -> tuple[Tensor, Tensor]:
@@ -104,7 +166,10 @@ __all__ = [
     "CENTRE_IMAGES",
     "Centroids",
     "assigned",
+    "augmented_views",
     "centroids",
+    "code_gradients",
     "nearest_samples",
+    "phase_start",
     "target_losses",
 ]

@@ -395,6 +395,7 @@ METHODS = [
         AEKMeansConfig,
         "baselines",
         "k-means on a pretrained autoencoder's codes",
+        kmeans_labels=True,
     ),
     Method("dec", fit_dec, DECConfig, "baselines", "DEC (Xie et al., 2016)"),
     Method("idec", fit_dec, IDECConfig, "baselines", "IDEC (Guo et al., 2017)"),

@@ -38,12 +38,19 @@ from dclib.methods._common import (
     gradient_step,
     iteration_epochs,
     kmeans,
+    kmeans_spread,
     label_monitor,
     make_optimizer,
     make_result,
     prepare,
 )
-from dclib.methods._targets import Centroids, assigned, centroids, target_losses
+from dclib.methods._targets import (
+    Centroids,
+    assigned,
+    centroids,
+    phase_start,
+    target_losses,
+)
 from dclib.train import (
     History,
     PretrainConfig,
@@ -95,7 +102,11 @@ class DynAEConfig(AEConfig):
     n_epochs: int | None = None
     """None: as many epochs as ``max_iter`` iterations take; a profile caps it"""
     gamma: float = 1.0
-    """L = L1 + gamma L2 (§5.2.4; 1 is eq. 14, "hyperparameter-free")"""
+    """the balance of Fig. 13 (§5.2.4): L = 2 / (1 + gamma) (L1 + gamma L2); 1 is eq.
+    14's "hyperparameter-free" L1 + L2. The factor 2 / (1 + gamma), 1 at gamma = 1,
+    keeps the step's scale while gamma moves weight from one term to the other, so
+    that a sweep of gamma at the paper's learning rate measures the balance, not the
+    step size"""
     output_weight: float = 1.0
     """factor on L1 (the code: 100)"""
     per_element: bool = True
@@ -111,8 +122,15 @@ class DynAEConfig(AEConfig):
     52 %); the element-wise means lose ACC 53 % -> 46 % over the first 140
     iterations and hold it (tau 34 % -> 20 %); the code's 100 L1 + L2 keeps 53 %"""
     augment: bool = True
-    """random shifts and rotations of the network's input (§4.2.3); targets come from
-    the clean image"""
+    """random shifts and rotations of the network's input (§4.2.3)"""
+    augment_targets: bool = True
+    """True: the decoder's targets (the sample itself, or its centroid image) undergo
+    the same shift and rotation as its input, as in the pretraining, which
+    reconstructs the augmented image (§4.2: "similar to the pretraining phase, the
+    loss function L is regularized by data augmentation"). False: the network maps
+    an augmented input to the clean target (the code). Label-free check: with clean
+    targets the reconstruction error jumps at the phase's start (the start record's
+    ``l1`` against the pretraining's last loss)"""
     dynamic: bool = True
     """False: DC* (§5.2.3), every sample reconstructed and pulled to its nearest
     centre, new k-means centres at every check, stop when fewer than ``tol`` of the
@@ -142,6 +160,11 @@ class DynAEConfig(AEConfig):
             )
         if not 0 < self.kappa_drop < 1 or self.update_interval < 1:
             raise ValueError("need 0 < kappa_drop < 1 and update_interval >= 1")
+        if not self.gamma >= 0 or not self.output_weight > 0:
+            raise ValueError(
+                f"need gamma >= 0 and output_weight > 0, got {self.gamma}, "
+                f"{self.output_weight}"
+            )
 
     @classmethod
     def official_code(cls, **fields: Any) -> DynAEConfig:
@@ -161,8 +184,15 @@ class DynAEConfig(AEConfig):
             "centre_codes": "nearest",
             "centre_images": "decoded",
             "shuffle": False,
+            "augment_targets": False,
         }
         return cls(**(code | fields))
+
+    def loss_weights(self) -> dict[str, float]:
+        """The factors on L1 ("self") and L2 ("pseudo") of the loss minimised:
+        ``output_weight`` and ``gamma``, both times 2 / (1 + gamma) (eq. 14)."""
+        scale = 2 / (1 + self.gamma)
+        return {"self": scale * self.output_weight, "pseudo": scale * self.gamma}
 
     def initial_kappa(self) -> float:
         return 0.3 * self.n_clusters if self.kappa is None else self.kappa
@@ -211,7 +241,10 @@ def fit_dynae(
 ) -> ClusteringResult:
     """DynAE (or DC* with ``dynamic=False``): see the module docstring.
 
-    Besides the per-epoch ``cluster`` records, the history has one ``checks``
+    Besides the per-epoch ``cluster`` records, the history has one ``start`` record
+    (``phase_start``: the codes' scale and the two losses' balance on the first batch,
+    tau at the k-means centres and, with ``y_monitor``, the spread of k-means over
+    ``KMEANS_SEEDS`` draws on the pretrained codes) and one ``checks``
     record per measurement (every ``update_interval`` iterations): the iteration,
     tau, the thresholds, whether the centres were renewed, and with ``y_monitor``
     the ACC/NMI of all, conflicted and unconflicted samples (Figs. 9-10); with
@@ -240,7 +273,7 @@ def fit_dynae(
         checks=[],
     )
     y = None if ctx.y_monitor is None else np.asarray(ctx.y_monitor)
-    weights = {"self": cfg.output_weight, "pseudo": cfg.gamma}  # L1, L2: eq. 14
+    weights = cfg.loss_weights()
     monitor = label_monitor(ctx, X, model)
 
     def selected(q: Tensor) -> Tensor:
@@ -248,7 +281,7 @@ def fit_dynae(
             return torch.ones(len(q), dtype=torch.bool, device=q.device)
         return Fn.unconflicted(q, s.beta1, s.beta2, cfg.strict)
 
-    def batch_terms(x: Tensor, augment: bool) -> tuple[Tensor, Tensor]:
+    def batch_terms(x: Tensor, augment: bool) -> tuple[Tensor, Tensor, Tensor]:
         with torch.no_grad():
             z_clean = model.encode(x)
             q, k = assigned(z_clean, s.codes, cfg.alpha)
@@ -265,6 +298,7 @@ def fit_dynae(
             pull,
             augment,
             cfg.per_element,
+            cfg.augment_targets,
         )
 
     def renew_centres() -> None:
@@ -308,7 +342,7 @@ def fit_dynae(
 
     def diagnose(labels: Tensor) -> dict[str, float]:
         def terms(idx: Tensor) -> dict[str, Tensor]:
-            l1, l2 = batch_terms(X[idx.to(X.device)], augment=False)
+            l1, l2, _ = batch_terms(X[idx.to(X.device)], augment=False)
             return {"self": l1, "pseudo": l2}
 
         target = diagnostics.class_centres(y, labels.cpu().numpy(), s.codes)
@@ -333,7 +367,7 @@ def fit_dynae(
                 return {}
         s.iteration += 1
         model.train()
-        l1, l2 = batch_terms(x, cfg.augment)
+        l1, l2, _ = batch_terms(x, cfg.augment)
         loss = diagnostics.weighted({"self": l1, "pseudo": l2}, weights)
         gradient_step(
             opt,
@@ -344,6 +378,15 @@ def fit_dynae(
         )
         return {"loss": loss.item(), "l1": l1.item(), "l2": l2.item()}
 
+    def start() -> dict[str, float]:
+        z = encode(model, X)
+        record = phase_start(z, batch_terms(X[: cfg.batch_size], cfg.augment))
+        record["tau"] = Fn.share(~selected(assigned(z, s.codes, cfg.alpha)[0]))
+        if y is not None:
+            record |= kmeans_spread(z, y, cfg.n_clusters, cfg.n_init)
+        return record
+
+    first = start()
     hist = fit_epochs(
         step,
         X,
@@ -365,7 +408,12 @@ def fit_dynae(
     codes = s.codes
     if cfg.final_kmeans:
         codes, labels = kmeans(z, cfg.n_clusters, 20, ctx.seed)
-    stages = {"pretrain": pre, "cluster": hist, "checks": History(s.checks)}
+    stages = {
+        "pretrain": pre,
+        "start": History([first]),
+        "cluster": hist,
+        "checks": History(s.checks),
+    }
     return make_result(model, X, codes, q, labels, stages, z=z)
 
 
