@@ -294,18 +294,25 @@ RDC_NAMES = {k: method + tag for k, (method, tag) in RDC_RUNS.items()}
 
 
 def rdc_runs(
-    run: Run, ds: Dataset, seed: int, names: Iterable[str] = tuple(RDC_RUNS)
+    run: Run,
+    ds: Dataset,
+    seed: int,
+    names: Iterable[str] = tuple(RDC_RUNS),
+    second: Run | None = None,
 ) -> dict[str, RunResult]:
     """The R-DC page's runs of ``names`` (keys of ``RDC_RUNS``) on ``ds`` for
     ``seed``. On the run's first seed, which the figures show, R-DC, DEC (P1&P3) and
-    DynAE log the codes' ID and LID (``FitContext.diagnostics``)."""
+    DynAE log the codes' ID and LID (``FitContext.diagnostics``). ``second``: the
+    run (its profile's caps) of R-DC's second phase that P1&P2&P3 continues (the
+    reference caps R-DC alone); default ``run``."""
     out: dict[str, RunResult] = {}
     for name in names:
         method, tag = RDC_RUNS[name]
         watch = seed == run.seed and name in ("p1_p2", "p1_p3", "dynae")
         start = None
         if name == "p1_p2_p3":
-            start = trained_start(rdc_runs(run, ds, seed, ["p1_p2"])["p1_p2"])
+            p2 = run if second is None else second
+            start = trained_start(rdc_runs(p2, ds, seed, ["p1_p2"])["p1_p2"])
         cfg = rdc_config(run, method, ds)
         out[name] = runs_of(
             run, method, cfg, ds, seed, tag, start=start, diagnostics=watch

@@ -98,7 +98,7 @@ same pretrained network as DEC and IDEC (one cached pretraining for the three).
 DynAE's 475 epochs of augmented ACAI pretraining (13·10^4 iterations) would take
 about ten hours: 50"""
 
-CPU_CLUSTERING_CAP = {"dkm": 50, "dkm_p": 50, "dcss": 50, "dc_star": 50}
+CPU_CLUSTERING_CAP = {"dkm": 50, "dkm_p": 50, "dcss": 50, "dc_star": 50, "rdc": 40}
 """the ``full`` profile's caps on clustering epochs: DKM's 200 epochs on 70,000
 images and DCSS's 200 phase-1 epochs on 5,000 (K optimiser steps per batch; DSSL's
 100 such epochs took 2.2 hours on one core) each take longer than a session that
@@ -107,7 +107,9 @@ two checks) never fired on Fashion-MNIST (20-80 % changed), so it runs to MaxIte
 10^5 iterations or 365 epochs of 70,000 images: about six hours on two cores (a run
 measured up to epoch 308 lost its cache with its session). Its cap, 50 epochs
 (13,700 iterations), binds DC* alone in DynAE's job: DynAE, DEC* and IDEC* end by
-their own stop rules"""
+their own stop rules. R-DC's second phase ends when its smoothed tau stops rising
+(``rdc.stable``, at least 20 checks: 10 epochs); where tau keeps rising, its cap,
+40 epochs (about an hour on one core), binds R-DC alone in its job"""
 
 
 RDC_REFERENCE = ("p1", "p1_p2", "p1_p2_p3", "p1_p3")
@@ -164,7 +166,9 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
                 ("dc_star",),
             )
         )
-        mlp.append(Job("rdc", mlp_data, seed))
+        mlp.append(
+            Job("rdc", mlp_data, seed, {}, None, stage_caps.get("rdc"), ("rdc",))
+        )
         grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
         jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
@@ -287,11 +291,13 @@ def _runs_of_job(
                 result = recipes.dynae_runs(at, ds, seed, [key])[key]
                 yield name, result, recipes.dynae_config(at, key, ds)
     elif job.recipe == "rdc":
+        second = _capped(run, job, recipes.RDC_NAMES["p1_p2"])
         for key in RDC_REFERENCE:
-            if recipes.RDC_NAMES[key] in todo:
-                result = recipes.rdc_runs(run, ds, seed, [key])[key]
-                cfg = recipes.rdc_config(run, recipes.RDC_RUNS[key][0], ds)
-                yield recipes.RDC_NAMES[key], result, cfg
+            name = recipes.RDC_NAMES[key]
+            if name in todo:
+                at = _capped(run, job, name)
+                result = recipes.rdc_runs(at, ds, seed, [key], second)[key]
+                yield name, result, recipes.rdc_config(at, recipes.RDC_RUNS[key][0], ds)
     else:
         raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
 

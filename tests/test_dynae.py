@@ -149,16 +149,19 @@ def test_final_kmeans_option(unit):
 
 
 def test_gamma_moves_weight_between_the_terms_at_a_fixed_scale():
+    # eq. 14 in the paper's units: element-wise means weighed d / m to one
+    assert dynae.DynAEConfig().loss_weights(784, 10) == {"self": 78.4, "pseudo": 1.0}
     one = dynae.DynAEConfig(output_weight=1.0)
-    assert one.loss_weights() == {"self": 1.0, "pseudo": 1.0}  # eq. 14: L1 + L2
-    low = dataclasses.replace(one, gamma=0.01).loss_weights()
+    assert one.loss_weights(784, 10) == {"self": 1.0, "pseudo": 1.0}
+    low = dataclasses.replace(one, gamma=0.01).loss_weights(784, 10)
     assert low["self"] == pytest.approx(2 / 1.01)
     assert low["pseudo"] == pytest.approx(0.02 / 1.01)
     for g in (1e-3, 1.0, 1e3):  # the weights sum to 2: a balance, not a step size
-        w = dataclasses.replace(one, gamma=g).loss_weights()
+        w = dataclasses.replace(one, gamma=g).loss_weights(784, 10)
         assert w["self"] + w["pseudo"] == pytest.approx(2.0)
-    with pytest.raises(ValueError, match="gamma"):
-        dynae.DynAEConfig(gamma=-1.0)
+    for bad in ({"gamma": -1.0}, {"output_weight": 0.0}):
+        with pytest.raises(ValueError, match="output_weight"):
+            dynae.DynAEConfig(**bad)
 
 
 def test_augmented_targets_share_the_inputs_draw():

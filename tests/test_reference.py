@@ -167,7 +167,7 @@ def test_every_job_of_the_plan_yields_its_run_names_in_order(monkeypatch):
     def fake(*keys):
         return lambda *a: {k: result for k in keys}
 
-    def chosen(run, ds, seed, names):
+    def chosen(run, ds, seed, names, *second):
         return dict.fromkeys(names, result)
 
     monkeypatch.setattr(recipes, "baseline_runs", chosen)
@@ -321,7 +321,16 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-dkm-fmnist-seed0": 50,
         "dcss-mnist5k-seed0": 50,
         "dynae-fmnist-seed0": 50,
+        "rdc-fmnist-seed0": 40,
     }
+    rdc = jobs["rdc-fmnist-seed0"]
+    # R-DC alone: k-means and DEC (P1 & P3, P1 & P2 & P3) end by their own rules
+    assert [rdc.stage_cap(n) for n in reference.run_names(rdc)] == [
+        None,
+        40,
+        None,
+        None,
+    ]
     dynae = jobs["dynae-fmnist-seed0"]
     assert [dynae.stage_cap(n) for n in reference.run_names(dynae)] == [
         None,  # AE + k-means, DynAE, DEC*, IDEC* end by their own rules
