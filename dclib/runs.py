@@ -165,26 +165,29 @@ def run_or_load(
     profile: str,
     seed: int,
 ) -> RunResult:
-    """Return the cached result of this run, or ``fit()`` it and cache it atomically."""
+    """Return the cached result of this run, or ``fit()`` it and cache it atomically.
+
+    Each cached file's SHA-256 is recorded beside the run's config; a file that was
+    changed, truncated or cannot be read is discarded with a message naming it, and
+    the run is recomputed."""
     key = run_key(method, config, dataset=dataset, profile=profile, seed=seed)
-    out, arrays = run_dir(method, dataset, profile, seed), CACHE_DIR / f"{key}.npz"
-    weights = CACHE_DIR / f"{key}.pt"
-    cfg_file = out / "config.json"
-    if cfg_file.exists() and arrays.exists():
-        if json.loads(cfg_file.read_text()).get("key") == key:
-            history = [json.loads(s) for s in (out / "history.jsonl").open()]
-            with np.load(arrays) as npz:
-                return RunResult(
-                    json.loads((out / "metrics.json").read_text()),
-                    history,
-                    dict(npz),
-                    load_checkpoint(weights) if weights.exists() else None,
-                )
+    out = run_dir(method, dataset, profile, seed)
+    files = {
+        "arrays": CACHE_DIR / f"{key}.npz",
+        "weights": CACHE_DIR / f"{key}.pt",
+        "metrics": out / "metrics.json",
+        "history": out / "history.jsonl",
+    }
+    found = _cached(key, out / "config.json", files)
+    if found is not None:
+        return found
     result = fit()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if result.weights is not None:
-        save_checkpoint(weights, result.weights)
-    storage.atomic_write(arrays, lambda p: np.savez_compressed(p, **result.arrays))
+        save_checkpoint(files["weights"], result.weights)
+    storage.atomic_write(
+        files["arrays"], lambda p: np.savez_compressed(p, **result.arrays)
+    )
     cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
     meta = {
         "key": key,
@@ -196,12 +199,54 @@ def run_or_load(
     }
 
     def fill(tmp: Path) -> None:
-        storage.write_json(tmp / "config.json", meta)
         storage.write_json(tmp / "metrics.json", result.metrics)
         History(result.history).to_jsonl(tmp / "history.jsonl")
+        written = {
+            "arrays": files["arrays"],
+            "weights": files["weights"] if result.weights is not None else None,
+            "metrics": tmp / "metrics.json",
+            "history": tmp / "history.jsonl",
+        }
+        sums = {k: storage.file_sha256(p) for k, p in written.items() if p is not None}
+        storage.write_json(tmp / "config.json", meta | {"sha256": sums})
 
     storage.write_dir(out, fill)
     return result
+
+
+def _cached(key: str, cfg_file: Path, files: dict[str, Path]) -> RunResult | None:
+    """The cached run of ``key`` when its files are all there and intact; None to
+    recompute it (a damaged file is discarded, ``storage.discard``)."""
+    if not (cfg_file.exists() and files["arrays"].exists()):
+        return None
+    try:
+        meta = json.loads(cfg_file.read_text())
+    except storage.UNREADABLE as err:
+        storage.discard(cfg_file, err)
+        return None
+    if meta.get("key") != key:
+        return None
+    sums = meta.get("sha256", {})
+    for name, path in files.items():
+        if name in sums and (
+            not path.exists() or storage.file_sha256(path) != sums[name]
+        ):
+            storage.discard(path, ValueError("its SHA-256 differs from the record"))
+            return None
+    reading = files["history"]
+    try:
+        history = [json.loads(line) for line in reading.open()]
+        reading = files["arrays"]
+        with np.load(reading) as npz:
+            arrays = dict(npz)
+        reading = files["metrics"]
+        metrics = json.loads(reading.read_text())
+        reading = files["weights"]
+        weights = load_checkpoint(reading) if reading.exists() else None
+    except storage.UNREADABLE as err:
+        storage.discard(reading, err)
+        return None
+    return RunResult(metrics, history, arrays, weights)
 
 
 def seed_mean(results: dict[int, RunResult], metric: str = "acc") -> float:
@@ -242,16 +287,28 @@ def cached_pretraining(data_id: str) -> Callable:
         )
         weights = CACHE_DIR / f"ae-{key}.pt"
         if weights.exists():
-            saved = load_checkpoint(weights)
-            model.load_state_dict(saved["model"])
-            return History(saved["history"])
+            try:
+                saved = load_checkpoint(weights)
+                model.load_state_dict(saved["model"])
+                finite = all(torch.isfinite(t).all() for t in saved["model"].values())
+                if not finite:
+                    raise ValueError("its weights hold NaN or inf")
+                return History(saved["history"])
+            except storage.UNREADABLE as err:
+                storage.discard(weights, err)
         ckpt = CACHE_DIR / f"ae-{key}.ckpt"
         history = pretrain_autoencoder(model, X, cfg, seed=seed, checkpoint=ckpt)
+        for stale in CACHE_DIR.glob(f"ae-{key}.ckpt*"):
+            stale.unlink(missing_ok=True)  # a concurrent twin may have removed it
+        if not all(torch.isfinite(t).all() for t in model.state_dict().values()):
+            raise FloatingPointError(
+                f"the autoencoder's pretraining diverged (lr {cfg.lr:g}): its weights "
+                "hold NaN or inf, and are not cached; lower pretrain.lr or scale the "
+                "data to [0, 1]"
+            )
         save_checkpoint(
             weights, {"model": model.state_dict(), "history": history.records}
         )
-        for stale in CACHE_DIR.glob(f"ae-{key}.ckpt*"):
-            stale.unlink()
         return history
 
     return pretrain
@@ -321,6 +378,8 @@ def cluster(
         try:
             r = registered.fit(ds.X, cfg, ctx)
         except FloatingPointError as err:
+            for path in CACHE_DIR.glob(f"{ckpt.name}*"):
+                path.unlink(missing_ok=True)  # a rerun would only diverge again
             if not keep_diverged:
                 raise
             nan = dict.fromkeys(scores(ds.y, ds.y), math.nan)  # the score names
@@ -338,7 +397,7 @@ def cluster(
                 found |= kmeans_spread(z, ds.y, cfg.n_clusters, cfg.n_init)
             result = RunResult(found, r.history_, arrays, weights)
         for path in CACHE_DIR.glob(f"{ckpt.name}*"):
-            path.unlink()  # finished: the result replaces the checkpoints
+            path.unlink(missing_ok=True)  # finished: the result replaces them
         return result
 
     found = run_or_load(name, config, go, dataset=ds.name, profile=profile, seed=seed)

@@ -8,23 +8,64 @@ file and a killed job leaves either the old file or the new one. Every content h
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
+import pickle
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+log = logging.getLogger("dclib")
+
+UNREADABLE = (
+    OSError,
+    EOFError,
+    RuntimeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    pickle.UnpicklingError,
+    zipfile.BadZipFile,
+)
+"""what reading a damaged file raises (truncated JSON, zip, torch archives, a
+checkpoint of another structure): the errors a cache read turns into a recomputation"""
+
+
+def discard(path: Path, err: BaseException) -> None:
+    """Remove a damaged cache file, saying which and why (the run is recomputed)."""
+    log.warning(
+        "dclib: %s is damaged (%s: %s); recomputing it", path, type(err).__name__, err
+    )
+    path.unlink(missing_ok=True)
+
+
+def _disk_full(path: Path, err: BaseException) -> OSError | None:
+    """An OSError saying the disk is full when ``err`` (raised writing ``path``) is
+    that: ENOSPC, or torch's archive writer failing for want of space."""
+    torch_writer = isinstance(err, RuntimeError) and "inline_container" in str(err)
+    if not (getattr(err, "errno", None) == errno.ENOSPC or torch_writer):
+        return None
+    free = shutil.disk_usage(path.parent).free / 2**20
+    return OSError(
+        errno.ENOSPC,
+        f"no space left to write {path} ({free:.0f} MiB free): free some space and "
+        "run again (finished results are kept; a killed run resumes)",
+    )
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto
-    ``path``; on any error the temporary file is removed and ``path`` is untouched.
-    The temporary name keeps ``path``'s suffix (``np.save`` and friends add theirs
-    otherwise)."""
+    ``path``; on any error the temporary file is removed and ``path`` is untouched
+    (a full disk raises an OSError that says so and names ``path``). The temporary
+    name keeps ``path``'s suffix (``np.save`` and friends add theirs otherwise)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -34,6 +75,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> None:
     try:
         write(Path(tmp))
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        full = _disk_full(path, err)
+        if full is None:
+            raise
+        raise full from err
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -56,18 +102,32 @@ def as_json(obj: Any) -> Any:
 def write_dir(target: str | os.PathLike, fill: Callable[[Path], Any]) -> None:
     """Call ``fill(tmp)`` on a fresh directory beside ``target``, then swap it into
     ``target``: readers see the old or the new directory, never a mixture; on any
-    error the temporary directory is removed and ``target`` is untouched."""
+    error the temporary directory is removed and ``target`` is untouched. Safe when
+    several processes write one ``target`` at once (two identical runs finishing
+    together): each moves the directory it finds aside under a name of its own, and
+    the last one to finish wins."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         fill(tmp)
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        for _ in range(100):
+            old = Path(
+                tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old.")
+            )
+            try:
+                try:
+                    target.replace(old)  # the directory found, aside (old is empty)
+                except FileNotFoundError:
+                    pass  # none there, or a concurrent writer moved it
+                tmp.rename(target)
+                return
+            except OSError as err:  # another writer put one there in between
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
+        raise OSError(f"could not move a new {target} into place: too many writers")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

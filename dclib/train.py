@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from tqdm import tqdm
 from dclib.augment import random_affine
 from dclib.functional import nt_xent
 from dclib.models import Autoencoder, Critic, MLPAutoencoder
-from dclib.storage import atomic_write, write_json, write_text
+from dclib.storage import UNREADABLE, atomic_write, discard, write_json, write_text
 
 _OFF_CLOCK = {"seconds": 0.0, "depth": 0}
 
@@ -98,6 +100,30 @@ def load_checkpoint(
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
+def _resumable(
+    checkpoint: str | os.PathLike | None, config: dict[str, Any], device
+) -> dict[str, Any] | None:
+    """The saved state of ``checkpoint`` to resume from, or None: none there, or
+    unreadable (removed with a message, ``storage.discard``: the run starts afresh).
+    A checkpoint of another configuration is an error that names it."""
+    if checkpoint is None or not Path(checkpoint).exists():
+        return None
+    try:
+        saved = load_checkpoint(checkpoint, map_location=device)
+        keys = {"config", "state", "generator", "torch_rng", "history", "epoch"}
+        if not isinstance(saved, dict) or not keys <= saved.keys():
+            raise KeyError(f"not a dclib checkpoint (needs {sorted(keys)})")
+    except UNREADABLE as err:
+        discard(Path(checkpoint), err)
+        return None
+    if saved["config"] != config:
+        raise ValueError(
+            f"checkpoint {checkpoint} was written by another configuration; "
+            "delete it to start afresh"
+        )
+    return saved
+
+
 PROGRESS_ENV = "DCLIB_PROGRESS"
 """Environment variable naming a JSON file that ``fit_epochs`` rewrites after every
 epoch (stage, epoch, epochs, seconds): how ``dclib reference`` follows a job that
@@ -160,20 +186,22 @@ def fit_epochs(
     config = json.loads(json.dumps(config or {}))  # as stored: tuples become lists
     gen = torch.Generator().manual_seed(seed)
     history, start = History(), 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        saved = load_checkpoint(checkpoint, map_location=X.device)
-        if saved["config"] != config:
+    saved = _resumable(checkpoint, config, X.device)
+    if saved is not None:
+        try:
+            for name, obj in state.items():
+                obj.load_state_dict(saved["state"][name])
+            gen.set_state(saved["generator"].cpu())
+            torch.set_rng_state(saved["torch_rng"].cpu())
+            if torch.cuda.is_available() and "cuda_rng" in saved:
+                torch.cuda.set_rng_state_all(saved["cuda_rng"])
+            history, start = History(saved["history"]), saved["epoch"] + 1
+        except UNREADABLE as err:  # a checkpoint of another structure
+            discard(Path(checkpoint), err)
             raise ValueError(
-                f"checkpoint {checkpoint} was written by another configuration; "
-                "delete it to start afresh"
-            )
-        for name, obj in state.items():
-            obj.load_state_dict(saved["state"][name])
-        gen.set_state(saved["generator"].cpu())
-        torch.set_rng_state(saved["torch_rng"].cpu())
-        if torch.cuda.is_available() and "cuda_rng" in saved:
-            torch.cuda.set_rng_state_all(saved["cuda_rng"])
-        history, start = History(saved["history"]), saved["epoch"] + 1
+                f"checkpoint {checkpoint} did not fit this run and was removed: run "
+                "again to start afresh"
+            ) from err
 
     n = X.shape[0]
     report_progress(desc, start, n_epochs, history.records)  # the stage has begun
@@ -222,6 +250,62 @@ def fit_epochs(
     return history
 
 
+COUNTS = (
+    "batch_size",
+    "n_init",
+    "latent_dim",
+    "update_interval",
+    "check_interval",
+    "refresh",
+    "patience",
+    "smooth",
+    "max_iter",
+    "n_neighbours",
+)
+"""config fields that count something and must be integers >= 1"""
+
+
+def _whole(v: Any, least: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+RULES: tuple[tuple[Callable[[str], bool], Callable[[Any], bool], str], ...] = (
+    (lambda n: n in COUNTS, lambda v: v is None or _whole(v, 1), "an integer >= 1"),
+    (
+        lambda n: n.endswith("epochs"),
+        lambda v: v is None or _whole(v, 0),
+        "an integer >= 0",
+    ),
+    (lambda n: n == "n_clusters", lambda v: _whole(v, 2), "an integer >= 2"),
+    (
+        lambda n: n == "lr" or n.endswith("_lr"),
+        lambda v: isinstance(v, float | int) and math.isfinite(v) and v > 0,
+        "a finite number > 0",
+    ),
+    (
+        lambda n: n == "hidden",
+        lambda v: all(_whole(w, 1) for w in v),
+        "widths that are integers >= 1",
+    ),
+)
+"""(which fields, what they must be, how to say it) for ``check_config``"""
+
+
+def check_config(cfg: Any) -> None:
+    """The checks every config of dclib shares, run when it is made (``RULES``):
+    counts (``COUNTS``) are integers >= 1 and ``*epochs`` integers >= 0 (either None
+    where a method allows it), ``n_clusters`` an integer >= 2, learning rates finite
+    and > 0, ``hidden`` widths integers >= 1. A ValueError names the field, its
+    value and what it must be."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        for applies, holds, must in RULES:
+            if applies(f.name) and not holds(value):
+                raise ValueError(
+                    f"{type(cfg).__name__}.{f.name} must be {must}, got {value!r}"
+                )
+
+
 @dataclass(frozen=True)
 class PretrainConfig:
     """Autoencoder pretraining: MSE reconstruction with Adam."""
@@ -262,6 +346,9 @@ class PretrainConfig:
     """None: the run's seed initialises and pretrains the autoencoder; an int: this
     seed does, so runs with different seeds share one pretrained autoencoder (the
     quick profile's saving; the official DCSS and DML code ship one)"""
+
+    def __post_init__(self) -> None:
+        check_config(self)
 
 
 def _fresh_copy(module: nn.Module) -> nn.Module:

@@ -31,7 +31,13 @@ from torch import Tensor, nn
 from dclib import diagnostics, metrics
 from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
-from dclib.train import History, PretrainConfig, off_the_clock, pretrain_autoencoder
+from dclib.train import (
+    History,
+    PretrainConfig,
+    check_config,
+    off_the_clock,
+    pretrain_autoencoder,
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,10 @@ class Method:
         return (self.preset or self.config)(**fields)
 
 
+AUTOENCODERS = ("mlp", "dcss", "dssl")
+"""the autoencoders a method can run on (``models.autoencoder_for``)"""
+
+
 @dataclass(frozen=True)
 class AEConfig:
     """What every autoencoder-based method shares: K, the autoencoder, its
@@ -144,6 +154,16 @@ class AEConfig:
     n_init: int = 10
     """k-means restarts for the initial centres"""
 
+    def __post_init__(self) -> None:
+        check_config(self)
+        after = getattr(super(), "__post_init__", None)  # a mixin's checks (fuzzy)
+        if after is not None:
+            after()
+        if self.autoencoder not in AUTOENCODERS:
+            raise ValueError(
+                f"autoencoder must be one of {AUTOENCODERS}, got {self.autoencoder!r}"
+            )
+
     def latent_size(self, images: bool) -> int:
         """The latent dimension for images or feature vectors."""
         return self.latent_dim
@@ -154,6 +174,12 @@ def iteration_epochs(max_iter: int, n: int, batch_size: int, cap: int | None) ->
     ``cap`` when that is fewer (the methods that count iterations: DEC, DynAE)."""
     needed = math.ceil(max_iter / math.ceil(n / batch_size))
     return needed if cap is None else min(needed, cap)
+
+
+MAX_INPUT = 1e12
+"""the largest absolute input value accepted: float32 squares overflow near 1.8e38,
+and a network's activations and k-means' squared distances grow faster than the
+input"""
 
 
 def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
@@ -168,6 +194,12 @@ def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
         )
     if not torch.isfinite(X).all():
         raise ValueError("X holds NaN or inf")
+    if X.numel() and X.abs().max() > MAX_INPUT:
+        raise ValueError(
+            f"X's values reach {X.abs().max().item():.3g}: scale the data (the "
+            f"papers' images lie in [0, 1]); above {MAX_INPUT:g} the squared "
+            "distances of float32 overflow"
+        )
     if n_clusters is not None and not 2 <= n_clusters <= X.shape[0]:
         raise ValueError(
             f"need 2 <= n_clusters <= n, got n_clusters={n_clusters} "
@@ -283,12 +315,21 @@ def make_result(
     """Package a fit; each record of ``stages[name]`` gets ``stage = name``. ``extra``
     sets ``z`` (default: the codes of ``model``, an ``Autoencoder``) and ``mnet``."""
     z = extra.pop("z", None)
+    z = (encode(model, X) if z is None else z).detach().cpu().numpy()
+    q = None if q is None else q.detach().cpu().numpy()
+    mu = mu.detach().cpu().numpy()
+    for what, values in (("codes", z), ("centres", mu), ("soft assignments", q)):
+        if values is not None and not np.isfinite(values).all():
+            raise FloatingPointError(
+                f"the run diverged: its final {what} hold NaN or inf (the loss stayed "
+                "finite); lower the learning rate, or scale the data to [0, 1]"
+            )
     records = [r | {"stage": name} for name, h in stages.items() for r in h.records]
     return ClusteringResult(
         labels_=labels.cpu().numpy().astype(np.int64),
-        z_=(encode(model, X) if z is None else z).cpu().numpy(),
-        mu_=mu.detach().cpu().numpy(),
-        q_=None if q is None else q.detach().cpu().numpy(),
+        z_=z,
+        mu_=mu,
+        q_=q,
         history_=records,
         model_=model,
         mnet_=extra.pop("mnet", None),
@@ -305,7 +346,15 @@ def prepare(X, cfg: AEConfig, ctx: FitContext):
     else:
         X = as_tensor(X, pick_device(ctx.device), cfg.n_clusters)
         model, pre = pretrained(X, cfg, ctx)
-    mu, labels = kmeans(encode(model, X), cfg.n_clusters, cfg.n_init, ctx.seed)
+    z = encode(model, X)
+    if not torch.isfinite(z).all():
+        raise FloatingPointError(
+            "the pretrained autoencoder's codes hold NaN or inf: its pretraining "
+            f"diverged (pretrain.lr {cfg.pretrain.lr:g}, inputs up to "
+            f"{X.abs().max().item():.3g}); lower pretrain.lr or scale the data to "
+            "[0, 1]"
+        )
+    mu, labels = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed)
     return X, model, pre, mu, labels
 
 

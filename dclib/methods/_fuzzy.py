@@ -20,7 +20,7 @@ from torch import Tensor
 from dclib import functional as Fn
 from dclib.methods._common import FitContext, encode, label_monitor
 from dclib.models import Autoencoder, MultiAutoencoder
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs
+from dclib.train import History, PretrainConfig, TensorState, check_config, fit_epochs
 
 CONV_PRETRAIN = PretrainConfig(n_epochs=200, batch_size=500)
 """Pretraining of the DSSL and DCSS code: MSE, Adam 1e-3, batch 500, 200 epochs (the
@@ -44,6 +44,7 @@ class FuzzyConfig:
     the last epoch"""
 
     def __post_init__(self) -> None:
+        check_config(self)
         if not self.m > 1:
             raise ValueError(f"the fuzziness m must be > 1, got {self.m}")
         if self.centre_update not in CENTRE_UPDATES:

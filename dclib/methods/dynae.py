@@ -160,6 +160,7 @@ class DynAEConfig(AEConfig):
     cell) instead of argmax q"""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.beta_update not in BETA_UPDATES:
             raise ValueError(
                 f"beta_update must be one of {BETA_UPDATES}, got {self.beta_update!r}"

@@ -157,6 +157,7 @@ class RDCConfig(AEConfig):
     dbscan_eps: float = 0.5
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.border not in BORDERS or self.final not in FINAL:
             raise ValueError(
                 f"border must be one of {BORDERS} and final one of {FINAL}, got "

@@ -1,0 +1,154 @@
+"""No wrong number enters the cache: a diverged run or pretraining, damaged cache
+files, writers racing on one result, a full disk and bad config values each end in
+a clear error or a recomputation, never in a cached result."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import multiprocessing
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+from conftest import shrink
+
+from dclib import storage
+from dclib.methods import get_method
+from dclib.runs import RunResult, cluster, run_or_load
+
+WHERE = {"profile": "smoke", "seed": 0, "device": "cpu"}
+
+
+def _files(root):
+    return sorted(p.name for p in root.rglob("*") if p.is_file())
+
+
+def test_a_run_whose_codes_blow_up_is_an_error_and_is_not_cached(run_dirs, blobs):
+    cfg = shrink("dec", epochs=2, pretrain_epochs=2, lr=1e9)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        cluster("dec", cfg, blobs, **WHERE)
+    assert not (run_dirs / "results").exists()  # no result; only the pretraining
+    assert [p.name.startswith("ae-") for p in (run_dirs / "cache").iterdir()] == [True]
+
+
+def test_a_diverged_pretraining_is_an_error_and_is_not_cached(run_dirs, blobs):
+    cfg = shrink("ae_kmeans", pretrain_epochs=2)
+    cfg = dataclasses.replace(cfg, pretrain=dataclasses.replace(cfg.pretrain, lr=1e12))
+    with pytest.raises(FloatingPointError, match="pretraining diverged"):
+        cluster("ae_kmeans", cfg, blobs, **WHERE)
+    assert not (run_dirs / "cache").exists() or _files(run_dirs / "cache") == []
+
+
+def test_inputs_too_large_for_float32_are_refused_before_training(blobs):
+    from dclib.methods import FitContext
+
+    fit = get_method("ae_kmeans").fit
+    with pytest.raises(ValueError, match="scale the data"):
+        fit(blobs.X * 1e30, shrink("ae_kmeans"), FitContext(device="cpu"))
+
+
+@dataclass(frozen=True)
+class Cfg:
+    lr: float = 0.1
+
+
+def _fit(calls):
+    def fit():
+        calls.append(1)
+        return RunResult(
+            {"acc": 0.5}, [{"epoch": 0}], {"labels": np.arange(4)}, {"w": torch.ones(2)}
+        )
+
+    return fit
+
+
+@pytest.mark.parametrize("damaged", ["metrics.json", "history.jsonl", ".npz", ".pt"])
+@pytest.mark.parametrize("how", ["truncated", "edited"])
+def test_a_damaged_cache_file_is_named_and_the_run_recomputed(
+    run_dirs, caplog, damaged, how
+):
+    calls = []
+    where = {"dataset": "digits", "profile": "smoke", "seed": 0}
+    first = run_or_load("toy", Cfg(), _fit(calls), **where)
+    (path,) = [p for p in run_dirs.rglob("*") if p.name.endswith(damaged)]
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2] if how == "truncated" else blob + b" ")
+    again = run_or_load("toy", Cfg(), _fit(calls), **where)
+    assert len(calls) == 2 and again.metrics == first.metrics
+    assert str(path) in caplog.text and "recomputing" in caplog.text
+    caplog.clear()
+    run_or_load("toy", Cfg(), _fit(calls), **where)  # repaired: read back
+    assert len(calls) == 2 and not caplog.text
+
+
+def test_a_junk_checkpoint_is_removed_and_the_run_starts_afresh(tmp_path, caplog):
+    from dclib.train import fit_epochs
+
+    ckpt = tmp_path / "run.ckpt"
+    torch.save({"something": 1}, ckpt)
+    X = torch.zeros(8, 2)
+    seen = []
+    fit_epochs(
+        lambda x, idx: seen.append(len(x)) or {},
+        X,
+        n_epochs=1,
+        batch_size=4,
+        seed=0,
+        checkpoint=ckpt,
+    )
+    assert seen == [4, 4] and str(ckpt) in caplog.text
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 0  # its own, now
+
+
+def _write_many(target, n, tag):
+    for i in range(n):
+        storage.write_dir(
+            target, lambda p, i=i: (p / "value.json").write_text(f'"{tag}{i}"')
+        )
+
+
+def test_concurrent_writers_of_one_directory_all_succeed(tmp_path):
+    target = tmp_path / "result"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_write_many, args=(target, 100, t)) for t in "ab"]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert json.loads((target / "value.json").read_text()) in ("a99", "b99")
+    assert [p.name for p in tmp_path.iterdir()] == ["result"]  # nothing left over
+
+
+def test_a_full_disk_says_so_and_names_the_file(tmp_path, monkeypatch):
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="no space left to write .*x.json"):
+        storage.atomic_write(tmp_path / "x.json", full)
+
+    def torch_full(path):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos")
+
+    with pytest.raises(OSError, match="no space left"):
+        storage.atomic_write(tmp_path / "x.pt", torch_full)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("autoencoder", "bogus", "autoencoder must be one of"),
+        ("batch_size", 0, "batch_size must be an integer >= 1"),
+        ("latent_dim", 0, "latent_dim must be an integer >= 1"),
+        ("n_clusters", 2.5, "n_clusters must be an integer >= 2"),
+        ("lr", float("nan"), "lr must be a finite number > 0"),
+        ("n_epochs", -1, "n_epochs must be an integer >= 0"),
+    ],
+)
+def test_bad_config_values_are_refused_when_the_config_is_made(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        get_method("dec").make_config(**{field: value})
