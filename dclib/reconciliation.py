@@ -149,6 +149,36 @@ def table(
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def summary(lines: list[Line], profile: str, dataset: str) -> str:
+    """One sentence per line of ``table`` that has a committed run: its last iterate
+    against its own k-means start (the mean of the draws) and, where the authors
+    released a log, against that log's last iterate."""
+    t = table(lines, profile, dataset)
+    spread = f"ours: k-means start, {KMEANS_SEEDS} draws"
+    out = []
+    for label, row in t.iterrows():
+        last = row["ours: last iterate"]
+        parts = []
+        if row[spread] != "—":
+            start = float(row[spread].split(" ± ")[0])
+            parts.append(
+                f"{last - start:+.1f} points from its own k-means start "
+                f"({row[spread]} % over {KMEANS_SEEDS} draws)"
+            )
+        logged = row["authors' log: last"]
+        if pd.notna(logged):
+            parts.append(
+                f"{last - logged:+.1f} from the authors' last logged iterate "
+                f"({logged:.1f} %)"
+            )
+        out.append(
+            f"{label}'s last iterate is {last:.1f} %"
+            + (": " + " and ".join(parts) if parts else "")
+            + "."
+        )
+    return " ".join(out)
+
+
 START_COLUMNS = {
     "code_norm": "mean code norm",
     "d1": "median d(1st nbr)",
@@ -192,5 +222,6 @@ __all__ = [
     "authors_log",
     "oracle_best",
     "start_table",
+    "summary",
     "table",
 ]

@@ -324,6 +324,8 @@ reconciled = reconciliation.table(reconciliation.PAGES["dynae"], "full", "fmnist
 if reconciled.empty:
     display(Markdown(recipes.NOT_COMMITTED))
 else:
+    lines = reconciliation.PAGES["dynae"]
+    display(Markdown(reconciliation.summary(lines, "full", "fmnist")))
     display(
         reconciled.style.format(precision=1, na_rep="—").set_caption(
             "DynAE Table 3 reconciled — Fashion-MNIST 70,000, the committed reference "

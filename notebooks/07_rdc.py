@@ -298,6 +298,8 @@ reconciled = reconciliation.table(reconciliation.PAGES["rdc"], "full", "fmnist")
 if reconciled.empty:
     display(Markdown(recipes.NOT_COMMITTED))
 else:
+    lines = reconciliation.PAGES["rdc"]
+    display(Markdown(reconciliation.summary(lines, "full", "fmnist")))
     display(
         reconciled.dropna(axis=1, how="all")
         .style.format(precision=1, na_rep="—")

@@ -33,9 +33,9 @@ STAGES = {
     "dcss": {"pretrain", "phase1", "phase2"},
     "mnet": {"phase2"},
     "dml": {"cluster"},
-    "dynae": {"pretrain", "cluster", "checks"},
-    "dc_star": {"pretrain", "cluster", "checks"},
-    "rdc": {"pretrain", "cluster", "checks"},
+    "dynae": {"pretrain", "start", "cluster", "checks"},
+    "dc_star": {"pretrain", "start", "cluster", "checks"},
+    "rdc": {"pretrain", "start", "cluster", "checks"},
 }
 """the stages each method's history names"""
 
