@@ -109,9 +109,10 @@ measured up to epoch 308 lost its cache with its session). DynAE's stop rule (ta
 < 1 %) ended the authors' released Fashion-MNIST log at iteration 7,840 (28.7
 epochs); with the balance of eq. 14 its conflicted share falls more slowly. The
 cap of DynAE's job, 30 epochs (8,220 iterations, past the authors' log), binds
-DynAE and DC*; DEC* and IDEC* end by their own stop rules. R-DC's second phase ends when its smoothed tau stops rising
-(``rdc.stable``, at least 20 checks: 10 epochs); where tau keeps rising, its cap,
-40 epochs (about an hour on one core), binds R-DC alone in its job"""
+DynAE and DC*; DEC* and IDEC* end by their own stop rules. R-DC's second phase
+ends when its smoothed tau stops rising (``rdc.stable``, at least 20 checks: 10
+epochs); where tau keeps rising, its cap, 40 epochs (about an hour on one core),
+binds R-DC alone in its job"""
 
 
 RDC_REFERENCE = ("p1", "p1_p2", "p1_p2_p3", "p1_p3")
