@@ -228,3 +228,31 @@ def test_dec_drops_the_decoder_and_idec_keeps_it(blobs):
     assert not all(
         torch.equal(a, b) for a, b in zip(idec_decoder, pretrained, strict=True)
     )
+
+
+def test_kmeans_spread_is_the_protocols_draw_repeated_over_seeds():
+    from dclib.methods import KMEANS_SEEDS, kmeans_spread
+    from dclib.methods._common import kmeans
+
+    rng = np.random.default_rng(0)
+    z = torch.as_tensor(rng.normal(size=(300, 2)), dtype=torch.float32)
+    y = (z[:, 0] > 0).numpy().astype(int) + 2 * (z[:, 1] > 0).numpy().astype(int)
+    spread = kmeans_spread(z, y, 4, n_init=1)
+    by_hand = [metrics.acc(y, kmeans(z, 4, 1, s)[1].numpy()) for s in range(10)]
+    assert KMEANS_SEEDS == 10
+    assert spread["kmeans_acc_mean"] == pytest.approx(np.mean(by_hand))
+    assert spread["kmeans_acc_sd"] == pytest.approx(np.std(by_hand, ddof=1))
+    assert spread["kmeans_acc_min"] == min(by_hand)
+    assert spread["kmeans_acc_max"] == max(by_hand)
+    assert spread["kmeans_acc_sd"] > 0  # one init on a blob: the draws differ
+
+
+def test_a_kmeans_labelled_run_reports_its_spread(run_dirs, blobs):
+    from dclib.runs import cluster
+
+    cfg = shrink("ae_kmeans", pretrain_epochs=2)
+    r = cluster("ae_kmeans", cfg, blobs, profile="smoke", seed=0, device="cpu")
+    lo, hi = r.metrics["kmeans_acc_min"], r.metrics["kmeans_acc_max"]
+    assert lo <= r.metrics["kmeans_acc_mean"] <= hi
+    dec = cluster("dec", shrink("dec", epochs=1), blobs, profile="smoke", seed=0)
+    assert "kmeans_acc_mean" not in dec.metrics  # labels from its own q
