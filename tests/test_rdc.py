@@ -67,7 +67,7 @@ def test_presets_and_validation():
         0.6,
         140,
     )
-    assert paper.live_centroids and paper.augment_targets
+    assert paper.live_centroids and paper.augment_targets and paper.optimizer == "sgd"
     assert (paper.min_checks, paper.smooth, paper.patience) == (20, 5, 5)
     assert code.real_neighbours == 4 and code.border == "stale"
     assert code.output_weight == 100 and code.refresh == 140 and code.strict
@@ -77,6 +77,8 @@ def test_presets_and_validation():
         rdc.RDCConfig(beta_scale="relative")
     with pytest.raises(ValueError, match="smooth"):
         rdc.RDCConfig(smooth=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        rdc.RDCConfig(optimizer="rmsprop")
     with pytest.raises(ValueError, match="border"):
         rdc.RDCConfig(border="ignore")
     with pytest.raises(ValueError, match="neighbours"):
