@@ -156,7 +156,8 @@ torch.testing.assert_close(
 # $$
 #
 # $\mathcal{L} = \mathcal{L}_1 + \mathcal{L}_2$ (eq. 14) on augmented inputs, at a
-# learning rate of $10^{-3}$ (the paper: Adam; ours: SGD with momentum, detail 13). These are DynAE's construction and pull losses
+# learning rate of $10^{-3}$ (the paper: Adam; ours: SGD with momentum, detail
+# 13). These are DynAE's construction and pull losses
 # (`functional.construction_loss`, `functional.pull_loss`) with R-DC's selection
 # instead of DynAE's confident samples. The neighbour graph and its filters are
 # rebuilt every 140 iterations and each batch's centroids follow the current
