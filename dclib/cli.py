@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from dclib.params import OneLineParser
+
 USAGE = 2
 """exit status of bad usage or input"""
 FAILURE = 1
@@ -53,7 +55,7 @@ def _cell_error(err: Any) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dclib", description=__doc__)
+    parser = OneLineParser(prog="dclib", description=__doc__)
     version = importlib.metadata.version("dclib")
     parser.add_argument("--version", action="version", version=f"dclib {version}")
     sub = parser.add_subparsers(dest="command", required=True)

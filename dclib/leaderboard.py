@@ -34,6 +34,7 @@ from dclib.runs import (
     PAPER_DATASETS,
     PAPER_LABELS,
     RESULTS_DIR,
+    TABLES_DIR,
     RunResult,
     in_percent,
     paper_results,
@@ -392,7 +393,7 @@ def published(datasets: Iterable[str], root: Path | None = None) -> pd.DataFrame
     ``datasets`` (our names), so that a reader can place the five papers. The file
     holds only numbers that two public listings agree on; a row added needs its
     source and protocol."""
-    root = RESULTS_DIR if root is None else root
+    root = TABLES_DIR if root is None else root
     found = pd.read_csv(root / "published_records.csv")
     spellings = {s for d in datasets for s in PAPER_DATASETS.get(d, ())}
     return found[found["dataset"].isin(spellings)].reset_index(drop=True)

@@ -12,6 +12,7 @@ list where a tuple is.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import contextlib
 import dataclasses
@@ -19,6 +20,14 @@ import types
 import typing
 from collections.abc import Mapping
 from typing import Any
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit 2), as
+    every other error of the command line is; ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def parse(text: str) -> Any:

@@ -22,9 +22,9 @@ import pandas as pd
 
 from dclib import committed
 from dclib.methods import KMEANS_SEEDS
-from dclib.runs import RESULTS_DIR, PaperName, RunResult, paper_acc
+from dclib.runs import TABLES_DIR, PaperName, RunResult, paper_acc
 
-LOGS = RESULTS_DIR / "authors_logs.csv"
+LOGS = TABLES_DIR / "authors_logs.csv"
 """the authors' released training logs: ACC at the start, best and last check"""
 
 

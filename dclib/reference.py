@@ -24,7 +24,6 @@ Pages read these files with ``dclib.committed``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime
 import json
@@ -41,6 +40,7 @@ from typing import Any
 from dclib import storage
 from dclib.committed import epochs_by_stage, format_seconds, result_path
 from dclib.grids import PAGES as GRID_PAGES
+from dclib.params import OneLineParser
 from dclib.runs import RESULTS_DIR, RunResult, source_hash
 from dclib.storage import array_hash
 from dclib.train import PROGRESS_ENV
@@ -507,7 +507,7 @@ def run_plan(
 def main(argv: Sequence[str] | None = None) -> int:
     """``dclib reference``: run (or resume) the reference plan; exit 1 if a job
     failed, 2 for bad usage."""
-    parser = argparse.ArgumentParser(prog="dclib reference", description=__doc__)
+    parser = OneLineParser(prog="dclib reference", description=__doc__)
     parser.add_argument("--profile", default="full", choices=REFERENCE_PROFILES)
     parser.add_argument(
         "--executor", default="local", choices=("local", "slurm", "debug")

@@ -44,6 +44,11 @@ RESULTS_DIR = Path(
 )
 """Directory of results (``$DCLIB_RESULTS``, default ``results/`` of the checkout)."""
 
+TABLES_DIR = Path(__file__).parents[1] / "results"
+"""the committed inputs of the book (the papers' tables, published records, the
+authors' logs): read from the checkout even when ``$DCLIB_RESULTS`` moves the
+results"""
+
 PAPER_DATASETS: dict[str, tuple[str, ...]] = {
     "mnist": ("MNIST", "MNIST-full"),
     "mnist5k": ("MNIST", "MNIST-full"),
@@ -82,7 +87,7 @@ def paper_results(**where: str) -> pd.DataFrame:
     ``dataset`` takes our dataset names (``fmnist``) and matches every spelling the
     papers use (``Fashion MNIST``, ``FMNIST``, ...); other columns match exactly.
     """
-    df = pd.read_csv(RESULTS_DIR / "paper_results.csv", dtype={"setting": str})
+    df = pd.read_csv(TABLES_DIR / "paper_results.csv", dtype={"setting": str})
     unknown = set(where) - set(df.columns)
     if unknown:
         raise ValueError(
@@ -181,6 +186,7 @@ def run_or_load(
     found = _cached(key, out / "config.json", files)
     if found is not None:
         return found
+    writable(out.parent, CACHE_DIR)  # before hours of training, not after
     result = fit()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if result.weights is not None:
@@ -212,6 +218,21 @@ def run_or_load(
 
     storage.write_dir(out, fill)
     return result
+
+
+def writable(*folders: Path) -> None:
+    """Make ``folders`` (if missing) and check that files can be written there; a
+    PermissionError naming the folder otherwise."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            storage.atomic_write(folder / ".writable", lambda p: p.write_text(""))
+            (folder / ".writable").unlink()
+        except OSError as err:
+            raise PermissionError(
+                f"cannot write to {folder} ({err.strerror or err}): set $DCLIB_RESULTS "
+                "and $DCLIB_CACHE to folders you can write"
+            ) from err
 
 
 def _cached(key: str, cfg_file: Path, files: dict[str, Path]) -> RunResult | None:
@@ -265,6 +286,13 @@ def seed_table(
     return table
 
 
+def remove_checkpoints(path: Path) -> None:
+    """Remove the checkpoint ``path`` and its stages' (``path.<stage>``); a
+    concurrent twin of the run may have removed them already."""
+    for found in path.parent.glob(f"{path.name}*"):
+        found.unlink(missing_ok=True)
+
+
 def cached_pretraining(data_id: str) -> Callable:
     """A ``pretrain(model, X, cfg, seed)`` that caches the trained weights.
 
@@ -297,9 +325,12 @@ def cached_pretraining(data_id: str) -> Callable:
             except storage.UNREADABLE as err:
                 storage.discard(weights, err)
         ckpt = CACHE_DIR / f"ae-{key}.ckpt"
-        history = pretrain_autoencoder(model, X, cfg, seed=seed, checkpoint=ckpt)
-        for stale in CACHE_DIR.glob(f"ae-{key}.ckpt*"):
-            stale.unlink(missing_ok=True)  # a concurrent twin may have removed it
+        try:
+            history = pretrain_autoencoder(model, X, cfg, seed=seed, checkpoint=ckpt)
+        except FloatingPointError:
+            remove_checkpoints(ckpt)  # a rerun would only diverge again
+            raise
+        remove_checkpoints(ckpt)
         if not all(torch.isfinite(t).all() for t in model.state_dict().values()):
             raise FloatingPointError(
                 f"the autoencoder's pretraining diverged (lr {cfg.lr:g}): its weights "
@@ -378,8 +409,7 @@ def cluster(
         try:
             r = registered.fit(ds.X, cfg, ctx)
         except FloatingPointError as err:
-            for path in CACHE_DIR.glob(f"{ckpt.name}*"):
-                path.unlink(missing_ok=True)  # a rerun would only diverge again
+            remove_checkpoints(ckpt)  # a rerun would only diverge again
             if not keep_diverged:
                 raise
             nan = dict.fromkeys(scores(ds.y, ds.y), math.nan)  # the score names
@@ -396,8 +426,7 @@ def cluster(
                 z = torch.as_tensor(r.z_)
                 found |= kmeans_spread(z, ds.y, cfg.n_clusters, cfg.n_init)
             result = RunResult(found, r.history_, arrays, weights)
-        for path in CACHE_DIR.glob(f"{ckpt.name}*"):
-            path.unlink(missing_ok=True)  # finished: the result replaces them
+        remove_checkpoints(ckpt)  # finished: the result replaces them
         return result
 
     found = run_or_load(name, config, go, dataset=ds.name, profile=profile, seed=seed)

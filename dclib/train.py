@@ -100,6 +100,20 @@ def load_checkpoint(
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
+def _check_finite(state: dict[str, Stateful], desc: str, epoch: int) -> None:
+    """A FloatingPointError naming the stage and epoch when a network of ``state``
+    holds NaN or inf weights (a divergence the loss did not show), so that nothing
+    of it is checkpointed or cached."""
+    for name, obj in state.items():
+        if isinstance(obj, nn.Module) and not all(
+            torch.isfinite(p).all() for p in obj.parameters()
+        ):
+            raise FloatingPointError(
+                f"{desc} diverged in epoch {epoch}: the weights of its {name} hold "
+                "NaN or inf; lower its learning rate, or scale the data to [0, 1]"
+            )
+
+
 def _resumable(
     checkpoint: str | os.PathLike | None, config: dict[str, Any], device
 ) -> dict[str, Any] | None:
@@ -233,6 +247,7 @@ def fit_epochs(
         monitor = _OFF_CLOCK["seconds"] - off
         seconds = time.perf_counter() - tic - monitor
         history.append(epoch=epoch, **logs, seconds=seconds, monitor_seconds=monitor)
+        _check_finite(state, desc, epoch)
         bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
         report_progress(desc, epoch + 1, n_epochs, history.records)
         if checkpoint is not None:

@@ -187,7 +187,10 @@ def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
     if isinstance(X, Tensor):
         X = X.detach().to(device=device, dtype=torch.float32)
     else:
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+        X = np.asarray(X, dtype=np.float32)
+        if not X.flags.writeable:  # pandas' copy-on-write views: torch warns
+            X = X.copy()
+        X = torch.as_tensor(X, device=device)
     if X.ndim not in (2, 4):
         raise ValueError(
             f"X must be (n, d) or (n, C, H, W), got shape {tuple(X.shape)}"

@@ -288,6 +288,11 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
     before and after the second filter, Figs. 12-14; with ``ctx.diagnostics`` the
     ID, LID and Feature Twist of the codes per predicted cluster, Fig. 15).
     """
+    if len(X) <= cfg.real_neighbours:
+        raise ValueError(
+            f"R-DC needs more samples than its n_neighbours (M = "
+            f"{cfg.real_neighbours} real neighbours), got {len(X)} sample(s)"
+        )
     X, model, pre, _, _ = prepare(X, cfg, ctx)
     n = len(X)
     opt = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr)
