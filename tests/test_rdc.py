@@ -68,6 +68,10 @@ def test_presets_and_validation():
         140,
     )
     assert paper.live_centroids and paper.augment_targets and paper.optimizer == "sgd"
+    assert paper.per_element and paper.output_weight is None  # d / m
+    from dclib.methods._targets import l1_weight
+
+    assert l1_weight(None, 784, 10) == 78.4 and l1_weight(100.0, 784, 10) == 100
     assert (paper.min_checks, paper.smooth, paper.patience) == (20, 5, 5)
     assert code.real_neighbours == 4 and code.border == "stale"
     assert code.output_weight == 100 and code.refresh == 140 and code.strict

@@ -48,6 +48,7 @@ from dclib.methods._targets import (
     Centroids,
     assigned,
     centroids,
+    l1_weight,
     phase_start,
     target_losses,
 )
@@ -200,8 +201,8 @@ class DynAEConfig(AEConfig):
         """The factors on L1 ("self") and L2 ("pseudo") of the loss minimised on
         inputs of ``d`` features and codes of ``m``: ``output_weight`` (None: d / m)
         and ``gamma``, both times 2 / (1 + gamma) (eq. 14)."""
-        w = d / m if self.output_weight is None else self.output_weight
         scale = 2 / (1 + self.gamma)
+        w = l1_weight(self.output_weight, d, m)
         return {"self": scale * w, "pseudo": scale * self.gamma}
 
     def initial_kappa(self) -> float:
