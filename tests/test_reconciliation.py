@@ -83,6 +83,17 @@ def test_the_summary_sets_the_last_iterate_against_start_and_log(tmp_path, monke
         "(53.0 ± 1.5 % over 10 draws) and +0.4 from the authors' last logged "
         "iterate (56.5 %)."
     )
+    # a k-means-labelled run: its final codes' draws against the start's too
+    final = {"kmeans_acc_mean": 0.55, "kmeans_acc_sd": 0.02}
+    _commit(tmp_path, "rdc", {"acc": 0.60} | final, [])
+    _commit(tmp_path, "ae_kmeans_rdc", {"acc": 0.51} | spread, [])
+    line = reconciliation.Line("R-DC", "rdc", "ae_kmeans_rdc")
+    said = reconciliation.summary([line], "full", "fmnist")
+    assert said == (
+        "R-DC's last iterate is 60.0 %: +7.0 points from its own k-means start "
+        "(53.0 ± 1.5 % over 10 draws) and over 10 k-means draws on its final codes "
+        "55.0 ± 2.0 %, +2.0 from the start's draws."
+    )
 
 
 _table = reconciliation.table

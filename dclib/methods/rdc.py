@@ -124,8 +124,9 @@ class RDCConfig(AEConfig):
     neighbour rates, ACC and NMI by k-means with ``y_monitor``; logging never
     changes training): the code's and DynAE's validation interval"""
     min_checks: int = 20
-    """the stop rule waits this many checks (2,800 iterations, 10 epochs of 70,000
-    images) before it may fire: the phase's start first lowers tau"""
+    """the stop rule waits this many checks (the first at iteration 0: 2,660
+    iterations, about 10 epochs of 70,000 images) before it may fire: the phase's
+    start first lowers tau"""
     smooth: int = 5
     """the stop rule reads tau averaged over this many checks: it moves by about
     one point from one check to the next (Fashion-MNIST 70k: 84.8, 83.4, 84.1,
