@@ -175,7 +175,8 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
 
 
 def git_commit() -> str:
-    """The checkout's commit, with "+dirty" when tracked files differ from it."""
+    """The checkout's commit, with "+dirty" when tracked files outside ``results/``
+    differ from it."""
     top = Path(__file__).parents[1]
     try:
         head = subprocess.run(
@@ -185,7 +186,9 @@ def git_commit() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"],
+            # the results a rerun replaces are not the code that made them
+            ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"]
+            + ["--", ".", ":!results"],
             capture_output=True,
             text=True,
             check=True,
