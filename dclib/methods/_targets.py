@@ -90,6 +90,15 @@ def augmented_views(
     return seen, seen, target
 
 
+def l1_weight(output_weight: float | None, d: int, m: int) -> float:
+    """The factor on L1 of DynAE and R-DC: ``output_weight``, or None for d / m,
+    which makes the element-wise means' ``output_weight`` L1 + L2 the papers' L1 +
+    L2 in squared norms per sample (DynAE eq. 9, 12, 14; R-DC eq. 12-14; ``d``
+    features, ``m`` code dimensions) divided by m: the papers' balance at the
+    learning rate of their implementations' element-wise units."""
+    return d / m if output_weight is None else output_weight
+
+
 def target_losses(
     model: Autoencoder,
     x: Tensor,
@@ -169,6 +178,7 @@ __all__ = [
     "augmented_views",
     "centroids",
     "code_gradients",
+    "l1_weight",
     "nearest_samples",
     "phase_start",
     "target_losses",
