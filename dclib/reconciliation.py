@@ -159,7 +159,10 @@ def summary(lines: list[Line], profile: str, dataset: str) -> str:
     spread = f"ours: k-means start, {KMEANS_SEEDS} draws"
     draws = f"ours: last iterate, {KMEANS_SEEDS} k-means draws"
     out = []
+    starts = {line.label for line in lines if line.run == line.start}
     for label, row in t.iterrows():
+        if label in starts:  # the start itself: its draws are the table's
+            continue
         last = row["ours: last iterate"]
         parts = []
         if row[spread] != "—":
