@@ -109,11 +109,12 @@ def _mean(by_seed: dict[int, RunResult], value) -> float:
     return float(np.mean([value(r) for r in by_seed.values()]))
 
 
-def _spread(by_seed: dict[int, RunResult]) -> str:
-    """ "52.9 ± 1.5" (in %) of the k-means draws, averaged over the seeds."""
+def _spread(by_seed: dict[int, RunResult]) -> str | None:
+    """The k-means draws' "mean ± sd" (in %), averaged over the seeds; None for a
+    run without them."""
     first = committed.first_seed(by_seed).metrics
     if "kmeans_acc_mean" not in first:
-        return "—"
+        return None
     mean = _mean(by_seed, lambda r: r.metrics["kmeans_acc_mean"])
     sd = _mean(by_seed, lambda r: r.metrics["kmeans_acc_sd"])
     return f"{100 * mean:.1f} ± {100 * sd:.1f}"
@@ -145,7 +146,7 @@ def table(
                 100 * _mean(start, lambda r: r.metrics["acc"]) if start else None
             ),
             f"ours: k-means start, {KMEANS_SEEDS} draws": (
-                _spread(start) if start else "—"
+                _spread(start) if start else None
             ),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -165,13 +166,13 @@ def summary(lines: list[Line], profile: str, dataset: str) -> str:
             continue
         last = row["ours: last iterate"]
         parts = []
-        if row[spread] != "—":
+        if pd.notna(row[spread]):
             start = float(row[spread].split(" ± ")[0])
             parts.append(
                 f"{last - start:+.1f} points from its own k-means start "
                 f"({row[spread]} % over {KMEANS_SEEDS} draws)"
             )
-        if row[draws] != "—" and row[spread] != "—":
+        if pd.notna(row[draws]) and pd.notna(row[spread]):
             end = float(row[draws].split(" ± ")[0])
             parts.append(
                 f"over {KMEANS_SEEDS} k-means draws on its final codes "

@@ -281,7 +281,7 @@ display(*recipes.reference_section("R-DC Tables 3 and 8", REF, ref_rows, NAMES))
 starts = {"this execution": first["p1_p2"]}
 for r in committed.results("full", "fmnist", ["rdc"]).values():
     starts["reference"] = committed.first_seed(r)
-reconciliation.start_table(starts).T.style.format(precision=3, na_rep="—").set_caption(
+reconciliation.start_table(starts).T.style.format("{:.3g}", na_rep="—").set_caption(
     f"R-DC §3.2 — the start of the second phase ({where}; the committed reference: "
     "full Fashion-MNIST, first seed): label-free diagnostics, tau and the k-means "
     "spread in %"
