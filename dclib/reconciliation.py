@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from dclib import committed
 from dclib.methods import KMEANS_SEEDS
@@ -227,6 +228,25 @@ def start_table(runs: dict[str, RunResult]) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
+def start_view(runs: dict[str, RunResult], caption: str) -> Styler:
+    """``start_table`` as a page shows it: one column per run, 3 significant digits."""
+    styled = start_table(runs).T.style.format("{:.3g}", na_rep="—")
+    return styled.set_caption(caption)
+
+
+def view(
+    page: str, caption: str, profile: str = "full", dataset: str = "fmnist"
+) -> tuple[str, Styler] | tuple[()]:
+    """What ``page`` ("dynae", "rdc") shows of its reconciliation: the ``summary``
+    sentences and the ``table`` (one column per method, ACC in %, without the
+    sources no method has); empty when none of its runs is committed."""
+    t = table(PAGES[page], profile, dataset)
+    if t.empty:
+        return ()
+    styled = t.dropna(axis=1, how="all").T.style.format(precision=1, na_rep="—")
+    return summary(PAGES[page], profile, dataset), styled.set_caption(caption)
+
+
 __all__ = [
     "LOGS",
     "PAGES",
@@ -235,6 +255,8 @@ __all__ = [
     "authors_log",
     "oracle_best",
     "start_table",
+    "start_view",
     "summary",
     "table",
+    "view",
 ]

@@ -305,10 +305,11 @@ display(*recipes.reference_section("DynAE Tables 2-3", REF, table3_rows, NAMES))
 starts = {f"{NAMES[k]} (this execution)": first[k] for k in ("dynae", "dc_star")}
 for k, r in committed.results("full", "fmnist", ["dynae", "dc_star"]).items():
     starts[f"{NAMES[k]} (reference)"] = committed.first_seed(r)
-reconciliation.start_table(starts).T.style.format("{:.3g}", na_rep="—").set_caption(
+reconciliation.start_view(
+    starts,
     f"DynAE §4.2 — the start of the clustering phase ({where}; the committed "
     "reference: full Fashion-MNIST, first seed): label-free diagnostics, tau (the "
-    "conflicted share) and the k-means spread in %"
+    "conflicted share) and the k-means spread in %",
 )
 
 # %% [markdown]
@@ -320,21 +321,13 @@ reconciliation.start_table(starts).T.style.format("{:.3g}", na_rep="—").set_ca
 # of 10 draws on the same codes).
 
 # %% tags=["hide-input"]
-reconciled = reconciliation.table(reconciliation.PAGES["dynae"], "full", "fmnist")
-if reconciled.empty:
-    display(Markdown(recipes.NOT_COMMITTED))
-else:
-    lines = reconciliation.PAGES["dynae"]
-    display(Markdown(reconciliation.summary(lines, "full", "fmnist")))
-    display(
-        reconciled.dropna(axis=1, how="all")
-        .T.style.format(precision=1, na_rep="—")
-        .set_caption(
-            "DynAE Table 3 reconciled — Fashion-MNIST 70,000, the committed reference "
-            "(profile full, ACC in %, first seed): the paper, the authors' released "
-            "log, our last iterate, our best check (oracle), our k-means start"
-        )
-    )
+found = reconciliation.view(
+    "dynae",
+    "DynAE Table 3 reconciled — Fashion-MNIST 70,000, the committed reference "
+    "(profile full, ACC in %, first seed): the paper, the authors' released "
+    "log, our last iterate, our best check (oracle), our k-means start",
+)
+display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
 
 # %% [markdown]
 # ## Run times (Tables 4 and 5)

@@ -281,10 +281,11 @@ display(*recipes.reference_section("R-DC Tables 3 and 8", REF, ref_rows, NAMES))
 starts = {"this execution": first["p1_p2"]}
 for r in committed.results("full", "fmnist", ["rdc"]).values():
     starts["reference"] = committed.first_seed(r)
-reconciliation.start_table(starts).T.style.format("{:.3g}", na_rep="—").set_caption(
+reconciliation.start_view(
+    starts,
     f"R-DC §3.2 — the start of the second phase ({where}; the committed reference: "
     "full Fashion-MNIST, first seed): label-free diagnostics, tau and the k-means "
-    "spread in %"
+    "spread in %",
 )
 
 # %% [markdown]
@@ -295,21 +296,13 @@ reconciliation.start_table(starts).T.style.format("{:.3g}", na_rep="—").set_ca
 # draws on the same codes).
 
 # %% tags=["hide-input"]
-reconciled = reconciliation.table(reconciliation.PAGES["rdc"], "full", "fmnist")
-if reconciled.empty:
-    display(Markdown(recipes.NOT_COMMITTED))
-else:
-    lines = reconciliation.PAGES["rdc"]
-    display(Markdown(reconciliation.summary(lines, "full", "fmnist")))
-    display(
-        reconciled.dropna(axis=1, how="all")
-        .T.style.format(precision=1, na_rep="—")
-        .set_caption(
-            "R-DC Table 8 reconciled — Fashion-MNIST 70,000, the committed reference "
-            "(profile full, ACC in %, first seed): the paper, our last iterate, our "
-            "best check (oracle), our k-means start"
-        )
-    )
+found = reconciliation.view(
+    "rdc",
+    "R-DC Table 8 reconciled — Fashion-MNIST 70,000, the committed reference "
+    "(profile full, ACC in %, first seed): the paper, our last iterate, our "
+    "best check (oracle), our k-means start",
+)
+display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
 
 # %% [markdown]
 # ## Run times (Table 6)

@@ -97,3 +97,18 @@ def test_the_summary_sets_the_last_iterate_against_start_and_log(tmp_path, monke
 
 
 _table = reconciliation.table
+
+
+def test_a_page_view_is_its_summary_and_table_or_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        reconciliation,
+        "table",
+        lambda lines, p, d, root=tmp_path: _table(lines, p, d, tmp_path),
+    )
+    assert reconciliation.view("dynae", "caption") == ()  # nothing committed
+    _commit(tmp_path, "dynae", {"acc": 0.57}, [])
+    said, styled = reconciliation.view("dynae", "DynAE Table 3 reconciled")
+    assert said.startswith("DynAE's last iterate is 57.0 %")
+    assert "DynAE Table 3 reconciled" in styled.to_html()
+    assert "authors' log: last" in styled.to_html()  # no all-empty source rows
+    assert "last iterate, 10 k-means draws" not in styled.to_html()
