@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -172,28 +173,27 @@ def run_or_load(
 ) -> RunResult:
     """Return the cached result of this run, or ``fit()`` it and cache it atomically.
 
-    Each cached file's SHA-256 is recorded beside the run's config; a file that was
-    changed, truncated or cannot be read is discarded with a message naming it, and
-    the run is recomputed."""
+    Each cached file's SHA-256 is recorded where it lives: the arrays' and weights'
+    in a manifest beside them in the run cache (which checkouts share), the scores'
+    and history's in the run's config; a file that was changed, truncated or cannot
+    be read is discarded with a message naming it, and the run is recomputed."""
     key = run_key(method, config, dataset=dataset, profile=profile, seed=seed)
     out = run_dir(method, dataset, profile, seed)
-    files = {
-        "arrays": CACHE_DIR / f"{key}.npz",
-        "weights": CACHE_DIR / f"{key}.pt",
-        "metrics": out / "metrics.json",
-        "history": out / "history.jsonl",
-    }
-    found = _cached(key, out / "config.json", files)
+    cached = {"arrays": CACHE_DIR / f"{key}.npz", "weights": CACHE_DIR / f"{key}.pt"}
+    results = {"metrics": out / "metrics.json", "history": out / "history.jsonl"}
+    manifest = CACHE_DIR / f"{key}.sha256.json"
+    found = _cached(key, out / "config.json", manifest, cached | results)
     if found is not None:
         return found
     writable(out.parent, CACHE_DIR)  # before hours of training, not after
     result = fit()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if result.weights is not None:
-        save_checkpoint(files["weights"], result.weights)
+        save_checkpoint(cached["weights"], result.weights)
     storage.atomic_write(
-        files["arrays"], lambda p: np.savez_compressed(p, **result.arrays)
+        cached["arrays"], lambda p: np.savez_compressed(p, **result.arrays)
     )
+    storage.write_json(manifest, _sums(cached))
     cfg = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
     meta = {
         "key": key,
@@ -207,17 +207,16 @@ def run_or_load(
     def fill(tmp: Path) -> None:
         storage.write_json(tmp / "metrics.json", result.metrics)
         History(result.history).to_jsonl(tmp / "history.jsonl")
-        written = {
-            "arrays": files["arrays"],
-            "weights": files["weights"] if result.weights is not None else None,
-            "metrics": tmp / "metrics.json",
-            "history": tmp / "history.jsonl",
-        }
-        sums = {k: storage.file_sha256(p) for k, p in written.items() if p is not None}
+        sums = _sums({k: tmp / p.name for k, p in results.items()})
         storage.write_json(tmp / "config.json", meta | {"sha256": sums})
 
     storage.write_dir(out, fill)
     return result
+
+
+def _sums(files: dict[str, Path]) -> dict[str, str]:
+    """The SHA-256 of each of ``files`` that exists."""
+    return {k: storage.file_sha256(p) for k, p in files.items() if p.exists()}
 
 
 def writable(*folders: Path) -> None:
@@ -226,8 +225,8 @@ def writable(*folders: Path) -> None:
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            storage.atomic_write(folder / ".writable", lambda p: p.write_text(""))
-            (folder / ".writable").unlink()
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable."):
+                pass
         except OSError as err:
             raise PermissionError(
                 f"cannot write to {folder} ({err.strerror or err}): set $DCLIB_RESULTS "
@@ -235,19 +234,24 @@ def writable(*folders: Path) -> None:
             ) from err
 
 
-def _cached(key: str, cfg_file: Path, files: dict[str, Path]) -> RunResult | None:
+def _cached(
+    key: str, cfg_file: Path, manifest: Path, files: dict[str, Path]
+) -> RunResult | None:
     """The cached run of ``key`` when its files are all there and intact; None to
-    recompute it (a damaged file is discarded, ``storage.discard``)."""
+    recompute it (a damaged file is discarded, ``storage.discard``). ``manifest``
+    and the config hold the recorded SHA-256 of ``files``."""
     if not (cfg_file.exists() and files["arrays"].exists()):
         return None
-    try:
-        meta = json.loads(cfg_file.read_text())
-    except storage.UNREADABLE as err:
-        storage.discard(cfg_file, err)
-        return None
-    if meta.get("key") != key:
-        return None
-    sums = meta.get("sha256", {})
+    sums = {}
+    for record in (cfg_file, manifest):
+        try:
+            found = json.loads(record.read_text()) if record.exists() else {}
+        except storage.UNREADABLE as err:
+            storage.discard(record, err)
+            return None
+        if record == cfg_file and found.get("key") != key:
+            return None
+        sums |= found.get("sha256", {}) if record == cfg_file else found
     for name, path in files.items():
         if name in sums and (
             not path.exists() or storage.file_sha256(path) != sums[name]

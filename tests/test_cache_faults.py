@@ -248,3 +248,29 @@ def test_a_dataframe_input_leaks_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert as_tensor(frame, torch.device("cpu")).shape == (20, 3)
+
+
+def test_two_checkouts_sharing_one_cache_raise_no_false_alarm(
+    run_dirs, monkeypatch, caplog
+):
+    """Each checkout has its own results folder, the run cache is shared: a second
+    checkout that rewrites the cached weights (other bytes: torch.save need not
+    repeat them) does not make the first one's entry look damaged."""
+    import dclib.runs as runs
+
+    where = {"dataset": "digits", "profile": "smoke", "seed": 0}
+    calls = []
+    run_or_load("toy", Cfg(), _fit(calls), **where)
+    monkeypatch.setattr(runs, "RESULTS_DIR", run_dirs / "other-checkout")
+
+    def other():
+        calls.append(1)
+        return RunResult(
+            {"acc": 0.5}, [], {"labels": np.arange(4)}, {"w": torch.zeros(3)}
+        )
+
+    run_or_load("toy", Cfg(), other, **where)
+    monkeypatch.setattr(runs, "RESULTS_DIR", run_dirs / "results")
+    again = run_or_load("toy", Cfg(), _fit(calls), **where)
+    assert len(calls) == 2 and not caplog.text
+    assert torch.equal(again.weights["w"], torch.zeros(3))  # the cache's, intact
