@@ -228,22 +228,46 @@ def start_table(runs: dict[str, RunResult]) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
-def start_view(runs: dict[str, RunResult], caption: str) -> Styler:
-    """``start_table`` as a page shows it: one column per run, 3 significant digits."""
+def start_view(
+    ours: dict[str, RunResult],
+    reference: dict[str, str],
+    caption: str,
+    profile: str = "full",
+    dataset: str = "fmnist",
+) -> Styler:
+    """``start_table`` as a page shows it, one column per run (3 significant
+    digits): this execution's runs ``ours`` (label -> result) beside the first seed
+    of the committed ``reference`` runs (label -> run name) that exist."""
+    runs = dict(ours)
+    for label, name in reference.items():
+        found = committed.load(profile, dataset, name)
+        if found:
+            runs[label] = committed.first_seed(found)
     styled = start_table(runs).T.style.format("{:.3g}", na_rep="—")
     return styled.set_caption(caption)
 
 
+TABLES = {"dynae": "DynAE Table 3", "rdc": "R-DC Table 8"}
+"""the paper table each page's reconciliation stands beside"""
+
+
 def view(
-    page: str, caption: str, profile: str = "full", dataset: str = "fmnist"
+    page: str, profile: str = "full", dataset: str = "fmnist"
 ) -> tuple[str, Styler] | tuple[()]:
     """What ``page`` ("dynae", "rdc") shows of its reconciliation: the ``summary``
     sentences and the ``table`` (one column per method, ACC in %, without the
-    sources no method has); empty when none of its runs is committed."""
+    sources no method has), captioned with the paper's table; empty when none of
+    its runs is committed."""
     t = table(PAGES[page], profile, dataset)
     if t.empty:
         return ()
     styled = t.dropna(axis=1, how="all").T.style.format(precision=1, na_rep="—")
+    caption = (
+        f"{TABLES[page]} reconciled — {dataset}, the committed reference (profile "
+        f"{profile}, ACC in %, first seed): the paper, the authors' released log "
+        "where there is one, our last iterate, our best check (oracle), our k-means "
+        "start"
+    )
     return summary(PAGES[page], profile, dataset), styled.set_caption(caption)
 
 
@@ -251,6 +275,7 @@ __all__ = [
     "LOGS",
     "PAGES",
     "START_COLUMNS",
+    "TABLES",
     "Line",
     "authors_log",
     "oracle_best",

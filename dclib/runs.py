@@ -242,16 +242,17 @@ def _cached(
     and the config hold the recorded SHA-256 of ``files``."""
     if not (cfg_file.exists() and files["arrays"].exists()):
         return None
-    sums = {}
-    for record in (cfg_file, manifest):
-        try:
-            found = json.loads(record.read_text()) if record.exists() else {}
-        except storage.UNREADABLE as err:
-            storage.discard(record, err)
-            return None
-        if record == cfg_file and found.get("key") != key:
-            return None
-        sums |= found.get("sha256", {}) if record == cfg_file else found
+    reading = cfg_file
+    try:
+        meta = json.loads(reading.read_text())
+        reading = manifest
+        sums = json.loads(reading.read_text()) if reading.exists() else {}
+    except storage.UNREADABLE as err:
+        storage.discard(reading, err)
+        return None
+    if meta.get("key") != key:
+        return None
+    sums |= meta.get("sha256", {})
     for name, path in files.items():
         if name in sums and (
             not path.exists() or storage.file_sha256(path) != sums[name]

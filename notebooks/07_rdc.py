@@ -278,11 +278,9 @@ display(*recipes.reference_section("R-DC Tables 3 and 8", REF, ref_rows, NAMES))
 # k-means on the same codes over 10 seeds shows how far one draw moves the start.
 
 # %% tags=["hide-input"]
-starts = {"this execution": first["p1_p2"]}
-for r in committed.results("full", "fmnist", ["rdc"]).values():
-    starts["reference"] = committed.first_seed(r)
 reconciliation.start_view(
-    starts,
+    {"this execution": first["p1_p2"]},
+    {"reference": "rdc"},
     f"R-DC §3.2 — the start of the second phase ({where}; the committed reference: "
     "full Fashion-MNIST, first seed): label-free diagnostics, tau and the k-means "
     "spread in %",
@@ -296,12 +294,7 @@ reconciliation.start_view(
 # draws on the same codes).
 
 # %% tags=["hide-input"]
-found = reconciliation.view(
-    "rdc",
-    "R-DC Table 8 reconciled — Fashion-MNIST 70,000, the committed reference "
-    "(profile full, ACC in %, first seed): the paper, our last iterate, our "
-    "best check (oracle), our k-means start",
-)
+found = reconciliation.view("rdc")
 display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
 
 # %% [markdown]
@@ -471,8 +464,7 @@ says.append(
 z = torch.as_tensor(first["p1_p2"].arrays["z"])
 final = rdc.dual_filter(z, cfg)
 if final.core.any():
-    d = Fn.neighbour_distances(z, cfg.real_neighbours)[0]
-    unit = rdc.beta_unit(d, cfg)
+    unit = rdc.beta_unit(final.distance, cfg)
     share = final.reliable[final.core].float().mean().item()
     says.append(
         f"On R-DC's final codes the second filter (beta = {cfg.beta} times the "

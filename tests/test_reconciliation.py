@@ -105,9 +105,9 @@ def test_a_page_view_is_its_summary_and_table_or_nothing(tmp_path, monkeypatch):
         "table",
         lambda lines, p, d, root=tmp_path: _table(lines, p, d, tmp_path),
     )
-    assert reconciliation.view("dynae", "caption") == ()  # nothing committed
+    assert reconciliation.view("dynae") == ()  # nothing committed
     _commit(tmp_path, "dynae", {"acc": 0.57}, [])
-    said, styled = reconciliation.view("dynae", "DynAE Table 3 reconciled")
+    said, styled = reconciliation.view("dynae")
     assert said.startswith("DynAE's last iterate is 57.0 %")
     assert "DynAE Table 3 reconciled" in styled.to_html()
     assert "authors' log: last" in styled.to_html()  # no all-empty source rows

@@ -151,15 +151,14 @@ START_NEIGHBOURS = 5
 def phase_start(
     z: Tensor,
     batch: tuple[Tensor, Tensor, Tensor],
-    n_neighbours: int = START_NEIGHBOURS,
+    d: Tensor,
     beta: float | None = None,
 ) -> dict[str, float]:
     """The start-of-phase record of DynAE, DC* and R-DC, label-free: the scale of
-    the codes ``z`` (n, m) seen by their ``n_neighbours`` nearest neighbours
-    (``geometry.code_scale``, with R-DC's ``beta`` in the units eq. 9 uses) and the
-    balance of the two losses on one ``batch`` = ``target_losses(...)``
-    (``code_gradients``)."""
-    d, _ = Fn.neighbour_distances(z, n_neighbours)
+    the codes ``z`` (n, m) seen through their neighbour distances ``d`` (n, M,
+    ``functional.neighbour_distances``; ``geometry.code_scale``, with R-DC's
+    ``beta`` in the units eq. 9 uses) and the balance of the two losses on one
+    ``batch`` = ``target_losses(...)`` (``code_gradients``)."""
     return geometry.code_scale(d, z, beta) | code_gradients(*batch)
 
 

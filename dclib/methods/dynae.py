@@ -45,6 +45,7 @@ from dclib.methods._common import (
     prepare,
 )
 from dclib.methods._targets import (
+    START_NEIGHBOURS,
     Centroids,
     assigned,
     centroids,
@@ -166,8 +167,8 @@ class DynAEConfig(AEConfig):
             raise ValueError(
                 f"beta_update must be one of {BETA_UPDATES}, got {self.beta_update!r}"
             )
-        if not 0 < self.kappa_drop < 1 or self.update_interval < 1:
-            raise ValueError("need 0 < kappa_drop < 1 and update_interval >= 1")
+        if not 0 < self.kappa_drop < 1:  # update_interval >= 1: check_config
+            raise ValueError(f"need 0 < kappa_drop < 1, got {self.kappa_drop}")
         bad_weight = self.output_weight is not None and not self.output_weight > 0
         if not self.gamma >= 0 or bad_weight:
             raise ValueError(
@@ -391,7 +392,8 @@ def fit_dynae(
 
     def start() -> dict[str, float]:
         z = encode(model, X)
-        record = phase_start(z, batch_terms(X[: cfg.batch_size], cfg.augment))
+        d, _ = Fn.neighbour_distances(z, START_NEIGHBOURS)
+        record = phase_start(z, batch_terms(X[: cfg.batch_size], cfg.augment), d)
         record["tau"] = Fn.share(~selected(assigned(z, s.codes, cfg.alpha)[0]))
         if y is not None:
             record |= kmeans_spread(z, y, cfg.n_clusters, cfg.n_init)

@@ -189,12 +189,8 @@ class RDCConfig(AEConfig):
             )
         if self.n_neighbours < 2 + self.include_self:
             raise ValueError("need at least 2 real neighbours (n_neighbours)")
-        counts = (self.refresh, self.patience, self.check_interval, self.smooth)
-        if min(counts) < 1 or self.min_checks < 0:
-            raise ValueError(
-                "refresh, patience, check_interval and smooth must be >= 1 and "
-                "min_checks >= 0"
-            )
+        if self.min_checks < 0:  # the counts >= 1: check_config
+            raise ValueError(f"min_checks must be >= 0, got {self.min_checks}")
 
     @classmethod
     def official_code(cls, **fields: Any) -> RDCConfig:
@@ -227,6 +223,8 @@ class RDCConfig(AEConfig):
 class Filtered:
     """The outcome of the dual filter (eq. 3-11) on all codes."""
 
+    distance: Tensor
+    """(n, M') the ascending distances to the neighbours (eq. 3)"""
     index: Tensor
     """(n, M') the neighbours' rows"""
     core: Tensor
@@ -284,7 +282,7 @@ def dual_filter(z: Tensor, cfg: RDCConfig) -> Filtered:
     reliable &= core[:, None]
     has = reliable.any(1)
     sigma = Fn.neighbour_centroids(z, index, reliable)
-    return Filtered(index, core, reliable, torch.where(has[:, None], sigma, z))
+    return Filtered(d, index, core, reliable, torch.where(has[:, None], sigma, z))
 
 
 def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
@@ -383,12 +381,13 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
 
     def start() -> dict[str, float]:
         z = encode(model, X)
-        s.graph = dict(vars(dual_filter(z, cfg)))
+        f = dual_filter(z, cfg)
+        s.graph = dict(vars(f))
         first = torch.arange(min(cfg.batch_size, n), device=X.device)
-        d, _ = Fn.neighbour_distances(z, cfg.real_neighbours)
-        beta = cfg.beta * beta_unit(d, cfg)
-        record = phase_start(z, batch_terms(X[first], first), cfg.real_neighbours, beta)
-        record |= {"tau": Fn.share(s.graph["core"]), "beta_unit": beta_unit(d, cfg)}
+        unit = beta_unit(f.distance, cfg)
+        batch = batch_terms(X[first], first)
+        record = phase_start(z, batch, f.distance, cfg.beta * unit)
+        record |= {"tau": Fn.share(f.core), "beta_unit": unit}
         if y is not None:
             record |= kmeans_spread(z, y, cfg.n_clusters, cfg.n_init)
         return record
