@@ -7,7 +7,6 @@ from importlib.metadata import version
 
 from dclib.data import Dataset, load
 from dclib.metrics import acc, ari, f1, nmi
-from dclib.profiles import start_run
 from dclib.repro import pick_device, seed_everything
 
 __version__ = version("dclib")
@@ -22,5 +21,4 @@ __all__ = [
     "nmi",
     "pick_device",
     "seed_everything",
-    "start_run",
 ]

@@ -17,7 +17,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from dclib.params import OneLineParser
+from dclib.book import params
+from dclib.book.params import OneLineParser
+from dclib.book.profiles import start_run
 
 USAGE = 2
 """exit status of bad usage or input"""
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "reference":
-        from dclib.reference import main as reference
+        from dclib.book.reference.runner import main as reference
 
         sys.exit(reference(rest))
     if rest:
@@ -147,11 +149,10 @@ def _execute(args: argparse.Namespace, prog: str) -> None:
     """``dclib execute``: check the pages and parameters, then execute the pages."""
     from papermill.exceptions import PapermillExecutionError
 
-    from dclib import executor
-    from dclib.params import parse
+    from dclib.book import executor
 
     parameters = {"profile": args.profile}
-    parameters |= {name: parse(text) for name, text in args.parameters}
+    parameters |= {name: params.parse(text) for name, text in args.parameters}
     pages = args.pages + args.only
     with exits(USAGE, (ValueError,), prog):
         if args.jobs < 1:
@@ -165,10 +166,11 @@ def _method_input(ds: Any, method: str, cfg: Any) -> Any:
     """The data ``method`` clusters on its page: DML's as its base takes them, a
     conv-AE method's through ``recipes.conv_input`` (8x8 digits as vectors), any
     other's as loaded."""
-    from dclib import recipes
+    from dclib.book import recipes
+    from dclib.book.papers import dml
 
     if method == "dml":
-        return recipes.dml_input(ds, cfg.base)
+        return dml.data_for(ds, cfg.base)
     if getattr(cfg, "autoencoder", "mlp") != "mlp":
         return recipes.conv_input(ds)
     return ds
@@ -179,8 +181,7 @@ def _run(args: argparse.Namespace, prog: str) -> None:
     if args.list:
         _print_list()
         return
-    import dclib
-    from dclib import params, recipes, runs
+    from dclib.book import cache, recipes
     from dclib.methods import get_method
 
     with exits(USAGE, (ValueError,), prog):
@@ -193,7 +194,7 @@ def _run(args: argparse.Namespace, prog: str) -> None:
                 "dclib run does not train; run the method that trains both stages "
                 "(dcss for DCSS)"
             )
-        run = dclib.start_run(
+        run = start_run(
             profile=args.profile,
             dataset=args.dataset,
             seeds=args.seed,
@@ -204,14 +205,14 @@ def _run(args: argparse.Namespace, prog: str) -> None:
         base = recipes.config(run, method.name, ds)
         cfg, values = params.set_fields(base, texts)
         ds = _method_input(ds, method.name, cfg)
-    tag = runs.setting_tag(values)
+    tag = cache.setting_tag(values)
     result = recipes.runs_of(run, method.name, cfg, ds, run.seed, tag)
     m = result.metrics
     print(
         f"{method.name}{tag} on {ds.name} ({run.profile.name} profile, seed "
         f"{run.seed}): ACC {m['acc']:.4f}  NMI {m['nmi']:.4f}  ARI {m['ari']:.4f}"
     )
-    where = runs.run_dir(method.name + tag, ds.name, run.profile.name, run.seed)
+    where = cache.run_dir(method.name + tag, ds.name, run.profile.name, run.seed)
     print(f"result: {where}")
 
 
@@ -220,7 +221,7 @@ def _scoreboard(args: argparse.Namespace, prog: str) -> None:
     (``--csv``: all of them as one CSV, with profile and dataset columns)."""
     import pandas as pd
 
-    from dclib import leaderboard
+    from dclib.book import leaderboard
 
     tables = [
         table.assign(profile=profile, dataset=dataset)

@@ -14,11 +14,19 @@ encoder's parameters, over the whole (unaugmented) dataset:
 A method exposes its loss terms on a batch of row indices (``Terms``); the gradients
 of their means over the dataset are accumulated in batches, so memory stays bounded
 by the batch size. The diagnostics neither step an optimiser nor touch ``.grad``.
+
+``Monitor`` is the fit contract's hook (``FitContext.monitor``): the methods call it
+at their logging points, each epoch's scores (``Monitor.epoch``) and each target
+refresh or check (``Monitor.check``), handing it what it measures; it adds keys to
+the record. ``Diagnostics`` is the library's monitor: Δ_FR, Δ_FD, ID, LID and twist
+at the checks, and the atlas (``atlas_point``) at every monitored epoch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -216,3 +224,122 @@ def atlas_point(
         return twist_record(z.cpu().numpy(), labels) | found
     finally:
         model.train(was_training)
+
+
+@dataclass(frozen=True)
+class MethodLoss:
+    """A method's loss as ``feature_randomness_drift`` reads it, handed to
+    ``Monitor.check`` by the methods that have pseudo-labels (DynAE, DC*, DEC, IDEC)."""
+
+    terms: Terms
+    """its loss terms on row indices (``"pseudo"`` and, for a joint loss, ``"self"``)"""
+    encode: Callable[[Tensor], Tensor]
+    """``encode(idx)``: the (unaugmented) codes of the samples ``idx``"""
+    centres: Tensor
+    """(K, m) the centres its pseudo-supervised term pulls the codes to: the
+    supervised loss pulls each code to its true class's matched centre
+    (``class_centres``)"""
+    params: Sequence[nn.Parameter]
+    """the encoder's parameters, on which the gradients are compared"""
+    weights: Weights | None = None
+    """the loss it minimises as a weighted sum of ``terms`` (None: "pseudo" alone)"""
+
+
+class Monitor:
+    """The fit contract's monitor hook (``FitContext.monitor``). A method calls it
+    at its logging points with what it measures and the true labels
+    (``FitContext.y_monitor``; never without them); the hook adds keys to the
+    record it is handed. It reads the model and the data, never steps, and training
+    never reads what it writes: labels and codes are the same with and without it.
+    This base adds nothing; ``Diagnostics`` is the library's."""
+
+    @property
+    def at_checks(self) -> bool:
+        """True: ``check`` adds keys to the checks' records. A checkpoint's config
+        records it (``"diagnostics"``), so that a resumed run's checks are all
+        alike."""
+        return False
+
+    def epoch(
+        self,
+        record: dict[str, Any],
+        *,
+        model: nn.Module,
+        X: Tensor,
+        labels: np.ndarray,
+        y: np.ndarray,
+        seed: int,
+    ) -> None:
+        """At each monitored epoch (``record`` holds its ACC and NMI): ``model`` as
+        it is now, all the data ``X``, the current ``labels`` and the true ``y``
+        (both (n,)), and the run's seed."""
+
+    def check(
+        self,
+        record: dict[str, Any],
+        *,
+        z: Tensor,
+        labels: Tensor,
+        y: np.ndarray,
+        loss: MethodLoss | None = None,
+    ) -> None:
+        """At each target refresh or check (DynAE, DC*, DEC, IDEC, R-DC): the codes
+        ``z`` (n, m) of all samples, the current ``labels`` (n,), the true ``y``,
+        and the method's loss where it has pseudo-labels."""
+
+
+@dataclass(frozen=True)
+class Diagnostics(Monitor):
+    """The library's monitor: the diagnostics of a run that read the true labels,
+    each switched on by its field."""
+
+    checks: bool = False
+    """at every target refresh or check: Feature Randomness and Feature Drift
+    (``feature_randomness_drift``, DynAE eq. 1 and 3, on the method's own loss:
+    DynAE, DC*, DEC, IDEC) and the codes' ID, LID and Feature Twist
+    (``geometry.twist_record``, R-DC Fig. 15; those and R-DC): a few passes over
+    the data"""
+    atlas: bool = False
+    """at every monitored epoch: the diagnostics atlas (``atlas_point``: Δ_FR, Δ_FD
+    under one loss, ID, LID, twist) on the ``ATLAS_SAMPLES`` rows of
+    ``atlas_samples``, as ``atlas_fr``, ``atlas_fd``, ``atlas_id``, ``atlas_lid``,
+    ``atlas_twist``"""
+
+    @property
+    def at_checks(self) -> bool:
+        return self.checks
+
+    def epoch(
+        self,
+        record: dict[str, Any],
+        *,
+        model: nn.Module,
+        X: Tensor,
+        labels: np.ndarray,
+        y: np.ndarray,
+        seed: int,
+    ) -> None:
+        if not self.atlas:
+            return
+        rows = atlas_samples(len(y), seed)
+        x = X[torch.as_tensor(rows, device=X.device)]
+        point = atlas_point(model, x, labels[rows], y[rows])
+        record |= {f"atlas_{k}": v for k, v in point.items()}
+
+    def check(
+        self,
+        record: dict[str, Any],
+        *,
+        z: Tensor,
+        labels: Tensor,
+        y: np.ndarray,
+        loss: MethodLoss | None = None,
+    ) -> None:
+        if not self.checks:
+            return
+        if loss is not None:
+            target = class_centres(y, labels.cpu().numpy(), loss.centres)
+            record |= feature_randomness_drift(
+                loss.terms, loss.encode, target.detach(), loss.params, loss.weights
+            )
+        record |= twist_record(z, labels)

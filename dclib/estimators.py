@@ -139,7 +139,7 @@ class DCSS(DeepClusterer):
         """MNet's q (n, K), rows on the simplex."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
-        model, mnet = self.result_.model_, self.result_.mnet_
+        model, mnet = self.result_.model_, self.result_.heads_["mnet"]
         device = next(model.parameters()).device
         return soft_assignments(model, mnet, as_tensor(X, device)).cpu().numpy()
 

@@ -324,8 +324,9 @@ def code_scale(
 
 def twist_record(z: Array, labels: Array) -> dict[str, float]:
     """``feature_twist`` for a training log (DEC, DynAE and R-DC with
-    ``FitContext.diagnostics``): NaN where TwoNN cannot fit a cluster (its codes
-    collapsed onto a few points), so that a diagnostic never stops a run."""
+    ``diagnostics.Diagnostics(checks=True)``): NaN where TwoNN cannot fit a
+    cluster (its codes collapsed onto a few points), so that a diagnostic never
+    stops a run."""
     try:
         return feature_twist(z, labels)
     except ValueError:

@@ -209,6 +209,31 @@ def theorem_3(qi: Tensor, qj: Tensor, qk: Tensor, zeta: float, gamma: float) -> 
     return _count("Theorem 3", zeta > 2 / 3 and gamma < zeta**2, hyp, claim)
 
 
+def mass_move_gain(qi: Tensor, qj: Tensor, r: Tensor) -> Tensor:
+    """The change of q_i . q_j when eq. (11) of the paper's proof of Theorem 1 moves
+    the mass q_je onto entry r (row-wise, one column per e): q_je (q_ir - q_ie).
+    ``r``: one entry index per row."""
+    return qj * (qi.gather(1, r[:, None]) - qi)
+
+
+def proof_readings(q: Tensor, chunk: int = 2048) -> tuple[int, int, int]:
+    """Both readings of r in the proof of Theorem 1 on every pair i < j of ``q``:
+    ``(pairs, lowered as used, lowered as written)``, where a pair counts as lowered
+    when some move of eq. (11) lowers q_i . q_j (by more than ``TOL``), with
+    r = argmax q_i (as the step after eq. 13 uses it) or r = argmax q_j (as eq. 9
+    defines it). Only the first reading proves the bound: it never lowers."""
+    (q,) = _aligned(q)
+    pairs = as_used = as_written = 0
+    for i, j in pair_blocks(len(q), chunk):
+        qi, qj = q[i], q[j]
+        pairs += len(i)
+        used = mass_move_gain(qi, qj, qi.argmax(1))
+        written = mass_move_gain(qi, qj, qj.argmax(1))
+        as_used += int((used < -TOL).any(1).sum())
+        as_written += int((written < -TOL).any(1).sum())
+    return pairs, as_used, as_written
+
+
 def pair_blocks(
     n: int, chunk: int = 2048, *, diagonal: bool = False
 ) -> Iterator[tuple[Tensor, Tensor]]:

@@ -51,11 +51,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import metrics, plotting, recipes
-from dclib.runs import PAPER_DATASETS, paper_results
+from dclib import book, metrics
+from dclib.book import plotting
+from dclib.book.papers import baselines, getting_started
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -143,7 +143,7 @@ pd.DataFrame({"by hand": by_hand, "dclib.metrics": ours}).round(4)
 # ## k-means on raw pixels
 #
 # The floor every paper starts from: k-means (scikit-learn, $K$ = the dataset's
-# `n_clusters`, ten initialisations, seeded; `recipes.pixel_kmeans`, which the
+# `n_clusters`, ten initialisations, seeded; `baselines.pixel_kmeans`, which the
 # baselines page reuses) on the flattened pixels of the chosen dataset. In the
 # quick and paper profiles `fmnist` is the full 70,000-image Fashion-MNIST, the same
 # data as the papers' Fashion-MNIST column; `mnist5k` is a 5,000-image subset of the
@@ -151,18 +151,12 @@ pd.DataFrame({"by hand": by_hand, "dclib.metrics": ours}).round(4)
 
 # %%
 ds = run.load()
-scores = recipes.pixel_kmeans(ds, run.seed)
+scores = baselines.pixel_kmeans(ds, run.seed)
 ours = {"ACC": scores["acc"], "NMI": scores["nmi"]}
 ours
 
 # %% tags=["hide-input"]
-paper = paper_results(paper="dcss", table="Table 1", method="k-means")
-paper = paper[paper.dataset.isin(PAPER_DATASETS.get(run.dataset, ()))]  # none: ours
-ours_row = {k: 100 * v for k, v in ours.items()}
-rows = {f"ours ({recipes.describe_data(run, ds, [run.seed])})": ours_row}
-for d, grp in paper.groupby("dataset"):
-    rows[f"paper (DCSS Table 1, {d})"] = grp.set_index("metric")["value"]
-table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("source")
+table = getting_started.kmeans_vs_paper(run, ds, ours)
 table.style.format("{:.1f}", na_rep="—").set_caption(
     "DCSS Table 1 — k-means on raw pixels: ours beside the paper (ACC and NMI in %, "
     "NMI normalised by the larger entropy)"

@@ -39,20 +39,19 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-import dclib
+from dclib import book
 from dclib import functional as Fn
-from dclib import plotting, recipes
-from dclib.methods import get_method
-from dclib.methods._common import stage_records
-from dclib.methods.baselines import DCNConfig
-from dclib.runs import epoch_costs, ours_vs_paper, paper_results, seed_mean
+from dclib.book import plotting, recipes, report
+from dclib.book.cache import epoch_costs
+from dclib.book.paper_tables import ours_vs_paper
+from dclib.book.papers import baselines
+from dclib.methods import stage_records
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -127,7 +126,7 @@ torch.testing.assert_close(Fn.soft_kmeans_loss(z, mu, 1000.0), (d2 * g).sum(1).m
 
 # %%
 ds = recipes.page_data(run)
-configs = {m: recipes.config(run, m, ds) for m in recipes.BASELINES}
+configs = {m: recipes.config(run, m, ds) for m in baselines.RUNS}
 recipes.config_tables(configs)
 
 # %% [markdown]
@@ -137,8 +136,8 @@ recipes.config_tables(configs)
 
 # %%
 seeds = recipes.costly_seeds(run)
-results = recipes.by_seed(run, lambda seed: recipes.baseline_runs(run, ds, seed), seeds)
-labels = recipes.BASELINE_LABELS
+results = baselines.seed_runs(run, ds, seeds)
+labels = recipes.labels(results)
 
 # %% [markdown]
 # ## Reconstructions and pretraining
@@ -147,7 +146,7 @@ labels = recipes.BASELINE_LABELS
 # the first seed (the convolutional autoencoders are the DSSL, DCSS and DML pages').
 
 # %%
-aes = recipes.baseline_autoencoders(run, ds)
+aes = baselines.baseline_autoencoders(run, ds)
 x = torch.as_tensor(ds.X[:: max(1, len(ds) // 10)][:10], device=run.device)
 with torch.no_grad():
     shown = {name: m.eval()(x)[1].cpu().numpy() for name, (m, _) in aes.items()}
@@ -156,10 +155,7 @@ with torch.no_grad():
 fig = plotting.reconstructions(x.cpu().numpy(), shown)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Pretraining loss (MSE per pixel) per epoch of the MLP AE trained end to end and of the MLP AE fine-tuned end to end after greedy layer-wise pretraining (its end-to-end epochs), first seed.", "name": "fig-pretrain-loss"}}
-end_to_end = {
-    k: [r for r in h.records if "layer" not in r] for k, (_, h) in aes.items()
-}
-fig = plotting.curves(end_to_end, ["loss"], log=True)
+fig = plotting.curves(baselines.end_to_end_records(aes), ["loss"], log=True)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Clustering-stage loss of each method per epoch (first seed). The losses have different scales; what matters is each curve's shape.", "name": "fig-cluster-loss"}}
 cluster = {
@@ -193,7 +189,7 @@ timing.style.format("{:.3g}", na_rep="—").set_caption(
 # ## Ours vs the papers
 
 # %% tags=["hide-input"]
-rows = recipes.baseline_paper_rows(run.dataset)
+rows = recipes.paper_rows(run.dataset, baselines.RUNS)
 table = ours_vs_paper(results, rows, run.dataset)
 beside = "beside the papers" if rows else f"alone: no paper reports {run.dataset}"
 table.rename(index=labels).style.set_caption(
@@ -212,76 +208,17 @@ table.rename(index=labels).style.set_caption(
 # provenance; this page only reads it.
 
 # %% tags=["hide-input"]
-display(
-    *recipes.reference_section(
-        "DCSS Table 1 and DynAE Table 2",
-        {m: m for m in recipes.BASELINES},
-        recipes.baseline_paper_rows,
-        labels,
-    )
-)
+display(*report.reference_section("DCSS Table 1 and DynAE Table 2", baselines.RUNS))
 
 # %% tags=["remove-input"]
-display(*recipes.annealing_cut(labels["dkm"]))
+report.say(baselines.annealing_cut())
 
 # %% [markdown]
 # ## What we find
 
 # %% tags=["remove-input"]
-raw = np.mean([recipes.pixel_kmeans(ds, s)["acc"] for s in seeds])
-acc = {m: seed_mean(res) for m, res in results.items()}
-beaten = [labels[m] for m, a in acc.items() if a > raw] or ["none"]
-missed = [labels[m] for m, a in acc.items() if a <= raw] or ["none"]
-better = "better" if acc["dkm_p"] > acc["dkm"] else "no better"
-found = [
-    f"k-means on the raw pixels of these {len(ds):,} images reaches ACC {100 * raw:.1f} % (mean over the seeds {', '.join(map(str, seeds))}).",
-    f"Beating it: {', '.join(beaten)}. Not beating it: {', '.join(missed)}.",
-    f"DKM_p reaches ACC {100 * acc['dkm_p']:.1f} %, DKM_a {100 * acc['dkm']:.1f} %: holding alpha at {configs['dkm_p'].constant_alpha:g} does {better} here than annealing it after pretraining.",
-]
-# the quick profile's promise: AE + k-means at 55 % ACC at least
-if run.profile.name == "quick":
-    ae = 100 * acc["ae_kmeans"]
-    steps = configs["ae_kmeans"].pretrain.n_epochs * -(
-        -len(ds) // configs["ae_kmeans"].pretrain.batch_size
-    )
-    found.append(
-        f"The quick profile aims at AE + k-means ACC of at least 55 %: {ae:.1f} %, "
-        + (
-            "met."
-            if ae >= 55
-            else f"not met: its {configs['ae_kmeans'].pretrain.n_epochs} epochs of pretraining ({steps:,} Adam steps) are what the book's 30 minutes on a two-core CPU leave; the committed reference pretrains at the papers' epochs."
-        )
-    )
-theirs = table.get(("DCSS Table 1", "ACC"))
-if theirs is not None:
-    theirs = pd.to_numeric(theirs, errors="coerce").dropna()
-    below = [labels[m] for m, v in theirs.items() if 100 * acc[m] < v] or ["none"]
-    column = paper_results(paper="dcss", table="Table 1", dataset=run.dataset)
-    found.append(
-        f"Below DCSS Table 1's ACC on its {column.dataset.iloc[0]} column (the papers' whole set; ours: {len(ds):,} images of {ds.name}): {', '.join(below)}, of the {len(theirs)} rows it has."
-    )
-
-
-def budget(m: str) -> str:
-    """How the first seed's DEC / IDEC run ended: tolerance, profile cap or budget."""
-    cfg, n = configs[m], len(ds)
-    done = stage_records(results[m][run.seed].history, "cluster")[-1]["iteration"]
-    allowed = cfg.epochs_for(n) * -(-n // cfg.batch_size)  # epochs x batches
-    if done < min(allowed, cfg.max_iter):
-        why = "its tolerance stopped it"
-    elif allowed < cfg.max_iter:
-        why = f"all that the profile's {cfg.epochs_for(n)} epochs allow of its {cfg.max_iter:,}-iteration budget"
-    else:
-        why = "its whole budget"
-    return f"{labels[m]} ran {done:,.0f} iterations ({why})"
-
-
-found.append("; ".join(budget(m) for m in ("dec", "idec")) + " on the first seed.")
-if run.profile.max_epochs:
-    found.append(
-        f"Every method here was trained for {run.profile.epoch_caps} on {len(ds):,} images ({run.profile.name} profile), far from the papers' protocol, and nothing was tuned on labels to make up for it; the implementation details below list what else differs."
-    )
-display(Markdown(" ".join(found)))
+raw = baselines.pixel_floor(ds, seeds)
+report.say(baselines.findings(run, ds, results, configs, table, raw, seeds))
 
 # %% [markdown]
 # ## Implementation details
@@ -291,67 +228,4 @@ display(Markdown(" ".join(found)))
 # from the configs: the papers' defaults, before the profile caps the epochs.
 
 # %% tags=["remove-input"]
-d = {m: get_method(m).make_config(n_clusters=ds.n_clusters) for m in recipes.BASELINES}
-code = DCNConfig.official_code()
-dcn_code = recipes.official_code_fields("dcn")
-arch = "-".join(map(str, ("d", *d["dec"].hidden, d["dec"].latent_dim)))
-dropout = d["dec"].pretrain.greedy_dropout
-display(
-    Markdown(f"""
-1. **Architecture.** All six runs use the fully connected {arch} autoencoder of
-   DEC, ReLU on hidden layers, linear code and output.
-2. **Pretraining.** DEC, IDEC and DCN: greedy layer-wise denoising pretraining, then
-   end-to-end fine-tuning, as DEC §3.2 describes: each layer's one-hidden-layer
-   autoencoder drops out its input *and* its hidden code (rate {dropout}). DKM and
-   AE + k-means: end to end. DEC trains 50,000 iterations per layer and 100,000 end
-   to end with SGD (lr 0.1, divided by 10 every 20,000 iterations); we use Adam
-   (lr {d["dec"].pretrain.lr:g}) and {d["dec"].pretrain.n_epochs} epochs per stage
-   ({d["dcn"].pretrain.n_epochs} for DCN, as its paper; {d["dkm"].pretrain.n_epochs}
-   end to end for DKM), which the profile caps. IDEC shares DEC's pretraining.
-3. **DEC/IDEC.** The target $P$ is recomputed over the whole dataset every
-   {d["dec"].update_interval} iterations (the value IDEC reports for MNIST; DEC's
-   paper gives none), and training stops once fewer than {100 * d["dec"].tol:g} % of
-   the labels change between refreshes. The budget is counted in iterations, as the
-   papers count it: `max_iter` = {d["dec"].max_iter:,} (the IDEC code's 2·10^4);
-   `n_epochs=None` means as many epochs as that takes, here
-   {d["dec"].epochs_for(len(ds)):,} epochs of {len(ds):,} images at batch
-   {d["dec"].batch_size} (this profile: {configs["dec"].epochs_for(len(ds)):,}).
-   DEC: SGD lr {d["dec"].lr:g}, momentum 0.9; IDEC: Adam lr {d["idec"].lr:g},
-   $\\gamma = {d["idec"].gamma:g}$.
-4. **DCN.** $\\lambda = {d["dcn"].lam:g}$; Adam lr {d["dcn"].lr:g} (we found no
-   optimiser setting in the paper). Our defaults follow the paper's equations where
-   the official code adds steps the paper does not describe; the code's choices are
-   the preset `DCNConfig.official_code()` ({", ".join(f"`{k}={v}`" for k, v in dcn_code.items())}):
-   - centre counts `initial_count={d["dcn"].initial_count}`: $c_k$ starts at the
-     size of k-means' cluster $k$, since eq. 7 counts the samples a centre has
-     received and k-means' are the first (the code: {code.initial_count:g} for
-     every centre), so early samples move a large cluster's centre little;
-   - `kmeans_every={d["dcn"].kmeans_every}`: the centres move by eq. 7 only (the
-     code reruns k-means on all codes every {code.kmeans_every} epochs, replacing
-     centres and counts);
-   - `final_kmeans={d["dcn"].final_kmeans}`: a sample's label is its nearest centre,
-     eq. 6 (the code labels by a final k-means on the codes).
-
-   The count-based update is applied to a whole batch at once, which equals the
-   per-sample update (the cell above).
-5. **DKM.** $\\lambda = {d["dkm"].lam:g}$, Adam lr {d["dkm"].lr:g}. The paper runs
-   either annealing from random weights (DKM$_a$, {d["dkm"].n_alphas} values of
-   $\\alpha$) or a constant $\\alpha = {d["dkm_p"].constant_alpha:g}$ after
-   pretraining (DKM$_p$). Our `dkm` (DKM$_a$) pretrains and anneals
-   ({d["dkm"].epochs_per_alpha} epochs per value of $\\alpha$, {d["dkm"].n_epochs}
-   in all), as our specification asks, though the DKM code refuses to anneal a
-   pretrained network; while $\\alpha$ is small the soft assignments are nearly
-   uniform and the loss pulls every code towards all centres at once. `dkm_p`
-   (DKM$_p$) is the paper's pretrained variant, $\\alpha$ = {d["dkm_p"].constant_alpha:g}
-   throughout, and the one the papers' DKM rows report (DCSS Table 1, DML Table I).
-6. **Reductions.** IDEC's reconstruction is the mean squared error per pixel (its
-   Keras code); DCN's and DKM's are per-sample sums averaged over the batch, as in
-   their equations.
-7. **No label-based selection.** Every number comes from the last iterate; the true
-   labels only score it (and draw learning curves through `y_monitor`, which a test
-   shows changes nothing).
-8. **Data and epochs.** This page ran on {recipes.describe_data(run, ds, seeds)}, with
-   {run.profile.epoch_caps};
-   the paper profile runs the full Fashion-MNIST with the papers' epochs.
-""")
-)
+display(Markdown(baselines.implementation_details(run, ds, configs, seeds)))

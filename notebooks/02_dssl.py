@@ -31,21 +31,15 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 import torch
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import grids, plotting, recipes
-from dclib.methods import FitContext, _fuzzy
-from dclib.methods._common import make_optimizer
-from dclib.methods.dssl import DSSLConfig
+from dclib import book
+from dclib.book import plotting, recipes, report
+from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper, sweep_vs_paper
+from dclib.book.papers import dssl
+from dclib.methods import FitContext, make_optimizer
+from dclib.methods.dssl import DSSLConfig, train_cluster_specific
 from dclib.models import MLPAutoencoder
-from dclib.runs import (
-    PAPER_DATASETS,
-    ours_vs_paper,
-    paper_results,
-    seed_mean,
-    sweep_vs_paper,
-)
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -83,30 +77,34 @@ display(Markdown(run.describe()))
 # %%
 torch.manual_seed(0)
 x, mu = torch.randn(6, 4), torch.randn(3, 2)
+toys, ours, mine = {}, {}, {}  # by preset: the config, dclib's net, the replay's
 for preset in (DSSLConfig, DSSLConfig.official_code):
-    toy = preset(n_clusters=3, n_epochs=1, batch_size=6)  # one batch, one epoch
-    ours = MLPAutoencoder(4, 2, (5,))
-    mine = MLPAutoencoder(4, 2, (5,))
-    mine.load_state_dict(ours.state_dict())
-    sgd = make_optimizer(ours.parameters(), "sgd", 0.01, momentum=0.0)
-    run_k = toy.cluster_specific()
-    _fuzzy.train_cluster_specific(ours, x, mu, sgd, run_k, FitContext(), "toy")
-    u_batch = mine.encode(x).detach()  # the codes before the K runs
+    name = preset.__qualname__
+    toys[name] = preset(n_clusters=3, n_epochs=1, batch_size=6)  # one batch, 1 epoch
+    ours[name], mine[name] = MLPAutoencoder(4, 2, (5,)), MLPAutoencoder(4, 2, (5,))
+    mine[name].load_state_dict(ours[name].state_dict())
+    sgd = make_optimizer(ours[name].parameters(), "sgd", 0.01, momentum=0.0)
+    run_k = toys[name].cluster_specific()
+    train_cluster_specific(ours[name], x, mu, sgd, run_k, FitContext(), "toy")
+
+# %%
+for name, toy in toys.items():
+    net, u_batch = mine[name], mine[name].encode(x).detach()  # codes before the runs
     for k in range(3):  # run k: memberships, then one SGD step on L^(k)
-        u = mine.encode(x)
+        u = net.encode(x)
         v = u_batch if toy.memberships_per_batch else u.detach()
         d = ((v[:, None] - mu[None]) ** 2).sum(2) ** (-1 / (toy.m - 1))
         w = (d / d.sum(1, keepdim=True))[:, k] ** toy.m  # p_ik^m
-        l_r = (w * ((x - mine.decode(u)) ** 2).sum(1)).sum()
+        l_r = (w * ((x - net.decode(u)) ** 2).sum(1)).sum()
         l_c = (w * ((u - mu[k]) ** 2).sum(1)).sum()
-        mine.zero_grad()
+        net.zero_grad()
         (l_r + toy.zeta * l_c).backward()
         with torch.no_grad():
-            for prm in mine.parameters():
+            for prm in net.parameters():
                 prm -= 0.01 * prm.grad
-    for a, b in zip(ours.parameters(), mine.parameters(), strict=True):
+    for a, b in zip(ours[name].parameters(), net.parameters(), strict=True):
         torch.testing.assert_close(a, b)
-    print(f"{preset.__qualname__}: dclib's K successive runs = the hand replay")
+    print(f"{name}: dclib's K successive runs = the hand replay")
 
 # %% [markdown]
 # ## Training
@@ -130,15 +128,8 @@ for preset in (DSSLConfig, DSSLConfig.official_code):
 page = recipes.page_data(run)  # the baselines page's data
 ds = recipes.conv_input(page)  # DSSL's: 8x8 digits as vectors, others as they are
 cfg = recipes.config(run, "dssl", ds)
-NAMES = {"dec": "DEC", "idec": "IDEC", "dcn": "DCN", "dkm_p": "DKM"}
-NAMES |= {"ae_kmeans": "AE + k-means", "dssl": "DSSL"}
-results = recipes.by_seed(
-    run,
-    lambda seed: (
-        recipes.baseline_runs(run, page, seed, ["dec", "idec", "dcn", "dkm_p"])
-        | recipes.dssl_runs(run, ds, cfg, seed)
-    ),
-)
+results = dssl.page_runs(run, page, ds, cfg)  # the baselines', then DSSL's runs
+labels = recipes.labels(results)
 recipes.config_table(cfg)
 
 # %% [markdown]
@@ -153,10 +144,11 @@ recipes.config_table(cfg)
 
 # %% tags=["hide-input"]
 reported = run.dataset in PAPER_DATASETS
-rows = recipes.paper_rows(run.dataset, "dssl:Table I", NAMES)
+rows = dssl.table_rows(run.dataset, results)
 ae_name = recipes.describe_autoencoder(results["dssl"][run.seed])
 beside = "beside the paper's" if reported else f"alone: no paper reports {run.dataset}"
-ours_vs_paper(results, rows, run.dataset).style.set_caption(
+table1 = ours_vs_paper(results, rows, run.dataset).rename(index=labels)
+table1.style.set_caption(
     f"DSSL Table I — ours ({recipes.describe_data(run, ds)}; ACC and NMI in %, "
     f"mean ± std), {beside}. AE + k-means and DSSL use {ae_name}, the baselines the "
     "MLP AE"
@@ -168,14 +160,7 @@ ours_vs_paper(results, rows, run.dataset).style.set_caption(
 # Fashion-MNIST (`make reference`, read here, never recomputed by this page).
 
 # %% tags=["hide-input"]
-display(
-    *recipes.reference_section(
-        "DSSL Table I",
-        {"ae_kmeans_dssl": "ae_kmeans", "dssl": "dssl"} | {m: m for m in NAMES},
-        lambda d: recipes.paper_rows(d, "dssl:Table I", NAMES),
-        NAMES,
-    )
-)
+display(*report.reference_section("DSSL Table I", dssl.REFERENCE, rows=dssl.table_rows))
 
 # %% [markdown]
 # Table II studies imbalanced data on MNIST, whatever this page's dataset:
@@ -187,8 +172,8 @@ display(
 # it now at smoke scale; the captions say which.
 
 # %%
-studies = grids.page_grids(run, "dssl", ds)
-imbalance = studies.studies["imbalance"].replace({"method": NAMES})
+studies = dssl.page_grids(run, ds)
+imbalance = studies.studies["imbalance"].replace({"method": dssl.PAPER_NAMES})
 
 # %% tags=["hide-input"]
 sweep_vs_paper(imbalance, "dssl", "Table II", prefix="r=").style.format(
@@ -207,7 +192,7 @@ sweep_vs_paper(imbalance, "dssl", "Table II", prefix="r=").style.format(
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 3 — the first image of each class with its soft assignment p (DSSL, first seed).", "name": "fig-dssl-bars"}}
 fig = plotting.assignment_bars(run.load(), results["dssl"][run.seed].arrays["q"])
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed) in the latent spaces of AE + k-means (DSSL's pretrained autoencoder), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
-codes = {NAMES[k]: results[k][run.seed].arrays["z"] for k in NAMES}
+codes = {labels[k]: results[k][run.seed].codes for k in results}
 n_tsne = min(run.profile.tsne_samples, len(ds))
 fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
 # %% [markdown]
@@ -219,12 +204,7 @@ fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
 # is).
 
 # %% tags=["remove-input"]
-display(
-    Markdown(
-        f"These studies come from {studies.source}; they ran on "
-        f"{studies.data['sweeps']}.{studies.diverged(NAMES)}"
-    )
-)
+report.say([dssl.studies_sentence(studies)])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Figs. 6 and 8 — final ACC and NMI against zeta, the update interval T and the fuzziness m (first seed), from the committed reference when it holds them, otherwise from this execution at smoke scale: the line above the figure says which.", "name": "fig-dssl-sensitivity"}}
 fig = plotting.sweeps({t: studies.studies[t] for t in ("zeta", "T", "m")})
@@ -234,46 +214,7 @@ fig = plotting.curves(studies.curves["T"], ["acc", "nmi"])
 # ## What we find
 
 # %% tags=["remove-input"]
-paper_cfg, code_cfg = DSSLConfig(), DSSLConfig.official_code()
-acc = {k: seed_mean(v) for k, v in results.items()}
-seed_list = ", ".join(map(str, run.seeds))
-seed_list = (
-    f"mean over seeds {seed_list}" if len(run.seeds) > 1 else f"seed {seed_list}"
-)
-verdict = "beats" if acc["dssl"] > acc["ae_kmeans"] else "does not beat"
-says = [
-    f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, "
-    f"{seed_list}) DSSL reaches ACC {100 * acc['dssl']:.1f} % and {verdict} "
-    f"AE + k-means on the same autoencoder ({100 * acc['ae_kmeans']:.1f} %), after "
-    f"{cfg.n_epochs} epoch(s) of SGD at lr {cfg.lr:g} with momentum {cfg.momentum:g} "
-    f"(the paper: {paper_cfg.n_epochs} epochs; the official code: "
-    f"{code_cfg.n_epochs})."
-]
-if reported:
-    says.append(recipes.paper_claim(run, ds, "dssl", "Table I", "DSSL") + ".")
-gain = imbalance.pivot(index="setting", columns="method", values="acc")
-gain = 100 * (gain["DSSL"] - gain["AE + k-means"])
-paper2 = paper_results(paper="dssl", table="Table II", metric="ACC")
-paper2 = paper2.pivot(index="setting", columns="method", values="value")
-paper_gain = (paper2["DSSL"] - paper2["AE + k-means"]).mean()
-says.append(
-    f"On the imbalanced MNIST subsets ({studies.data['imbalance']}) DSSL's ACC minus AE + "
-    f"k-means' averages {gain.mean():+.1f} points over r = "
-    f"{', '.join(f'{r:g}' for r in gain.index)} (the paper: {paper_gain:+.1f} on "
-    "the full MNIST)."
-)
-best = {
-    t: f.loc[f.acc.idxmax(), "setting"]
-    for t, f in studies.studies.items()
-    if t != "imbalance"
-}
-says.append(
-    f"In the sensitivity studies ({studies.data['sweeps']}) the best ACC comes at zeta = "
-    f"{best['zeta']:g}, T = {best['T']:g} and m = {best['m']:g} (the paper's "
-    f"defaults: zeta = {paper_cfg.zeta:g}, T = {paper_cfg.update_interval}, "
-    f"m = {paper_cfg.m:g})."
-)
-display(Markdown(" ".join(says)))
+report.say(dssl.findings(run, ds, cfg, results, studies))
 
 # %% [markdown]
 # ## Implementation details

@@ -35,20 +35,13 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import committed, grids, plotting, recipes
+from dclib import book
 from dclib import functional as Fn
-from dclib.methods._common import stage_records
-from dclib.methods.dcss import DCSSConfig
-from dclib.runs import (
-    PAPER_DATASETS,
-    ours_vs_paper,
-    paper_results,
-    seed_mean,
-    seed_table,
-)
+from dclib.book import plotting, recipes, report
+from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper
+from dclib.book.papers import dcss
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -140,7 +133,7 @@ assert pairs_c == 5 and code.count(3) == 9
 pd.DataFrame(
     {"loss": [loss.item(), loss_c.item()], "contributing pairs": [pairs, pairs_c]},
     index=["PairSelection()", "PairSelection.official_code()"],
-).map(lambda v: f"{v:.4g}")
+).map("{:.4g}".format)
 
 # %% [markdown]
 # ## Training
@@ -173,33 +166,15 @@ pd.DataFrame(
 ds = recipes.conv_input(recipes.page_data(run))
 features = ds.name.endswith("-" + recipes.RGB_BACKBONE)  # RGB images as features
 cfg = recipes.config(run, "dcss", ds)
-NAMES = {"ae_kmeans": "AE + k-means", "dcss_u": "DCSS_u", "dcss": "DCSS"}
-X_NAMES = dict(recipes.BASELINE_PAPER_NAMES["dcss:Table 1"])
-del X_NAMES["ae_kmeans"]
 recipes.config_table(cfg)
 
 # %%
-results = recipes.by_seed(run, lambda seed: recipes.dcss_runs(run, ds, cfg, seed))
-x_mnet = recipes.by_seed(
-    run,
-    lambda seed: (
-        recipes.baseline_runs(run, ds, seed, X_NAMES)
-        | recipes.x_mnet_runs(run, ds, cfg, seed, X_NAMES)
-    ),
-    recipes.costly_seeds(run),
-)
+results = dcss.page_runs(run, ds, cfg)  # AE + k-means, DCSS_u, DCSS
+x_mnet = dcss.table3_runs(run, ds, cfg)  # each X, X + MNet
 
 # %% tags=["remove-input"]
 first = {name: r[run.seed] for name, r in results.items()}
-u_arch = first["dcss"].weights["arch"]
-mnet = "-".join(map(str, (u_arch["latent_dim"], *cfg.mnet_hidden, cfg.n_clusters)))
-display(
-    Markdown(
-        f"This run ({recipes.describe_data(run, ds)}): DCSS trains "
-        f"{recipes.describe_autoencoder(first['dcss'])} and MNet {mnet}; AE + k-means "
-        f"clusters the codes of {recipes.describe_autoencoder(first['ae_kmeans'])}."
-    )
-)
+report.say([dcss.networks(run, ds, cfg, first)])
 # %% [markdown]
 # ## DCSS Tables 1, 2 and 3: ours vs the paper
 #
@@ -211,8 +186,9 @@ display(
 reported = run.dataset in PAPER_DATASETS
 beside = "beside the paper's" if reported else f"(the paper reports no {run.dataset})"
 rgb = f"; the paper's RGB columns use ResNet-152 features, ours {recipes.RGB_BACKBONE}"
-rows = recipes.paper_rows(run.dataset, "dcss:Table 1", NAMES)
-ours_vs_paper(results, rows, run.dataset).rename(index=NAMES).style.set_caption(
+rows = dcss.table_rows(run.dataset, results)
+table1 = ours_vs_paper(results, rows, run.dataset).rename(index=recipes.labels(results))
+table1.style.set_caption(
     f"DCSS Table 1 — AE + k-means, DCSS_u and DCSS: ours ({recipes.describe_data(run, ds)}"
     f"; ACC and NMI in %, mean ± std) {beside}{rgb if features else ''}"
 )
@@ -225,22 +201,10 @@ ours_vs_paper(results, rows, run.dataset).rename(index=NAMES).style.set_caption(
 # The provenance line under the table states each run's epochs and caps.
 
 # %% tags=["hide-input"]
-display(
-    *recipes.reference_section(
-        "DCSS Table 1",
-        {"ae_kmeans_dcss": "ae_kmeans", "dcss_u": "dcss_u", "dcss": "dcss"},
-        lambda d: recipes.paper_rows(d, "dcss:Table 1", NAMES),
-        NAMES,
-    )
-)
+display(*report.reference_section("DCSS Table 1", dcss.RUNS, rows=dcss.table_rows))
 
 # %% tags=["hide-input"]
-plus = {f"{k}+mnet": f"{v}+MNet" for k, v in X_NAMES.items()}
-rows3 = recipes.paper_rows(run.dataset, "dcss:Table 1", X_NAMES)
-rows3 |= recipes.paper_rows(run.dataset, "dcss:Table 3", plus)
-order = [k for x in X_NAMES for k in (x, f"{x}+mnet")]
-table3 = ours_vs_paper(x_mnet, rows3, run.dataset).loc[order]
-table3.rename(index=X_NAMES | plus).style.set_caption(
+dcss.table3(x_mnet, run.dataset).style.set_caption(
     "DCSS Table 3 — DCSS as a general framework: phase 2 on the trained network and "
     "centres of each method X (X + MNet) beside X itself (DKM: DKM_p, alpha = 1000); "
     f"ours ({recipes.describe_data(run, ds, recipes.costly_seeds(run))}) {beside}"
@@ -248,64 +212,38 @@ table3.rename(index=X_NAMES | plus).style.set_caption(
 )
 
 # %% tags=["hide-input"]
-setting = "Resnet-" + recipes.RGB_BACKBONE.removeprefix("resnet")
+setting = dcss.table2_setting()
 if features:
-    names2 = {"ae_kmeans": "AE+k-means", "dcss_u": "DCSS_u", "dcss": "DCSS"}
-    names2 |= X_NAMES
-    ours = {
-        names2[k]: seed_table(v) for k, v in (x_mnet | results).items() if k in names2
-    }
-    where = dict(paper="dcss", table="Table 2", dataset=run.dataset, setting=setting)
-    theirs = paper_results(**where).pivot(
-        index="method", columns="metric", values="value"
-    )
-    table2 = pd.concat(
-        {
-            "ours": pd.DataFrame(ours).T.rename(columns=str.upper),
-            f"DCSS Table 2 ({setting})": theirs.map("{:.1f}".format),
-        },
-        axis=1,
-    ).fillna("—")
     display(
-        table2.style.set_caption(
+        dcss.table2(run.dataset, x_mnet | results).style.set_caption(
             f"DCSS Table 2 — the {setting} column: ours ({recipes.describe_data(run, ds)};"
             " ACC and NMI in %, mean ± std) beside the paper's"
         )
     )
 else:
-    display(
-        Markdown(
-            "**DCSS Table 2** clusters ResNet-34/50/101/152 ImageNet features of "
-            f"CIFAR-10, CIFAR-100-20 and STL-10; this run's data ({run.dataset}) are not "
-            "RGB images, so the table is not regenerated here. With `-p dataset cifar10` "
-            "(or `stl10`, `cifar100-20`), on a machine that holds those images and the "
-            f"ImageNet weights of {recipes.RGB_BACKBONE}, `recipes.page_data` turns the "
-            f"images into {recipes.RGB_BACKBONE} features and this page shows its runs "
-            f"beside the paper's {setting} column."
-        )
-    )
+    report.say([dcss.no_table2(run.dataset)])
 
 # %% [markdown]
 # ## Figures
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
 codes = {
-    "AE + k-means": first["ae_kmeans"].arrays["z"],
-    "u, phase 1": first["dcss_u"].arrays["z"],
-    "u, phase 2": first["dcss"].arrays["z"],
-    "q": first["dcss"].arrays["q"],
+    "AE + k-means": first["ae_kmeans_dcss"].codes,
+    "u, phase 1": first["dcss_u"].codes,
+    "u, phase 2": first["dcss"].codes,
+    "q": first["dcss"].soft,
 }
 n_tsne = min(run.profile.tsne_samples, len(ds))
 fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 4 — phase-1 losses per epoch, each the mean over the K runs of the batch sums: reconstruction L_r, centring L_c and total L_u = L_r + alpha L_c; this execution's run (first seed) and, where committed, the reference run (its phase 1 capped on a CPU: see the reference's provenance line).", "name": "fig-dcss-phase1"}}
-phase1 = {"DCSS_u": stage_records(first["dcss_u"].history, "phase1")}
-phase1 |= recipes.reference_curves({"DCSS_u": "dcss_u"}, run.dataset, "phase1")
+phase1 = {"DCSS_u": first["dcss_u"].stage("phase1")}
+phase1 |= recipes.reference_curves(["dcss_u"], run.dataset, "phase1")
 fig = plotting.curves(phase1, ["l_r", "l_c", "loss"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 5 and Fig. 13 — phase-2 loss, the fraction of a batch's pairs that contribute, and the number of points without an adjacent neighbour (no j with q_i.q_j >= zeta) per epoch; this execution's run (first seed) and, where committed, the reference run at the paper's 20 epochs. Where phase 2 runs longer than T2, a dashed line marks T2: from the next epoch on, pairs are chosen in the q space.", "name": "fig-dcss-phase2"}}
-phase2 = {"DCSS": stage_records(first["dcss"].history, "phase2")}
-phase2 |= recipes.reference_curves({"DCSS": "dcss"}, run.dataset, "phase2")
+phase2 = {"DCSS": first["dcss"].stage("phase2")}
+phase2 |= recipes.reference_curves(["dcss"], run.dataset, "phase2")
 mark = cfg.t2 if cfg.t2 < cfg.phase2_epochs else None
 fig = plotting.curves(phase2, ["loss", "pairs", "isolated"], mark=mark)
 
@@ -335,21 +273,10 @@ fig = plotting.onehot_residuals(first["dcss"].arrays["q"])
 # and otherwise computes them now at smoke scale.
 
 # %%
-studies = grids.page_grids(run, "dcss", ds)
-named = {k: f.replace({"method": NAMES}) for k, f in studies.studies.items()}
-listed = {
-    k: ", ".join(f"{v:g}" for v in named[k].setting)
-    for k in ("alpha", "m", "T1", "T2", "zeta")
-}
-display(
-    Markdown(
-        f"These studies come from {studies.source}. The sweeps ran on "
-        f"{studies.data['sweeps']} (alpha ∈ {{{listed['alpha']}}}, m ∈ "
-        f"{{{listed['m']}}}, T1 ∈ {{{listed['T1']}}}, T2 ∈ {{{listed['T2']}}}, zeta ∈ "
-        f"{{{listed['zeta']}}} with gamma = 1 - zeta); the imbalance study on "
-        f"{studies.data['imbalance']}.{studies.diverged(NAMES)}"
-    )
-)
+studies = dcss.page_grids(run, ds)
+labels = recipes.labels(dcss.RUNS)
+named = {k: f.replace({"method": labels}) for k, f in studies.studies.items()}
+report.say([dcss.grids_sentence(studies)])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 9 — sensitivity to alpha, m and T1 (DCSS_u after phase 1) and to T2 (DCSS), first seed, from the source stated above the figure (the committed reference, or this execution at smoke scale).", "name": "fig-dcss-sensitivity"}}
 fig = plotting.sweeps({k: named[k] for k in ("alpha", "m", "T1", "T2")})
@@ -374,10 +301,8 @@ display(
         "The fields on which DCSSConfig.official_code() departs from DCSSConfig()"
     )
 )
-versus = named["official code"].query("method != 'AE + k-means'")
-versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
-    index="setting", columns="method", values=["ACC", "NMI"]
-).style.format("{:.1f}", na_rep="diverged").set_caption(
+versus = dcss.official_code_table(studies.studies["official code"])
+versus.style.format("{:.1f}", na_rep="diverged").set_caption(
     "DCSS_u and DCSS with the paper's config and the official code's, on "
     f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
 )
@@ -386,83 +311,7 @@ versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
 # ## What we find
 
 # %% tags=["remove-input"]
-paper_cfg = DCSSConfig()
-ref = committed.results("full", run.dataset, ["ae_kmeans_dcss", "dcss_u", "dcss"])
-acc = {
-    k: seed_mean(v)
-    for k, v in (x_mnet | results | {f"ref {k}": v for k, v in ref.items()}).items()
-}
-pct = {k: f"{100 * v:.1f} %" for k, v in acc.items()}
-seed_list = ", ".join(map(str, run.seeds))
-says = [
-    f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, mean over seeds "
-    f"{seed_list}) AE + k-means reaches ACC {pct['ae_kmeans']}, DCSS_u "
-    f"{pct['dcss_u']} and DCSS {pct['dcss']}."
-]
-short1 = cfg.phase1_epochs < paper_cfg.phase1_epochs
-says.append(
-    "Phase 1 improves on AE + k-means."
-    if acc["dcss_u"] > acc["ae_kmeans"]
-    else f"DCSS_u does not beat AE + k-means here: phase 1 ran {cfg.phase1_epochs} "
-    f"epoch(s) ({cfg.phase1_optimizer} at lr {cfg.phase1_lr:g}; the paper: "
-    f"{paper_cfg.phase1_epochs})"
-    + (
-        ", too few for the centring loss to move the codes far from the pretrained "
-        "ones."
-        if short1
-        else "."
-    )
-)
-in_u = min(cfg.t2, cfg.phase2_epochs)
-says.append(
-    "Phase 2 improves on phase 1."
-    if acc["dcss"] > acc["dcss_u"]
-    else f"DCSS does not beat DCSS_u here: MNet starts from random weights and the "
-    f"encoder moves at lr {cfg.encoder_lr:g} for {cfg.phase2_epochs} epoch(s) (the "
-    f"paper: {paper_cfg.phase2_epochs}), {in_u} of them supervised by the u-space "
-    "pairs, so q inherits the errors of a phase-1 space this far from the paper's."
-)
-better = [v for k, v in X_NAMES.items() if acc[f"{k}+mnet"] > acc[k]]
-says.append(
-    f"Phase 2 on the other methods' networks (Table 3) raises the ACC of "
-    f"{len(better)} of {len(X_NAMES)} ({', '.join(better) or 'none'})."
-)
-if reported:
-    says.append(
-        recipes.paper_claim(run, ds, "dcss", "Table 1", "DCSS")
-        + f" with {cfg.phase1_epochs} + {cfg.phase2_epochs} epochs of the paper's "
-        f"{paper_cfg.phase1_epochs} + {paper_cfg.phase2_epochs}."
-    )
-if len(ref) == 3:
-    ran = committed.epochs_by_stage(committed.first_seed(ref["dcss_u"]).history)
-    ordered = acc["ref dcss"] > acc["ref dcss_u"] > acc["ref ae_kmeans_dcss"]
-    says.append(
-        f"The committed reference (full profile, {run.dataset}, phase 1 at "
-        f"{ran['phase1']} of the paper's {paper_cfg.phase1_epochs} epochs) "
-        + (
-            "orders the three as the paper does"
-            if ordered
-            else "does not order the three as the paper does"
-        )
-        + f": DCSS {pct['ref dcss']}, DCSS_u {pct['ref dcss_u']}, AE + k-means "
-        f"{pct['ref ae_kmeans_dcss']}. All three stay below the paper's MNIST column, "
-        "whose networks train on the 70,000 images (fourteen times mnist5k's) with "
-        "phase 1 in full."
-    )
-gap = named["imbalance"].pivot(index="setting", columns="method", values="acc")
-gap = 100 * (gap["DCSS"] - gap["AE + k-means"])
-says.append(
-    f"On the imbalanced MNIST subsets ({studies.data['imbalance']}) DCSS's ACC minus AE + "
-    f"k-means' averages {gap.mean():+.1f} points over r = "
-    f"{', '.join(f'{r:g}' for r in gap.index)}."
-)
-dcss_acc = versus.query("method == 'DCSS'").set_index("setting").acc
-code_gap = 100 * (dcss_acc["DCSSConfig.official_code()"] - dcss_acc["DCSSConfig()"])
-says.append(
-    f"On {studies.data['sweeps']} the official code's config changes "
-    f"DCSS's ACC by {code_gap:+.1f} points against the paper's."
-)
-display(Markdown(" ".join(says)))
+report.say(dcss.findings(run, ds, cfg, results, x_mnet, studies))
 
 # %% [markdown]
 # ## Implementation details

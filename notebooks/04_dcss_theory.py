@@ -38,15 +38,15 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import plotting, recipes
+from dclib import book
 from dclib import theory as T
+from dclib.book import plotting, report
+from dclib.book.papers import theory as page
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -72,78 +72,31 @@ display(Markdown(run.describe()))
 # ($\zeta = 0.8$, $\gamma = 0.2$) unless a row says it weakens them.
 
 # %%
-ZETA, GAMMA = 0.8, 0.2
+ZETA, GAMMA = page.ZETA, page.GAMMA
 small = run.profile.name == "smoke"
 N_SET = 200 if small else 1000  # points per random set (all their pairs are checked)
 N_TRIPLES = 2**12 if small else 2**17
-g = torch.Generator().manual_seed(run.seed)
-checks = {}
-
-
-def add(source, q, zeta=ZETA, gamma=GAMMA):
-    """Accumulate every statement's counts on ``q`` under the label ``source``."""
-    for name, c in T.check_set(
-        q, zeta, gamma, n_triples=N_TRIPLES, seed=run.seed
-    ).items():
-        checks[name, source] = (
-            checks[name, source] + c if (name, source) in checks else c
-        )
-
-
-Ks, concentrations = (2, 3, 10, 20), (0.01, 0.1, 1.0, 10.0, 100.0)
-random_sets = {}
-for K in Ks:
-    for a in concentrations:
-        alpha = torch.full((K,), a, dtype=torch.float64)
-        q = torch.distributions.Dirichlet(alpha).sample((N_SET,))
-        random_sets[K, a] = q
-        add("random (Dirichlet)", q)
-
+checks = page.Checks(N_TRIPLES, run.seed)  # theory.check_set's counts per sample
+random_sets = page.dirichlet_sets(N_SET, run.seed)  # K x concentration
+for q in random_sets.values():
+    checks.add(page.RANDOM, q)
 grids = {2: T.simplex_grid(2, 200), 3: T.simplex_grid(3, 20 if small else 40)}
-weakened = {
-    "grid, zeta = 0.45 (<= 1/2)": (0.45, GAMMA),
-    "grid, zeta = 0.75, gamma = zeta^2": (0.75, 0.75**2),
-}
 for grid in grids.values():
-    add("grid K = 2, 3", grid)
-    for label, (z, gm) in weakened.items():
-        add(label, grid, z, gm)
+    checks.add(page.GRIDS, grid)
+    for label, (z, gm) in page.WEAKENED.items():  # a hypothesis weakened
+        checks.add(label, grid, z, gm)
 
-ds = recipes.conv_input(recipes.page_data(run))  # the DCSS page's data and config
-cfg = recipes.config(run, "dcss", ds)
-trained = recipes.dcss_runs(run, ds, cfg, run.seed)["dcss"]
-q_trained = torch.from_numpy(trained.arrays["q"]).double()
-q_trained = q_trained / q_trained.sum(1, keepdim=True)  # float32 softmax, renormalised
+# %%
+trained, cfg, ds = page.trained_dcss(run)  # the DCSS page's data, config, DCSS run
+q_trained = page.trained_q(trained)  # float32 softmax, renormalised
+g = torch.Generator().manual_seed(run.seed)
 pick = torch.randperm(len(q_trained), generator=g)[: 2 * N_SET]
-add("trained DCSS", q_trained[pick])
+checks.add(page.TRAINED, q_trained[pick])
 trained_points = T.corollary_1_2(q_trained, ZETA)  # every point, not just the subset
-
-table = pd.DataFrame(
-    [
-        {
-            "statement": s,
-            "sample": src,
-            "premise": c.premise,
-            "n": c.n,
-            "tested": c.tested,
-            "satisfied": c.satisfied,
-            "violated": c.violated,
-            "claim fails (no hypotheses)": c.claim_fails,
-        }
-        for (s, src), c in checks.items()
-    ]
-).set_index(["statement", "sample"])
-
-
-def show(statement):
-    """The rows of ``table`` for one statement, captioned."""
-    return table.loc[statement].style.set_caption(
-        f"{statement}: counts per sample ({run.profile.name} profile; random sets of "
-        f"{N_SET} points per (K, concentration); {N_TRIPLES:,} random triples per set;"
-        f" trained: {len(pick):,} q-vectors of DCSS on {ds.name}, seed {run.seed}). "
-        "'premise' says whether the statement's conditions on zeta and gamma hold."
-    )
-
+table = checks.table()
+note = page.sample_note(
+    run.profile.name, N_SET, N_TRIPLES, len(pick), ds.name, run.seed
+)
 
 # %% [markdown]
 # ## Theorem 1: an inner product is at most either peak
@@ -179,40 +132,18 @@ def show(statement):
 # ```
 
 # %% tags=["hide-input"]
-show("Theorem 1")
+page.counts(table, "Theorem 1").style.set_caption(f"Theorem 1: {note}")
 
 # %% tags=["remove-input"]
 off = T.theorem_1(2 * grids[3], grids[3].flip(0), simplex=False)
-display(
-    Markdown(
-        f"Dropping the simplex (every grid vector doubled, so it sums to 2): "
-        f"{off.violated:,} of {off.n:,} pairs break the bound."
-    )
-)
+report.say(page.off_simplex(off))
 
 # %% tags=["hide-input"]
 # Eq. (11) moves q_je onto entry r; the product changes by q_je (q_ir - q_ie).
-i, j = torch.triu_indices(len(grids[3]), len(grids[3]), 1)
-qi, qj = grids[3][i], grids[3][j]
-
-
-def gain(r):
-    """Change of q_i . q_j when eq. (11) moves q_je onto entry r, for every e."""
-    return qj * (qi.gather(1, r[:, None]) - qi)
-
-
-as_used, as_written = gain(qi.argmax(1)), gain(qj.argmax(1))
-lowered = int((as_written < -T.TOL).any(1).sum())
-assert (as_used >= 0).all()  # r = argmax q_i (as the proof uses it): never lower
-assert lowered > 0  # r = argmax q_j (as eq. 9 defines it): lower for some pairs
-display(
-    Markdown(
-        f"Eq. (11)'s move on the {len(i):,} pairs of the K = 3 grid: with r = argmax q_i "
-        f"no move lowers q_i . q_j; with r = argmax q_j, as eq. (9) writes it, some move "
-        f"lowers it for {lowered:,} pairs (e.g. q_i = (0.2, 0.8), q_j = (0.6, 0.4): moving "
-        f"q_j's mass onto its own peak gives 0.2 < 0.44)."
-    )
-)
+pairs, as_used, as_written = T.proof_readings(grids[3])  # r = argmax q_i, argmax q_j
+assert as_used == 0  # r = argmax q_i (as the proof uses it): never lower
+assert as_written > 0  # r = argmax q_j (as eq. 9 defines it): lower for some pairs
+report.say(page.proof_readings(pairs, as_used, as_written))
 
 # %% [markdown]
 # ## Corollaries 1.1 and 1.2: adjacent points have a peak of at least $\zeta$
@@ -229,9 +160,7 @@ display(
 # exactly $\zeta$ at entry 1 are adjacent with $m_j = \zeta$.
 
 # %% tags=["hide-input"]
-pd.concat(
-    {s: table.loc[s] for s in ("Corollary 1.1", "Corollary 1.2")}
-).style.set_caption(
+page.counts(table, "Corollary 1.1", "Corollary 1.2").style.set_caption(
     "Corollaries 1.1 (pairs) and 1.2 (points): counts per sample, as in Theorem 1's table"
 )
 
@@ -270,7 +199,7 @@ pd.concat(
 # (0.32 at $\zeta = 0.8$, where the paper has 0.4).
 
 # %% tags=["hide-input"]
-show("Theorem 2")
+page.counts(table, "Theorem 2").style.set_caption(f"Theorem 2: {note}")
 
 # %% [markdown]
 # The adversarial search for the largest inner product of two q-vectors in
@@ -280,28 +209,7 @@ show("Theorem 2")
 
 # %%
 steps = 200 if small else 2000
-rows = []
-for K, grid in grids.items():
-    v, qi, qj = T.extremal_pair(grid, same_cluster=False, largest=True)
-    rows.append(
-        {
-            "search": f"grid K = {K} ({len(grid):,} points)",
-            "sup": v,
-            "q_i": np.round(qi.numpy(), 4),
-            "q_j": np.round(qj.numpy(), 4),
-        }
-    )
-for K in Ks:
-    v, qi, qj = T.ascend_cross_cluster(K, steps=steps, seed=run.seed)
-    rows.append(
-        {
-            "search": f"ascent K = {K}",
-            "sup": v,
-            "q_i": np.round(qi.numpy(), 4),
-            "q_j": np.round(qj.numpy(), 4),
-        }
-    )
-cross = pd.DataFrame(rows).set_index("search")
+cross = page.cross_cluster(grids, page.KS, steps=steps, seed=run.seed)
 cross_sup = float(cross["sup"].max())
 cross.style.format({"sup": "{:.6f}"}).set_caption(
     "Largest inner product of two q-vectors with different argmax found by each "
@@ -316,17 +224,8 @@ cross.style.format({"sup": "{:.6f}"}).set_caption(
 # paper's $\tfrac23$.
 
 # %%
-scan = {}
-for z in (0.4, 0.45, 0.5, 0.501, 0.55, 0.6, 0.65, 2 / 3, 0.8):
-    found = 0
-    for q in (grids[3], *random_sets.values()):
-        for i, j in T.pair_blocks(len(q)):
-            found += T.theorem_2(q[i], q[j], z).violated
-    scan[round(z, 3)] = found
-zeta_scan = pd.Series(scan, name="adjacent pairs in different clusters")
-smallest = min(
-    z for z, v in scan.items() if all(w == 0 for y, w in scan.items() if y >= z)
-)
+zeta_scan = page.zeta_scan([grids[3], *random_sets.values()])
+smallest = page.smallest_zeta(zeta_scan)
 zeta_scan.to_frame().T.style.set_caption(
     "Theorem 2 scanned over zeta: adjacent pairs in different clusters on the K = 3 "
     "grid and all random sets together"
@@ -343,7 +242,7 @@ zeta_scan.to_frame().T.style.set_caption(
 # $\mathbf{e}_2$ (inner products $\tfrac12$), which are in different clusters.
 
 # %% tags=["hide-input"]
-show("Corollary 2.1")
+page.counts(table, "Corollary 2.1").style.set_caption(f"Corollary 2.1: {note}")
 
 # %% [markdown]
 # ## Corollary 1.3 and Theorem 3: dissimilar means different clusters when $\gamma < \zeta^2$
@@ -396,22 +295,15 @@ show("Corollary 2.1")
 # ```
 
 # %% tags=["hide-input"]
-pd.concat({s: table.loc[s] for s in ("Corollary 1.3", "Theorem 3")}).style.set_caption(
+page.counts(table, "Corollary 1.3", "Theorem 3").style.set_caption(
     "Corollary 1.3 (pairs) and Theorem 3 (triples): counts per sample"
 )
 
 # %% tags=["hide-input"]
-LOW = "grid, zeta = 0.45 (<= 1/2)"  # gamma = 0.2 < 0.45^2 = 0.2025
-c13, t2, t3 = (checks[s, LOW] for s in ("Corollary 1.3", "Theorem 2", "Theorem 3"))
+c13, t2, t3 = (checks[s, page.LOW] for s in ("Corollary 1.3", "Theorem 2", "Theorem 3"))
 assert c13.premise and c13.tested > 0 and c13.violated == 0  # holds below 1/2
 assert t2.violated > 0  # ... where Theorem 2 (adjacent => same cluster) fails
-display(
-    Markdown(
-        f"At zeta = 0.45 <= 1/2 on the grids: Corollary 1.3 tested {c13.tested:,} pairs "
-        f"with {c13.violated} violations, while Theorem 2 failed on {t2.violated:,} "
-        f"adjacent pairs and Theorem 3 on {t3.violated:,} triples."
-    )
-)
+report.say(page.low_zeta(c13, t2, t3))
 
 # %% [markdown]
 # The exhaustive grids give the smallest inner product of two q-vectors in the same
@@ -419,20 +311,7 @@ display(
 # the grid attains it), against $\zeta^2$ and $\zeta^2 + (1 - \zeta)^2$:
 
 # %%
-rows = []
-for K, grid in grids.items():
-    v, qi, qj = T.extremal_pair(grid, same_cluster=True, largest=False, min_peak=0.75)
-    rows.append(
-        {
-            "K": K,
-            "min q_i.q_k": v,
-            "zeta^2": 0.75**2,
-            "zeta^2 + (1 - zeta)^2": 0.75**2 + 0.25**2,
-            "q_i": qi.numpy().round(4),
-            "q_k": qj.numpy().round(4),
-        }
-    )
-same_min = pd.DataFrame(rows).set_index("K")
+same_min = page.same_cluster_minimum(grids, 0.75)
 # K = 2 below zeta = 1/2: the infimum is 1/2, not zeta^2 + (1 - zeta)^2 = 0.625
 k2_low, _, _ = T.extremal_pair(
     grids[2], same_cluster=True, largest=False, min_peak=0.25
@@ -453,22 +332,12 @@ same_min.style.format(precision=4).set_caption(
 # properties of a trained model. On the DCSS run of the DCSS page:
 
 # %% tags=["remove-input"]
-adjacent = checks["Theorem 2", "trained DCSS"]
-peaked = float((q_trained.max(1).values >= ZETA).double().mean())
-display(
-    Markdown(
-        f"- **Adjacent pairs sharing an argmax:** {adjacent.satisfied:,} of "
-        f"{adjacent.tested:,} adjacent pairs ({len(pick):,} q-vectors, all their pairs)"
-        f" share their cluster; {adjacent.violated} do not.\n"
-        f"- **Points with max q >= zeta = {ZETA}:** {100 * peaked:.1f} % of all "
-        f"{len(q_trained):,} points.\n"
-        f"- **Points with an adjacent neighbour:** {trained_points.tested:,} of "
-        f"{trained_points.n:,}; all of them have a peak >= zeta "
-        f"({trained_points.violated} violations of Corollary 1.2).\n"
-        f"- DCSS ran phase 1 for {cfg.phase1_epochs} epoch(s) and phase 2 for "
-        f"{cfg.phase2_epochs} ({run.profile.name} profile)."
-    )
+epochs = cfg.phase1_epochs, cfg.phase2_epochs
+adjacent = checks["Theorem 2", page.TRAINED]
+says = page.trained_findings(
+    q_trained, adjacent, trained_points, len(pick), epochs, run.profile.name
 )
+report.say(says)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 13 — points without an adjacent neighbour (no j with q_i.q_j >= zeta) after each phase-2 epoch of the DCSS run (first seed); the dashed line marks T2.", "name": "fig-theory-isolated"}}
 fig = plotting.curves({"DCSS": trained.history}, ["isolated"], mark=cfg.t2 - 1)
@@ -482,47 +351,18 @@ fig = plotting.curves({"DCSS": trained.history}, ["isolated"], mark=cfg.t2 - 1)
 
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Pairs of q-vectors in the (q_i . q_j, min(max q_i, max q_j)) plane: random (Dirichlet, K = 10, concentrations 0.1 and 1), adversarial (K = 3 grid, and the ascent's extremal pairs) and trained (DCSS); blue pairs share a cluster, red ones do not.", "name": "fig-theory-plane"}}
-def pairs_of(q, n=4000):
-    i, j = torch.randint(len(q), (2, n), generator=g)
-    return q[i].numpy(), q[j].numpy()
-
-
 rand = torch.cat([random_sets[10, 0.1], random_sets[10, 1.0]])
 fig = plotting.q_plane(
     {
-        "random": pairs_of(rand),
-        "adversarial (grid K = 3)": pairs_of(grids[3]),
-        "trained DCSS": pairs_of(q_trained),
+        "random": page.sample_pairs(rand, g),
+        "adversarial (grid K = 3)": page.sample_pairs(grids[3], g),
+        "trained DCSS": page.sample_pairs(q_trained, g),
     },
-    {
-        "sup, different clusters: 1/2": 0.5,
-        "paper's threshold: 2/3": 2 / 3,
-        f"zeta = {ZETA}": ZETA,
-        f"gamma = {GAMMA}": GAMMA,
-    },
+    page.plane_bounds(ZETA, GAMMA),
 )
 
 # %% [markdown]
 # ## What we find
 
 # %% tags=["remove-input"]
-held = table[table["premise"]]
-says = [
-    f"With their premises, the seven statements held on every input we tried: "
-    f"{int(held['tested'].sum()):,} pairs, triples and points met the hypotheses "
-    f"and {int(held['violated'].sum())} broke a claim.",
-    f"Weakened, they fail: {int(table[~table['premise']]['violated'].sum()):,} "
-    "violations came from the grids with zeta <= 1/2 or gamma = zeta^2.",
-    f"The largest inner product of two q-vectors in different clusters that the "
-    f"searches found is {cross_sup:.8f}, at most the proven supremum 1/2; Theorem 2 "
-    f"and Corollary 2.1 therefore hold for every zeta > 1/2 (the scan: no violation "
-    f"from zeta = {smallest}), not only from the paper's 2/3.",
-    "gamma < zeta^2 is tight for K >= 3 (the grid attains zeta^2); for K = 2 and "
-    "zeta > 1/2 the tight value is zeta^2 + (1 - zeta)^2 (for zeta <= 1/2 it is 1/2).",
-    f"Corollary 1.3 needs no zeta > 1/2: at zeta = 0.45 it tested {c13.tested:,} "
-    f"pairs of the grids with {c13.violated} violations; Theorem 3 and Corollary 2.1 "
-    "do need it.",
-    "The paper's proof of Theorem 1 defines r as the argmax of q_j (eq. 9) but uses "
-    "it as the argmax of q_i; only the second reading proves the bound.",
-]
-display(Markdown("\n".join(f"- {s}" for s in says)))
+report.say(page.findings(table, cross_sup, smallest, c13))

@@ -33,19 +33,17 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import data, grids, plotting, recipes
+from dclib import book, data
 from dclib import functional as Fn
-from dclib.methods import dml
-from dclib.methods._common import stage_records
-from dclib.runs import ours_vs_paper, seed_mean, sweep_vs_paper
+from dclib.book import plotting, recipes, report
+from dclib.book.paper_tables import sweep_vs_paper
+from dclib.book.papers import dml as page
+from dclib.methods import dml, stage_records
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -189,26 +187,15 @@ torch.testing.assert_close(Fn.multi_space_centres(codes, p, owner, m), mu_new)
 
 # %%
 ds = recipes.page_data(run)
-BASES = tuple(recipes.DML_BASES)
-NAMES = {b: b.upper() for b in BASES} | {f"dml-{b}": f"DML-{b.upper()}" for b in BASES}
-TABLE2 = {"ae_kmeans": "AE + k-means", "dec": "DEC", "idec": "IDEC"}
 cfg = recipes.config(run, "dml", ds)
 recipes.config_table(cfg)
 
 
 # %%
-results = recipes.by_seed(run, lambda seed: recipes.dml_table_runs(run, ds, seed))
+results = page.table_results(run, ds)
 first = {name: r[run.seed] for name, r in results.items()}
-hard = {b: dml.assign_networks(torch.as_tensor(first[b].arrays["mu"])) for b in BASES}
-pd.DataFrame(
-    {
-        NAMES[b]: {
-            "networks L": int(o.max()) + 1,
-            "difficult clusters": np.flatnonzero(h).tolist(),
-        }
-        for b, (o, h) in hard.items()
-    }
-).T.rename_axis(f"M (seed {run.seed})")
+hard = page.difficult(first)
+page.networks_table(hard, run.seed)
 
 # %% [markdown]
 # ## DML Table I and Table II: ours vs the paper
@@ -217,9 +204,8 @@ pd.DataFrame(
 
 # %% tags=["hide-input"]
 where = recipes.describe_data(run, ds)
-table1 = recipes.paper_rows(run.dataset, "dml:Table I", NAMES)
-beside = "beside the paper's" if table1 else f"(no paper reports {run.dataset})"
-ours_vs_paper(results, table1, run.dataset).rename(index=NAMES).style.set_caption(
+beside = page.beside(run.dataset)
+page.table(results, run.dataset).style.set_caption(
     f"DML Table I — each base M and DML-M: ours ({where}; ACC and NMI in %, mean ± "
     f"std) {beside}"
 )
@@ -232,22 +218,14 @@ ours_vs_paper(results, table1, run.dataset).rename(index=NAMES).style.set_captio
 
 # %% tags=["hide-input"]
 display(
-    *recipes.reference_section(
-        "DML Table I",
-        {f"dml-{b}": f"dml-{b}" for b in BASES}
-        | {run_name: b for b, run_name in recipes.DML_BASES.items()},
-        lambda d: recipes.paper_rows(d, "dml:Table I", NAMES),
-        NAMES,
+    *report.reference_section(
+        "DML Table I", page.SHOWN, rows=page.paper_rows, names_of=page.labels
     )
 )
 
 # %% tags=["hide-input"]
-others = recipes.by_seed(run, lambda seed: recipes.baseline_runs(run, ds, seed, TABLE2))
-rows2 = others | {k: results[k] for k in ("dcn", "dkm", "dsl", "dml-dsl")}
-table2 = recipes.paper_rows(run.dataset, "dml:Table II", TABLE2 | NAMES)
-ours_vs_paper(rows2, table2, run.dataset).rename(
-    index=TABLE2 | NAMES
-).style.set_caption(
+rows2 = page.table2_results(run, ds, results)
+page.table(rows2, run.dataset, "Table II").style.set_caption(
     "DML Table II — DML-DSL beside the methods of its table that dclib implements "
     f"(the baselines page's runs): ours ({where}) {beside}"
 )
@@ -257,14 +235,11 @@ ours_vs_paper(rows2, table2, run.dataset).rename(
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 2 — t-SNE of each base M's latent space and of DML-M's, where every sample is shown in the latent space of its most probable cluster (first seed, random samples coloured by the true class).", "name": "fig-dml-tsne"}}
 tsne_n = min(run.profile.tsne_samples, len(ds))
-codes = {NAMES[k]: first[k].arrays["z"] for k in NAMES}
+codes = {page.paper_name(k): first[k].arrays["z"] for k in page.paper_names()}
 fig = plotting.embeddings(codes, ds.y, n=tsne_n, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 3 — the centres of each base M in its latent space (first two principal axes of the codes, first seed): difficult clusters (their nearest centre closer than tau) as red circles, easy ones as green triangles.", "name": "fig-dml-centres"}}
-panels = {
-    NAMES[b]: (first[b].arrays["z"], first[b].arrays["mu"], hard[b][1].numpy())
-    for b in BASES
-}
+panels = page.centre_panels(first, hard)
 fig = plotting.difficult_centres(panels, ds.y, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 4 — the first image of each class with its soft assignment p of DML-DSL (first seed).", "name": "fig-dml-bars"}}
@@ -277,12 +252,9 @@ else:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 5 — reconstruction loss L_r, clustering loss L_c and total loss L per epoch of each DML-M, each the mean over the K runs of the batch sums; this execution's runs (first seed) and, where committed, the reference runs at the code's 10 epochs.", "name": "fig-dml-losses"}}
 losses = {
-    NAMES[f"dml-{b}"]: stage_records(first[f"dml-{b}"].history, "cluster")
-    for b in BASES
+    page.paper_name(n): stage_records(first[n].history, "cluster") for n in page.RUNS
 }
-losses |= recipes.reference_curves(
-    {NAMES[f"dml-{b}"]: f"dml-{b}" for b in BASES}, run.dataset, "cluster"
-)
+losses |= recipes.reference_curves(page.RUNS, run.dataset, "cluster")
 fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 
 # %% [markdown]
@@ -294,17 +266,17 @@ fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 # MNIST when it is on disk, else the offline mnist5k, at the sweep-subset size).
 # AE + k-means is the baselines page's; capped profiles run DSL and DML-DSL only,
 # the others all three bases and their DML. Like the official-code comparison and
-# the sensitivity studies below, it is a grid of runs: `grids.page_grids` reads them
+# the sensitivity studies below, it is a grid of runs: `papers.dml.page_grids` reads them
 # from the committed reference when it holds this page's grids (`dclib reference`,
 # job `grids-dml`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = grids.page_grids(run, "dml", ds)
-named = {k: f.replace({"method": TABLE2 | NAMES}) for k, f in studies.studies.items()}
+studies = page.page_grids(run, ds)
+named = page.named_studies(studies)
 display(
     Markdown(
         f"These grid studies come from {studies.source}."
-        + studies.diverged(TABLE2 | NAMES)
+        + studies.diverged(page.study_labels(studies))
     )
 )
 
@@ -335,27 +307,10 @@ except data.DatasetNotAvailable:
         Markdown("*USPS is not on this machine* (`data.load('usps', download=True)`).")
     )
 small_sets["digits"] = run.load("digits")
-table4 = {
-    key: recipes.by_seed(
-        run, lambda seed, part=part: recipes.dml_table_runs(run, part, seed, ["dsl"])
-    )
-    for key, part in small_sets.items()
-}
+table4 = page.small_data_runs(run, small_sets)
 
 # %% tags=["hide-input"]
-names4 = {"dsl": "DSL", "dml-dsl": "DML-DSL"}
-pd.concat(
-    {
-        (
-            recipes.dml_input(small_sets[key], "dsl").name,
-            f"{len(small_sets[key]):,}",
-        ): ours_vs_paper(
-            res, recipes.paper_rows(key, "dml:Table IV", names4), key
-        ).rename(index=names4)
-        for key, res in table4.items()
-    },
-    names=["data", "n", "method"],
-).fillna("—").style.set_caption(
+page.small_data_table(small_sets, table4).style.set_caption(
     f"DML Table IV — small datasets ({run.profile.name} profile, seed(s) "
     f"{', '.join(map(str, run.seeds))}): DSL and DML-DSL; the paper reports DML-DSL "
     "on USPS, COIL-20 and UMIST only"
@@ -373,9 +328,7 @@ pd.concat(
 code_fields = recipes.official_code_fields("dml")
 overrides = ", ".join(f"{k} = {v}" for k, v in code_fields.items())
 versus = named["official code"]
-versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
-    index="method", columns="setting", values=["ACC", "NMI"]
-).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
+page.code_table(versus).style.format("{:.1f}", na_rep="diverged").set_caption(
     f"DML-M with the paper's loss and schedule (DMLConfig()) and with the official "
     f"code's (DMLConfig.official_code(): {overrides}); {studies.data['sweeps']}, "
     f"from {studies.source}; ACC and NMI in %"
@@ -399,49 +352,7 @@ fig = plotting.sweeps(
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: seed_mean(v) for k, v in results.items()}
-dkm_p = recipes.config(run, "dkm_p", ds)
-says = [
-    f"With {recipes.describe_data(run, ds)} (K = {ds.n_clusters}; means over the "
-    "seeds):"
-]
-for base in BASES:
-    gain = 100 * (acc[f"dml-{base}"] - acc[base])
-    n_nets = int(hard[base][0].max()) + 1
-    says.append(
-        f"{NAMES[f'dml-{base}']} ({n_nets} network(s) for seed {run.seed}) reaches ACC "
-        f"{100 * acc[f'dml-{base}']:.1f} % against {100 * acc[base]:.1f} % for "
-        f"{NAMES[base]} ({gain:+.1f} points)"
-        + ("." if gain >= 0 else "; here DML does not improve on its base.")
-    )
-says.append(
-    f"The DKM base is DKM_p (alpha held at {dkm_p.constant_alpha:g} on a pretrained "
-    "network), the variant the paper's DKM rows report."
-)
-if any(int(hard[b][0].max()) == 0 for b in BASES):
-    says.append(
-        "With a single network no cluster was difficult (no centre closer than tau "
-        "to another): DML then only continues training M's autoencoder on the "
-        "weighted losses of eq. 3, and what it gains comes from those losses, not "
-        "from separate latent spaces."
-    )
-code_acc = versus.pivot(index="method", columns="setting", values="acc")
-shift = 100 * (code_acc["official code"] - code_acc["paper"])
-says.append(
-    "The official code's variant moves ACC by "
-    + ", ".join(f"{shift[n]:+.1f} points for {n}" for n in shift.index)
-    + f" ({studies.data['sweeps']}, from {studies.source})."
-)
-if run.profile.max_epochs is not None:
-    code_epochs = dml.DMLConfig.official_code().n_epochs
-    says.append(
-        f"DML ran {cfg.n_epochs} epoch(s) (the code: {code_epochs}) with Adam at "
-        f"lr {cfg.lr:g} and batch {cfg.batch_size:,}, from bases trained with "
-        f"{run.profile.epoch_caps}, on {len(ds):,} samples of "
-        f"{ds.name}: the paper's gains (Table I) come from the full protocol, which "
-        "the paper profile runs."
-    )
-display(Markdown(" ".join(says)))
+report.say([" ".join(page.findings(run, ds, results, hard, studies))])
 
 # %% [markdown]
 # ## Implementation details
@@ -490,5 +401,5 @@ display(Markdown(" ".join(says)))
 # 11. **Budget.** Capped profiles run DML for `recipes.BUDGETS["dml"]` epochs. The
 #     grid studies (Table III, paper vs code, Figs. 6-8) come from the committed
 #     reference (`dclib reference`, job `grids-dml`) when it holds them, and are
-#     otherwise computed at smoke scale (`grids.page_grids`): Table III then runs
+#     otherwise computed at smoke scale (`papers.dml.page_grids`): Table III then runs
 #     AE + k-means, DSL and DML-DSL only, and Figs. 7-8 shorter grids.

@@ -35,26 +35,17 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import (
-    committed,
-    diagnostics,
-    grids,
-    plotting,
-    recipes,
-    reconciliation,
-    reference,
-    runs,
-)
+from dclib import book
 from dclib import functional as Fn
-from dclib.methods import dynae
-from dclib.methods._common import stage_records
+from dclib.book import plotting, recipes, reconciliation, report
+from dclib.book.papers import dynae
+from dclib.book.papers import dynae_findings as findings
+from dclib.book.reference import runner as reference
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -89,19 +80,7 @@ display(Markdown(run.describe()))
 # opposite ways at $w = 0$:
 
 # %%
-w = torch.nn.Parameter(torch.tensor([3.0]))
-
-
-def pair(idx):
-    return {"a": (w - 1).pow(2).mean(), "b": (w + 1).pow(2).mean()}
-
-
-g = diagnostics.dataset_gradients(pair, 4, [w])
-assert diagnostics.cosine(g["a"], g["b"]) == 1.0
-with torch.no_grad():
-    w.fill_(0.0)
-g = diagnostics.dataset_gradients(pair, 4, [w])
-assert diagnostics.cosine(g["a"], g["b"]) == -1.0
+assert dynae.one_weight_cosines((3.0, 0.0)) == [1.0, -1.0]
 
 # %% [markdown]
 # ## Pretraining (eq. 6-7)
@@ -202,7 +181,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / len(z)))  # eq. 12: row 0 only
 
 # %%
 ds = recipes.page_data(run)
-cfg = recipes.dynae_config(run, "dynae", ds)
+cfg = dynae.config(run, "dynae", ds)
 recipes.config_table(cfg)
 
 # %% [markdown]
@@ -219,57 +198,18 @@ recipes.config_table(cfg)
 
 # %%
 seeds = recipes.costly_seeds(run)
-results = recipes.by_seed(run, lambda seed: recipes.dynae_runs(run, ds, seed), seeds)
-BASE = ("ae_kmeans", "dec", "idec", "dcn")
-baselines = recipes.by_seed(
-    run, lambda seed: recipes.baseline_runs(run, ds, seed, BASE), seeds
-)
+results = dynae.page_runs(run, ds, seeds)
 first = {name: r[run.seed] for name, r in results.items()}
-NAMES = {
-    "ae_kmeans": "AE + k-means (ACAI)",
-    "dec_star": "DEC*",
-    "idec_star": "IDEC*",
-    "dc_star": "DC*",
-    "dynae": "DynAE",
-}
-BASE_NAMES = {f"base-{b}": recipes.BASELINE_LABELS[b] for b in BASE}
 where = recipes.describe_data(run, ds, seeds)
 
 # %% [markdown]
 # ## DynAE Table 2 and Table 3: ours vs the paper
 
 # %% tags=["hide-input"]
-PAPER2 = {"dynae": "DynAE"} | {
-    f"base-{b}": n
-    for b, n in {
-        "ae_kmeans": "AE + K-Means",
-        "dec": "DEC",
-        "idec": "IDEC",
-        "dcn": "DCN",
-    }.items()
-}
-rows2 = {"dynae": results["dynae"]} | {f"base-{b}": baselines[b] for b in BASE}
-table2 = recipes.paper_rows(
-    run.dataset, "dynae:Table 2", {k: v for k, v in PAPER2.items()}
-)
-beside = "beside the paper's" if table2 else f"(no paper reports {run.dataset})"
-runs.ours_vs_paper(rows2, table2, run.dataset).rename(
-    index=NAMES | BASE_NAMES
-).style.set_caption(
-    f"DynAE Table 2 — DynAE and the deep baselines of its table that dclib "
-    f"implements (each on its own pretraining, the baselines page's runs): ours "
-    f"({where}; ACC and NMI in %, mean ± std) {beside}; the paper's NMI is the "
-    "arithmetic normalisation"
-)
+dynae.table2(results, run.dataset, where)
 
 # %% tags=["hide-input"]
-PAPER3 = {"dec_star": "DEC*", "idec_star": "IDEC*", "dynae": "DynAE"}
-table3 = recipes.paper_rows(run.dataset, "dynae:Table 3", PAPER3)
-runs.ours_vs_paper(results, table3, run.dataset).rename(index=NAMES).style.set_caption(
-    f"DynAE Table 3 — DEC*, IDEC* and DynAE on one pretrained network, with k-means "
-    f"on that network's codes and DC* (rows the paper does not have): ours ({where}) "
-    f"{beside}"
-)
+dynae.table3(results, run.dataset, where)
 
 # %% [markdown]
 # The committed reference (`make reference`): the same five runs on the full
@@ -280,16 +220,7 @@ runs.ours_vs_paper(results, table3, run.dataset).rename(index=NAMES).style.set_c
 # we find*, and the provenance table states the caps.
 
 # %% tags=["hide-input"]
-REF = {"ae_kmeans" + recipes.ACAI_TAG: "ae_kmeans"} | {
-    k: k for k in NAMES if k != "ae_kmeans"
-}
-
-
-def table3_rows(dataset: str) -> dict:
-    return recipes.paper_rows(dataset, "dynae:Table 3", PAPER3)
-
-
-display(*recipes.reference_section("DynAE Tables 2-3", REF, table3_rows, NAMES))
+display(*report.reference_section("DynAE Tables 2-3", dynae.reference_names()))
 
 # %% [markdown]
 # ## Where the clustering phase starts, and the paper's numbers reconciled
@@ -302,13 +233,7 @@ display(*recipes.reference_section("DynAE Tables 2-3", REF, table3_rows, NAMES))
 # seeds shows how far one draw moves the start.
 
 # %% tags=["hide-input"]
-reconciliation.start_view(
-    {f"{NAMES[k]} (this execution)": first[k] for k in ("dynae", "dc_star")},
-    {f"{NAMES[k]} (reference)": k for k in ("dynae", "dc_star")},
-    f"DynAE §4.2 — the start of the clustering phase ({where}; the committed "
-    "reference: full Fashion-MNIST, first seed): label-free diagnostics, tau (the "
-    "conflicted share) and the k-means spread in %",
-)
+dynae.start_view(first, where)
 
 # %% [markdown]
 # The paper's 59.1 % is above its own code's last iterate: the authors' released
@@ -320,7 +245,7 @@ reconciliation.start_view(
 
 # %% tags=["hide-input"]
 found = reconciliation.view("dynae")
-display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
+display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 
 # %% [markdown]
 # ## Run times (Tables 4 and 5)
@@ -332,50 +257,31 @@ display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
 # network; the paper's times are totals on its hardware, which it does not name.
 
 # %% tags=["hide-input"]
-TIMES = {"base-dec": "DEC", "base-idec": "IDEC", "base-dcn": "DCN"} | PAPER3
-timed = rows2 | {k: results[k] for k in ("dec_star", "idec_star")}
-recipes.run_times(
-    {k: timed[k] for k in TIMES}, "dynae", ("Table 4", "Table 5"), TIMES, run.dataset
-).rename(index=NAMES | BASE_NAMES).style.format("{:,.0f}", na_rep="—").set_caption(
-    f"DynAE Tables 4 and 5 — training time in seconds: ours ({where}; "
-    f"{reference.device_name(run.device)}) beside the paper's"
-)
+dynae.times(results, run.dataset, where, reference.device_name(run.device))
 
 # %% [markdown]
 # ## Figures
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 6 — centroid construction: inputs (top) and DynAE's outputs at the end of training (bottom), one image per class (first seed).", "name": "fig-dynae-construction"}}
-model = runs.trained_model(first["dynae"])
 if ds.image_shape is not None:
-    one = np.array([np.flatnonzero(ds.y == c)[0] for c in np.unique(ds.y)])
-    with torch.no_grad():
-        _, out = model(torch.as_tensor(ds.X[one]))
-    fig = plotting.reconstructions(ds.X[one], {"DynAE": out.numpy()})
+    inputs, outputs = dynae.constructions(first["dynae"], ds)
+    fig = plotting.reconstructions(inputs, {"DynAE": outputs})
 else:
     display(
         Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
     )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 9 — the shares of unconflicted and conflicted (tau, eq. 11) samples at each check of DynAE's training (first seed); dashed lines mark the checks where the centres were recomputed and the thresholds lowered.", "name": "fig-dynae-dynamics"}}
-checks = {n: stage_records(first[n].history, "checks") for n in ("dynae", "dc_star")}
+checks = dynae.check_records(first)
 fig = plotting.dynamics(checks["dynae"])
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 10 — ACC and NMI of all, conflicted and unconflicted samples at each check of DynAE's training (first seed).", "name": "fig-dynae-subsets"}}
-subsets = {
-    part or "all": [
-        {"iteration": r["iteration"], "ACC": r[f"acc{part}"], "NMI": r[f"nmi{part}"]}
-        for r in checks["dynae"]
-    ]
-    for part in ("", "_conflicted", "_unconflicted")
-}
-fig = plotting.curves(subsets, ["ACC", "NMI"], x="iteration")
+fig = plotting.curves(
+    dynae.subset_curves(checks["dynae"]), ["ACC", "NMI"], x="iteration"
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 11 and 12 — Feature Randomness (Delta_FR, eq. 1) and Feature Drift (Delta_FD, eq. 3) at each check of DynAE, DC* and IDEC* (first seed; DEC* has no self-supervised term, hence no Delta_FD). Higher is better for both.", "name": "fig-dynae-fr-fd"}}
-fr_fd = {
-    NAMES[n]: stage_records(first[n].history, "checks")
-    for n in ("dynae", "dc_star", "idec_star", "dec_star")
-}
-fig = plotting.curves(fr_fd, ["fr", "fd"], x="iteration")
+fig = plotting.curves(dynae.labelled(checks), ["fr", "fd"], x="iteration")
 
 # %% [markdown]
 # The same checks in the committed reference (`make reference`), on the full
@@ -383,10 +289,7 @@ fig = plotting.curves(fr_fd, ["fr", "fd"], x="iteration")
 # which the paper measured Feature Randomness and Drift.
 
 # %% tags=["remove-input"]
-ref_checks = recipes.committed_curves(
-    {NAMES[n]: n for n in ("dynae", "dc_star", "idec_star", "dec_star")},
-    "checks",
-)
+ref_checks = report.committed_curves(dynae.WATCHED, "checks")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 9, 11 and 12 in the committed reference (profile full, full Fashion-MNIST, first seed): the conflicted share tau (eq. 11; DynAE and DC*), Delta_FR (eq. 1) and Delta_FD (eq. 3) at each check of DynAE, DC*, IDEC* and DEC*.", "name": "fig-dynae-reference-checks"}}
 if ref_checks:
@@ -407,30 +310,18 @@ if ref_checks:
 # page's grids (job `grids-dynae`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = grids.page_grids(run, "dynae", ds)
-named = {k: f.replace({"method": NAMES}) for k, f in studies.studies.items()}
-display(
-    Markdown(f"These grid studies come from {studies.source}.{studies.diverged(NAMES)}")
-)
+studies = dynae.page_grids(run, ds)
+named = dynae.named_studies(studies)
+display(Markdown(dynae.grids_source(studies)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 13 — final ACC and NMI of DynAE and IDEC* against gamma (log scale), from the source stated above: the committed reference when it holds them, otherwise this execution at smoke scale, not the paper's protocol.", "name": "fig-dynae-gamma"}}
-gamma = named["gamma"].assign(setting=np.log10(named["gamma"].setting.astype(float)))
-fig = plotting.sweeps({"log10 gamma": gamma})
+fig = plotting.sweeps({"log10 gamma": dynae.gamma_frame(named)})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 13 — DynAE's ACC at each check for each gamma (first seed), from the same source.", "name": "fig-dynae-gamma-curves"}}
 fig = plotting.curves(studies.curves["gamma"], ["acc"], x="iteration")
 
 # %% tags=["hide-input"]
-code_fields = recipes.official_code_fields("dynae")
-versus = named["official code"]
-versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
-    ["ACC", "NMI"]
-].rename_axis(None).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
-    f"DynAE with the paper's configuration, with the official code's "
-    f"(DynAEConfig.official_code(): {', '.join(code_fields)}) and with eq. 9 and "
-    f"12's squared norms at the paper's learning rate (per_element=False); "
-    f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
-)
+dynae.official_code_table(named, studies)
 
 # %% [markdown]
 # ## Qualitative results
@@ -453,117 +344,7 @@ else:
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: runs.seed_mean(v) for k, v in results.items()}
-plain = runs.seed_mean(baselines["ae_kmeans"])
-says = [
-    f"With {where} (K = {ds.n_clusters}; means over the seeds):",
-    f"k-means on the ACAI-pretrained codes reaches ACC {100 * acc['ae_kmeans']:.1f} %"
-    f" against {100 * plain:.1f} % on the plain autoencoder's"
-    + ("." if acc["ae_kmeans"] > plain else ": here the pretraining does not help."),
-]
-
-
-def versus(acc: dict[str, float]) -> list[str]:
-    """DynAE's ACC against each ablation of Table 3 found in ``acc``."""
-    out = []
-    for rival in ("dec_star", "idec_star", "dc_star"):
-        if rival in acc:
-            gap = 100 * (acc["dynae"] - acc[rival])
-            out.append(
-                f"DynAE ({100 * acc['dynae']:.1f} %) "
-                + ("beats" if gap > 0 else "does not beat")
-                + f" {NAMES[rival]} ({100 * acc[rival]:.1f} %, {gap:+.1f} points)."
-            )
-    return out
-
-
-says += versus(acc)
-last = checks["dynae"][-1]
-says.append(
-    f"DynAE ended at iteration {int(last['iteration']):,} with tau = "
-    f"{100 * last['tau']:.1f} % (stop rule: tau < {100 * cfg.tol:g} %) after "
-    f"{sum(r['centres_updated'] for r in checks['dynae']):.0f} centre update(s)."
-)
-
-
-def mean_over_checks(records: list[dict], key: str) -> str:
-    """The mean of ``key`` over the checks that logged it, or a dash."""
-    found = [r[key] for r in records if np.isfinite(r.get(key, np.nan))]
-    return f"{np.mean(found):.2f}" if found else "—"
-
-
-says.append(
-    f"Its mean Delta_FR over the checks is "
-    f"{mean_over_checks(fr_fd[NAMES['dynae']], 'fr')}, against "
-    f"{mean_over_checks(fr_fd[NAMES['dc_star']], 'fr')} for DC*."
-)
-says += recipes.reference_claims(REF, table3_rows, NAMES)
-ref_acc = {
-    REF[k]: runs.seed_mean(v)
-    for k, v in committed.results("full", "fmnist", list(REF)).items()
-}
-if "dynae" in ref_acc and len(ref_acc) > 2:
-    says.append("In the committed reference on the full Fashion-MNIST:")
-    says += versus(ref_acc)
-ref_dynae = committed.results("full", "fmnist", ["dynae"])
-if ref_dynae:
-    at = stage_records(committed.first_seed(ref_dynae["dynae"]).history, "checks")
-    stopped = at[-1]["tau"] < cfg.tol
-    says.append(
-        f"The reference's DynAE starts from k-means at {100 * at[0]['acc']:.1f} % ACC "
-        f"and is at {100 * at[1]['acc']:.1f} % after {int(at[1]['iteration'])} "
-        f"iterations; it ended at iteration {int(at[-1]['iteration']):,} "
-        + (
-            f"by its stop rule (tau = {100 * at[-1]['tau']:.2f} % < "
-            f"{100 * cfg.tol:g} %), "
-            if stopped
-            else f"at its CPU cap with tau = {100 * at[-1]['tau']:.1f} %, "
-        )
-        + f"after {sum(r['centres_updated'] for r in at):.0f} centre update(s) "
-        "(the authors' log: iteration 7,840). The reference's pretraining is capped at "
-        f"{reference.CPU_PRETRAIN_CAP['dynae']} of the paper's "
-        f"{dynae.ACAI_PRETRAIN.n_epochs} epochs (the official log's k-means start "
-        "on Fashion-MNIST is 55.7 %)."
-    )
-if ref_checks:
-    says.append(
-        "Mean Delta_FR / Delta_FD over the checks of the committed reference's runs: "
-        + "; ".join(
-            f"{label} {mean_over_checks(h, 'fr')} / {mean_over_checks(h, 'fd')}"
-            for label, h in ref_checks.items()
-        )
-        + ". The paper's (Figs. 11-12, on MNIST): DynAE's Delta_FR higher on "
-        "average than DC*'s and IDEC*'s and above 0.9 by the end; the Delta_FD of "
-        "DC* and IDEC* always negative, around -0.7."
-    )
-ref_dc = committed.results("full", "fmnist", ["dc_star", "ae_kmeans_acai"])
-if len(ref_dc) == 2:
-    dc, start = (committed.first_seed(ref_dc[n]) for n in ("dc_star", "ae_kmeans_acai"))
-    at = stage_records(dc.history, "checks")
-    changed = [r["changed"] for r in at if "changed" in r]
-    says.append(
-        f"The reference's DC* changed {100 * min(changed):.1f}-"
-        f"{100 * max(changed):.1f} % of its labels from one check to the next (stop "
-        f"rule: under {100 * cfg.tol:g} %) and ended at iteration "
-        f"{int(at[-1]['iteration']):,}."
-    )
-    if at[0]["acc"] != start.metrics["acc"]:
-        says.append(
-            "Its pretraining ran apart from the other runs' (same config and seed; "
-            "the provenance table gives each run's commit, date and torch threads) "
-            f"and its k-means start differs: {100 * at[0]['acc']:.1f} % ACC against "
-            f"{100 * start.metrics['acc']:.1f} %."
-        )
-if run.profile.max_epochs is not None:
-    says.append(
-        f"These runs use {run.profile.epoch_caps} ({cfg.pretrain.n_epochs} of "
-        f"ACAI pretraining against the paper's 13·10^4 iterations, about "
-        f"{dynae.ACAI_PRETRAIN.n_epochs} epochs of 70,000 images): the paper's "
-        "numbers come from that much longer pretraining, which carries most of "
-        "DynAE's result (the official logs start the clustering phase at 97.3 % ACC "
-        "on MNIST)."
-    )
-display(Markdown(" ".join(says)))
+report.say(findings.findings(run, cfg, where, results, checks, ref_checks))
 
 # %% [markdown]
 # ## Implementation details

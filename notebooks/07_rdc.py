@@ -37,27 +37,17 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from sklearn.metrics import silhouette_score
 
-import dclib
-from dclib import (
-    committed,
-    geometry,
-    grids,
-    plotting,
-    recipes,
-    reconciliation,
-    reference,
-    runs,
-)
+from dclib import book, geometry
 from dclib import functional as Fn
+from dclib.book import papers, plotting, recipes, reconciliation, report
+from dclib.book.papers import rdc_findings
+from dclib.book.reference import runner as reference
 from dclib.methods import rdc
-from dclib.methods._common import stage_records
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -184,7 +174,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / 2))  # the core point only
 
 # %%
 ds = recipes.page_data(run)
-cfg = recipes.rdc_config(run, "rdc", ds)
+cfg = papers.rdc.config(run, "rdc", ds)
 recipes.config_table(cfg)
 
 # %% [markdown]
@@ -200,15 +190,8 @@ recipes.config_table(cfg)
 
 # %%
 seeds = recipes.costly_seeds(run)
-results = recipes.by_seed(run, lambda seed: recipes.rdc_runs(run, ds, seed), seeds)
+results = papers.rdc.page_runs(run, ds, seeds)
 first = {name: r[run.seed] for name, r in results.items()}
-NAMES = {
-    "p1": "P1 (AE + k-means)",
-    "p1_p2": "P1 & P2 (R-DC)",
-    "p1_p3": "P1 & P3 (DEC)",
-    "p1_p2_p3": "P1 & P2 & P3",
-    "dynae": "DynAE",
-}
 where = recipes.describe_data(run, ds, seeds)
 
 # %% [markdown]
@@ -218,34 +201,13 @@ where = recipes.describe_data(run, ds, seeds)
 # (Hungarian), F1 micro equals ACC, so we show ACC and F1 macro.
 
 # %% tags=["hide-input"]
-TABLE3 = {"p1": "AE + K-means", "p1_p3": "DEC", "dynae": "DynAE", "p1_p2": "R-DC"}
-rows = recipes.merged_paper_rows(
-    run.dataset, {f"rdc:Table {t}": TABLE3 for t in (3, 4, 5)}
-)
-beside = "beside the paper's" if rows else f"(no paper reports {run.dataset})"
-runs.ours_vs_paper(
-    {k: results[k] for k in TABLE3}, rows, run.dataset, metrics=("acc", "f1_macro")
-).rename(index=NAMES).style.set_caption(
-    f"R-DC Tables 3-5 — R-DC and the baselines of its tables that run from R-DC's "
-    f"pretraining here: ours ({where}; ACC and F1 macro in %) {beside}. The paper's "
-    "AE + K-means, DEC and DynAE rows used their own pretraining"
-)
+papers.rdc.paper_table(results, run.dataset, where)
 
 # %% [markdown]
 # ## Ablation (Table 8)
 
 # %% tags=["hide-input"]
-SETTINGS8 = {"p1": "P1", "p1_p2": "P1 & P2", "p1_p3": "P1 & P3"}
-SETTINGS8 |= {"p1_p2_p3": "P1 & P2 & P3"}
-PAPER8 = {k: ("R-DC", setting) for k, setting in SETTINGS8.items()}  # Table 8's rows
-ablation = {k: results[k] for k in PAPER8}
-table8 = recipes.paper_rows(run.dataset, "rdc:Table 8", PAPER8)
-runs.ours_vs_paper(ablation, table8, run.dataset, metrics=("acc", "f1_macro")).rename(
-    index=NAMES
-).style.set_caption(
-    f"R-DC Table 8 — the phases: P1 pretraining (k-means on its codes), P2 R-DC's "
-    f"second phase, P3 DEC's loss: ours ({where}; ACC and F1 macro in %) {beside}"
-)
+papers.rdc.ablation_table(results, run.dataset, where)
 
 # %% [markdown]
 # The committed reference (`make reference`): Tables 3 and 8's runs on the full
@@ -254,18 +216,7 @@ runs.ours_vs_paper(ablation, table8, run.dataset, metrics=("acc", "f1_macro")).r
 # network (P1 & P3) and DEC from R-DC's (P1 & P2 & P3).
 
 # %% tags=["hide-input"]
-REF = {
-    recipes.RDC_NAMES[k]: k for k in recipes.RDC_RUNS if k in reference.RDC_REFERENCE
-}
-
-
-def ref_rows(dataset: str) -> dict:
-    return recipes.merged_paper_rows(
-        dataset, {"rdc:Table 3": TABLE3, "rdc:Table 8": PAPER8}
-    )
-
-
-display(*recipes.reference_section("R-DC Tables 3 and 8", REF, ref_rows, NAMES))
+display(*report.reference_section("R-DC Tables 3 and 8", papers.rdc.reference_names()))
 
 # %% [markdown]
 # ## Where the second phase starts, and the paper's numbers reconciled
@@ -279,7 +230,7 @@ display(*recipes.reference_section("R-DC Tables 3 and 8", REF, ref_rows, NAMES))
 
 # %% tags=["hide-input"]
 reconciliation.start_view(
-    {"this execution": first["p1_p2"]},
+    {"this execution": first["rdc"]},
     {"reference": "rdc"},
     f"R-DC §3.2 — the start of the second phase ({where}; the committed reference: "
     "full Fashion-MNIST, first seed): label-free diagnostics, tau and the k-means "
@@ -295,20 +246,14 @@ reconciliation.start_view(
 
 # %% tags=["hide-input"]
 found = reconciliation.view("rdc")
-display(Markdown(found[0] if found else recipes.NOT_COMMITTED), *found[1:])
+display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 
 # %% [markdown]
 # ## Run times (Table 6)
 
 # %% tags=["hide-input"]
-TIMES = {"p1": "AE+K-means", "p1_p3": "DEC", "dynae": "DynAE", "p1_p2": "R-DC"}
-recipes.run_times(
-    {k: results[k] for k in TIMES}, "rdc", ("Table 6",), TIMES, run.dataset
-).rename(index=NAMES).style.format("{:,.0f}", na_rep="—").set_caption(
-    f"R-DC Table 6 — training time in seconds: ours ({where}; "
-    f"{reference.device_name(run.device)}; the pretraining is one shared network, "
-    f"so it is counted in every row) beside the paper's (a Tesla T4)"
-)
+device_name = reference.device_name(run.device)
+papers.rdc.times_table(results, run.dataset, where, device_name)
 
 # %% [markdown]
 # ## Feature Twist on a toy set (Figs. 2 and 16)
@@ -321,44 +266,28 @@ recipes.run_times(
 # 0 or below: curves merged).
 
 # %%
-curves_ds, curve_runs = recipes.curves_runs(run, run.seed)
-CURVE_NAMES = {"ae_kmeans": "pretrained (k-means)", "dec": "DEC", "rdc": "R-DC"}
-separation = {
-    CURVE_NAMES[k]: {
-        "ACC (%)": 100 * r.metrics["acc"],
-        "silhouette of the true curves": silhouette_score(r.arrays["z"], curves_ds.y),
-    }
-    for k, r in curve_runs.items()
-}
-pd.DataFrame(separation).T.style.format(
-    {"ACC (%)": "{:.1f}", "silhouette of the true curves": "{:.3f}"}
-).set_caption(
-    f"R-DC Figs. 2 and 16 — curves2d ({len(curves_ds):,} points, seed {run.seed}): "
-    "k-means after pretraining, DEC and R-DC from that network"
-)
+curves_ds, curve_runs = papers.rdc.curves_runs(run, run.seed)
+separation = papers.rdc.separation(curve_runs, curves_ds.y)
+papers.rdc.curves_table(separation, len(curves_ds), run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 2 and 16 — the 2-D latent space of the linear autoencoder on curves2d after pretraining, after DEC (Fig. 2) and after R-DC (Fig. 16), coloured by the true curve (first seed).", "name": "fig-rdc-curves"}}
-fig = plotting.planes(
-    {CURVE_NAMES[k]: r.arrays["z"] for k, r in curve_runs.items()}, curves_ds.y
-)
+fig = plotting.planes(papers.rdc.curve_codes(curve_runs), curves_ds.y)
 
 # %% [markdown]
 # ## Learning dynamics (Figs. 12-15)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 12 and 13 — ACC of R-DC (k-means on the codes at each check) and of DynAE (argmax q) over their second phase, from the same pretrained network (first seed).", "name": "fig-rdc-acc"}}
-checks = {n: stage_records(first[n].history, "checks") for n in ("p1_p2", "dynae")}
-fig = plotting.curves(
-    {NAMES[n]: c for n, c in checks.items()}, ["acc", "nmi"], x="iteration"
-)
+checks = papers.rdc.checks(first)
+fig = plotting.curves(papers.rdc.labelled(checks), ["acc", "nmi"], x="iteration")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 14 — the share of core points (tau, eq. 15) and the share of their nearest neighbours from the same true class, before (all M) and after (the reliable ones) the second filter, over R-DC's second phase (first seed).", "name": "fig-rdc-neighbours"}}
 fig = plotting.curves(
-    {"R-DC": checks["p1_p2"]}, ["tau", "true_before", "true_after"], x="iteration"
+    {"R-DC": checks["rdc"]}, ["tau", "true_before", "true_after"], x="iteration"
 )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 15 — mean per-cluster ID and LID of the codes over the second phase of R-DC and of DynAE, from the same pretrained network (first seed).", "name": "fig-rdc-twist"}}
 fig = plotting.curves(
-    {NAMES[n]: c for n, c in checks.items()}, ["id", "lid", "twist"], x="iteration"
+    papers.rdc.labelled(checks), ["id", "lid", "twist"], x="iteration"
 )
 
 # %% [markdown]
@@ -367,10 +296,7 @@ fig = plotting.curves(
 # from the same pretrained network ($P_1$ & $P_3$).
 
 # %% tags=["remove-input"]
-ref_checks = recipes.committed_curves(
-    {NAMES[k]: recipes.RDC_NAMES[k] for k in ("p1_p2", "p1_p3")},
-    "checks",
-)
+ref_checks = report.committed_curves(papers.rdc.REFERENCE_CURVES, "checks")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 12 and 14 in the committed reference (profile full, full Fashion-MNIST, first seed): ACC, the share of core points (tau, eq. 15) and the share of their neighbours from the same true class, all M (true_before) and the reliable ones (true_after), over R-DC's second phase; the dashed line marks the first check at which the stop rule may fire (rdc.stable: 20 checks), the last point where the phase ended.", "name": "fig-rdc-reference-neighbours"}}
 if ref_checks:
@@ -394,17 +320,15 @@ if ref_checks:
 # and VesselMNIST3D; Fig. 1 follows DEC's clusters' ID and LID for a network
 # pretrained by reconstruction and one pretrained by instance-level contrastive
 # learning (`functional.nt_xent`). We run them on this page's dataset:
-# `grids.page_grids` reads
+# `papers.rdc.page_grids` reads
 # them from the committed reference when it holds this page's grids (job
 # `grids-rdc`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = grids.page_grids(run, "rdc", ds)
-display(
-    Markdown(f"These grid studies come from {studies.source}.{studies.diverged(NAMES)}")
-)
+studies = papers.rdc.page_grids(run, ds)
+display(Markdown(f"These grid studies come from {studies.source}.{studies.diverged()}"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 1 — mean per-cluster ID (TwoNN) and LID (components for 90 % of the variance) of DEC's codes at each target refresh of its clustering phase (the first point: the end of pretraining), from R-DC's ACAI reconstruction pretraining and from instance-level contrastive pretraining (NT-Xent on two augmented views, recipes.CONTRASTIVE_PRETRAIN), from the source stated above.", "name": "fig-rdc-twist-dec"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 1 — mean per-cluster ID (TwoNN) and LID (components for 90 % of the variance) of DEC's codes at each target refresh of its clustering phase (the first point: the end of pretraining), from R-DC's ACAI reconstruction pretraining and from instance-level contrastive pretraining (NT-Xent on two augmented views, papers.rdc.CONTRASTIVE_PRETRAIN), from the source stated above.", "name": "fig-rdc-twist-dec"}}
 fig = plotting.curves(studies.curves["twist"], ["id", "lid"], x="iteration")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 17 — final ACC and NMI of R-DC against alpha and beta, from the source stated above (the paper: PneumoniaMNIST).", "name": "fig-rdc-sensitivity"}}
@@ -414,137 +338,21 @@ fig = plotting.sweeps({k: studies.studies[k] for k in ("alpha", "beta")})
 fig = plotting.sweeps({"noise sigma": studies.studies["noise"]})
 
 # %% tags=["hide-input"]
-versus = studies.studies["official code"]
-code_fields = recipes.official_code_fields("rdc")
-versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).set_index("setting")[
-    ["ACC", "NMI"]
-].rename_axis(None).round(1).style.format("{:.1f}", na_rep="diverged").set_caption(
-    f"R-DC with the paper's configuration and with the official code's "
-    f"(RDCConfig.official_code(): {', '.join(code_fields)}); "
-    f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
-)
+papers.rdc.official_code_table(studies)
 
 # %% [markdown]
 # ## Qualitative results
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 18 — R-DC's latent space on its first two principal axes, coloured by the true class, k-means centres as black crosses (first seed).", "name": "fig-rdc-pca"}}
 fig = plotting.principal_plane(
-    first["p1_p2"].arrays["z"], ds.y, first["p1_p2"].arrays["mu"]
+    first["rdc"].arrays["z"], ds.y, first["rdc"].arrays["mu"]
 )
 
 # %% [markdown]
 # ## What we find
 
 # %% tags=["remove-input"]
-acc = {k: runs.seed_mean(v) for k, v in results.items()}
-word = "; means over the seeds" if len(seeds) > 1 else ""
-gain = 100 * (acc["p1_p2"] - acc["p1"])
-says = [
-    f"With {where} (K = {ds.n_clusters}{word}):",
-    f"R-DC's second phase takes k-means on the pretrained codes from "
-    f"{100 * acc['p1']:.1f} % to {100 * acc['p1_p2']:.1f} % ACC ({gain:+.1f} points; "
-    + ("P1 & P2 beats P1, as in Table 8)." if gain > 0 else "here P2 does not help)."),
-    f"DEC from the same network reaches {100 * acc['p1_p3']:.1f} % and DynAE "
-    f"{100 * acc['dynae']:.1f} %; DEC after R-DC {100 * acc['p1_p2_p3']:.1f} %.",
-]
-last = checks["p1_p2"][-1]
-taus = [r["tau"] for r in checks["p1_p2"] if r["iteration"] % cfg.check_interval == 0]
-ended = (
-    "when its smoothed tau stopped rising"
-    if rdc.stable(taus, cfg.patience, cfg.smooth, cfg.min_checks)
-    else "at its epoch or iteration cap, before the stop rule fired"
-)
-says.append(
-    f"R-DC (first seed) ended {ended}, at iteration {int(last['iteration']):,}, "
-    f"with tau = {100 * last['tau']:.1f} % core points; "
-    f"{100 * last['true_after']:.1f} % of "
-    f"their reliable neighbours share their class, against "
-    f"{100 * last['true_before']:.1f} % of all their neighbours."
-)
-z = torch.as_tensor(first["p1_p2"].arrays["z"])
-final = rdc.dual_filter(z, cfg)
-if final.core.any():
-    unit = rdc.beta_unit(final.distance, cfg)
-    share = final.reliable[final.core].float().mean().item()
-    says.append(
-        f"On R-DC's final codes the second filter (beta = {cfg.beta} times the "
-        f"median nearest-neighbour distance, {unit:.3f}) keeps {100 * share:.1f} % "
-        "of the core points' neighbours."
-    )
-sep = {k: v["silhouette of the true curves"] for k, v in separation.items()}
-kept = sep["R-DC"] > sep["DEC"]
-says.append(
-    f"On curves2d the silhouette of the true curves is {sep['DEC']:.3f} after DEC and "
-    f"{sep['R-DC']:.3f} after R-DC ({sep['pretrained (k-means)']:.3f} after "
-    "pretraining): "
-    + (
-        "R-DC keeps the curves apart better than DEC."
-        if kept
-        else "here R-DC does not keep them apart better than DEC."
-    )
-)
-says += recipes.reference_claims(REF, ref_rows, NAMES)
-paper8 = {k: runs.paper_acc("rdc:Table 8", PAPER8[k], "fmnist") for k in PAPER8}
-ref = committed.results("full", "fmnist", ["ae_kmeans_rdc", "rdc"])
-if len(ref) == 2:
-    p1, p2 = (100 * runs.seed_mean(ref[k]) for k in ("ae_kmeans_rdc", "rdc"))
-    at = stage_records(committed.first_seed(ref["rdc"]).history, "checks")
-    taus = [r["tau"] for r in at if r["iteration"] % cfg.check_interval == 0]
-    fired = rdc.stable(taus, cfg.patience, cfg.smooth, cfg.min_checks)
-    end = int(at[-1]["iteration"])
-    says.append(
-        f"There R-DC ends at {p2:.1f} % ACC, {p2 - p1:+.1f} points from P1's k-means "
-        f"on the same pretrained codes ({p1:.1f} %; Table 8: "
-        f"{paper8['p1_p2'] - paper8['p1']:+.1f}); its ACC at the checks ranged over "
-        f"{100 * min(r['acc'] for r in at):.1f}-{100 * max(r['acc'] for r in at):.1f} "
-        f"%. Its tau went from {100 * taus[0]:.1f} % to {100 * taus[-1]:.1f} % over "
-        f"{len(taus)} checks, and "
-        + (
-            f"the stop rule fired at iteration {end:,}."
-            if fired
-            else f"the CPU cap ended the phase at iteration {end:,} before the stop "
-            "rule fired."
-        )
-        + f" It stays {paper8['p1_p2'] - p2:.1f} points below the paper's "
-        "number, which the code selects as the best check by the labels (the "
-        "reconciliation table above)."
-    )
-    if all("kmeans_acc_mean" in committed.first_seed(ref[k]).metrics for k in ref):
-        m1, m2 = (
-            100 * runs.seed_mean(ref[k], "kmeans_acc_mean")
-            for k in ("ae_kmeans_rdc", "rdc")
-        )
-        says.append(
-            f"Over 10 k-means draws on each network's codes the two stand at "
-            f"{m1:.1f} % and {m2:.1f} % ({m2 - m1:+.1f} points): most of the gap "
-            "between their single draws is the draw, not R-DC's second phase."
-            if abs(m2 - m1) < abs(p2 - p1) / 2
-            else f"Over 10 k-means draws on each network's codes the two stand at "
-            f"{m1:.1f} % and {m2:.1f} % ({m2 - m1:+.1f} points)."
-        )
-
-
-def ranked(accs: dict[str, float]) -> str:
-    """Table 8's settings by ACC, best first."""
-    order = sorted(accs, key=accs.get, reverse=True)
-    return " > ".join(f"{SETTINGS8[k]} ({accs[k]:.1f} %)" for k in order)
-
-
-ref8 = committed.results("full", "fmnist", list(REF))
-if len(ref8) == len(PAPER8):
-    ours8 = {REF[k]: 100 * runs.seed_mean(v) for k, v in ref8.items()}
-    says.append(
-        f"The reference ranks Table 8's settings {ranked(ours8)}; the paper ranks "
-        f"them {ranked(paper8)}."
-    )
-if run.profile.max_epochs is not None:
-    says.append(
-        f"These runs use {run.profile.epoch_caps} ({cfg.pretrain.n_epochs} epochs "
-        f"of pretraining, the paper's T1 is {rdc.RDC_PRETRAIN.n_epochs} epochs of "
-        "70,000 images); the reference above runs the paper's protocol on "
-        "Fashion-MNIST."
-    )
-display(Markdown(" ".join(says)))
+report.say(rdc_findings.findings(run, ds, results, cfg, separation, where))
 
 # %% [markdown]
 # ## Implementation details

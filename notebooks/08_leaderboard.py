@@ -33,7 +33,7 @@
 #    first two and R-DC the third on their own methods; the atlas measures all four
 #    diagnostics on every method.
 #
-# Every number below is read from runs (`dclib.leaderboard`) or from the papers'
+# Every number below is read from runs (`dclib.book.leaderboard`) or from the papers'
 # tables (`results/paper_results.csv`); `dclib scoreboard` prints the same tables in
 # a terminal.
 
@@ -44,13 +44,13 @@ seeds = None  # None: the profile's; one seed or a list of seeds
 device = "auto"  # auto | cpu | cuda | cuda:N
 
 # %% tags=["remove-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
-import dclib
-from dclib import committed, leaderboard, plotting, recipes, runs
+from dclib import book
+from dclib.book import leaderboard, plotting, recipes, report
+from dclib.book.papers import leaderboard_page as page
 
-run = dclib.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
+run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
 
 # %% [markdown]
@@ -63,7 +63,7 @@ display(Markdown(run.describe()))
 
 # %%
 ds = recipes.page_data(run)
-results = recipes.leaderboard_runs(run, ds)
+results = leaderboard.leaderboard_runs(run, ds)
 caps = run.profile.epoch_caps
 protocol = f"{recipes.describe_data(run, ds)}, {caps}"
 board = leaderboard.table(results, run.dataset, protocol)
@@ -79,31 +79,16 @@ shown.style.set_caption(
 )
 
 # %% tags=["remove-input"]
-paper_data = runs.PAPER_DATASETS.get(run.dataset)
-if paper_data:
-    note = (
-        f"The papers' numbers are for {paper_data[0]} "
-        f"({'the full 70,000 images' if run.dataset == 'mnist5k' else 'the same data'}"
-        f"), with the papers' epochs and seeds; ours are {protocol}. "
-    )
-    if run.dataset == "mnist5k":
-        note += "The data differ (5,000 of 70,000 images), so the difference column "
-        note += "measures protocol as much as method. "
-else:
-    note = f"No paper reports {run.dataset}: the paper columns are empty. "
-sources = board["paper's table"].replace("—", pd.NA).dropna().unique()
-note += "Paper columns from: " + ", ".join(f"`{s}`" for s in sources) + "."
-display(Markdown(note))
+report.say([page.paper_note(run.dataset, protocol, board)])
 
 # %% [markdown]
 # ## The papers' claims under one protocol
 
 # %% tags=["hide-input"]
 claims = leaderboard.verdicts(results)
-held = int((claims["holds"] == "yes").sum())
 claims.style.set_caption(
     f"Leaderboard claims — each ordering a paper claims, with our mean ACC of the two "
-    f"runs ({protocol}): {held} of {len(claims)} hold here."
+    f"runs ({protocol}): {page.held(claims)}."
 ).hide(axis="index")
 
 # %% [markdown]
@@ -116,16 +101,7 @@ claims.style.set_caption(
 # that every method's labels and codes are identical with and without it.
 
 # %% tags=["remove-input"]
-gaps = pd.to_numeric(board["oracle gap (pp)"], errors="coerce").dropna()
-display(
-    Markdown(
-        f"Over the {len(gaps)} rows with a monitored curve the oracle gap is "
-        f"{gaps.mean():.1f} points on average, at most {gaps.max():.1f} "
-        f"({gaps.idxmax()})."
-        if len(gaps)
-        else "No row logged a monitored curve."
-    )
-)
+report.say([page.gap_sentence(board)])
 
 # %% [markdown]
 # ## Diagnostics atlas: Feature Randomness, Drift and Twist for every method
@@ -135,7 +111,7 @@ display(
 # with the intrinsic dimension (ID, TwoNN) and the linear one (LID, PCA at 90 %
 # explained variance) for its own. Here every method gets all four, under one
 # protocol, along its whole training on its first seed: every run logs them with
-# its monitored scores at each epoch (`FitContext.atlas`), and each curve starts
+# its monitored scores at each epoch (`diagnostics.Diagnostics(atlas=True)`), and each curve starts
 # after pretraining (the k-means run on the same network) or where the run it
 # continues started (DCSS after DCSS_u, X + MNet after X, DML after its base).
 #
@@ -177,16 +153,11 @@ fig = plotting.atlas(found, "id", "ID (TwoNN)")
 fig = plotting.atlas(found, "lid", "LID (PCA, 90 %)")
 
 # %% tags=["hide-input"]
-end = leaderboard.atlas_end(found).rename(
-    columns={"final acc": "ACC", "fr": "Δ_FR", "fd": "Δ_FD", "id": "ID", "lid": "LID"}
-)
+end = page.atlas_end(found)
 end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_caption(
     f"Atlas — the four diagnostics at the last logged epoch of each run beside its "
     f"reported ACC (%), first seed ({protocol}). Correlation with ACC over the rows: "
-    + ", ".join(
-        f"{k} {end[k].corr(end['ACC']):+.2f}" for k in ("Δ_FR", "Δ_FD", "ID", "LID")
-    )
-    + "."
+    f"{page.correlations(end)}."
 )
 
 # %% [markdown]
@@ -195,37 +166,10 @@ end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_ca
 # The same table for the results that `dclib reference` computed on the full
 # offline data (Fashion-MNIST 70k for the MLP-autoencoder methods, mnist5k for the
 # conv-AE ones) and committed with their provenance. Results computed since the
-# atlas was logged (`FitContext.atlas`) also get the atlas's end-of-training table.
+# atlas was logged (`diagnostics.Diagnostics(atlas=True)`) also get the atlas's end-of-training table.
 
 # %% tags=["remove-input"]
-for ref_profile, ref_data in committed.available():
-    ref = leaderboard.from_results(ref_profile, ref_data)
-    names = list(ref)
-    table = leaderboard.table(ref, ref_data, f"reference {ref_profile}")
-    display(
-        table.drop(columns=["our protocol", "paper's table"]).style.set_caption(
-            f"Leaderboard (reference) — {ref_data}, profile {ref_profile}: the "
-            "committed results, beside their papers' numbers for the same dataset."
-        )
-    )
-    display(
-        committed.provenance_table(ref_profile, ref_data, names)
-        .rename(index={e.name: e.label for e in leaderboard.ENTRIES})
-        .style.set_caption(
-            f"Leaderboard (reference) — where the {ref_data} results come from."
-        )
-    )
-    ends = leaderboard.atlas(ref)
-    if len(ends):
-        display(
-            leaderboard.atlas_end(ends)
-            .style.format("{:.2f}", na_rep="—")
-            .format("{:.1f}", subset=["final acc"])
-            .set_caption(
-                f"Atlas (reference) — {ref_data}, profile {ref_profile}: the four "
-                "diagnostics at the last logged epoch beside the reported ACC (%)."
-            )
-        )
+display(*page.reference_boards())
 
 # %% [markdown]
 # ## Where these papers stand: the best numbers in their tables

@@ -139,11 +139,12 @@ def mnist5k():
 
 @pytest.fixture
 def run_dirs(tmp_path, monkeypatch):
-    """``runs`` writes its results and cache under ``tmp_path``, not the checkout."""
-    import dclib.runs as runs
+    """The run cache writes its results and arrays under ``tmp_path``, not the
+    checkout."""
+    from dclib.book import cache
 
-    monkeypatch.setattr(runs, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(runs, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(cache, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
     return tmp_path
 
 

@@ -16,6 +16,7 @@ from conftest import resumed_after_a_kill, shrink
 from sklearn.cluster import KMeans
 
 from dclib import metrics
+from dclib.diagnostics import Diagnostics
 from dclib.methods import REGISTRY, FitContext, baselines, get_method
 from dclib.train import PretrainConfig
 
@@ -70,7 +71,8 @@ def _fit(name, X, ctx, start):
 def test_clusters_blobs_deterministically_and_blind_to_y_monitor(blobs, start, name):
     first = _fit(name, blobs.X, FitContext(seed=0, device="cpu"), start)
     assert metrics.acc(blobs.y, first.labels_) >= 0.9  # k-means on raw blobs: 1.0
-    monitored = FitContext(seed=0, device="cpu", y_monitor=blobs.y, atlas=True)
+    atlas_only = Diagnostics(atlas=True)
+    monitored = FitContext(seed=0, device="cpu", y_monitor=blobs.y, monitor=atlas_only)
     again = _fit(name, blobs.X, monitored, start)
     np.testing.assert_array_equal(first.labels_, again.labels_)  # y_monitor inert
     np.testing.assert_array_equal(first.z_, again.z_)  # the atlas too
@@ -248,7 +250,7 @@ def test_kmeans_spread_is_the_protocols_draw_repeated_over_seeds():
 
 
 def test_a_kmeans_labelled_run_reports_its_spread(run_dirs, blobs):
-    from dclib.runs import cluster
+    from dclib.book.cache import cluster
 
     cfg = shrink("ae_kmeans", pretrain_epochs=2)
     r = cluster("ae_kmeans", cfg, blobs, profile="smoke", seed=0, device="cpu")

@@ -14,8 +14,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from papermill.exceptions import PapermillExecutionError
 
-from dclib import executor
-from dclib.executor import (
+from dclib.book import executor
+from dclib.book.executor import (
     EXECUTED,
     ROOT,
     NotebookOutputError,

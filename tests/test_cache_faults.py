@@ -16,8 +16,9 @@ import torch
 from conftest import shrink
 
 from dclib import storage
+from dclib.book import cache
+from dclib.book.cache import RunResult, cluster, run_or_load
 from dclib.methods import get_method
-from dclib.runs import RunResult, cluster, run_or_load
 
 WHERE = {"profile": "smoke", "seed": 0, "device": "cpu"}
 
@@ -202,9 +203,8 @@ def test_a_stage_whose_weights_turn_non_finite_stops_at_that_epoch(tmp_path):
 
 
 def test_an_unwritable_results_folder_is_found_before_training(run_dirs):
-    import dclib.runs as runs
 
-    runs.RESULTS_DIR.write_text("")  # a file where the folder should be
+    cache.RESULTS_DIR.write_text("")  # a file where the folder should be
     calls = []
     with pytest.raises(PermissionError, match="cannot write to .*results"):
         run_or_load("toy", Cfg(), _fit(calls), dataset="d", profile="p", seed=0)
@@ -231,10 +231,10 @@ def test_command_line_errors_are_one_line(capsys):
 
 
 def test_moving_the_results_keeps_the_papers_tables(run_dirs):
-    from dclib import runs
+    from dclib.book import cache, paper_tables
 
-    assert not (runs.RESULTS_DIR / "paper_results.csv").exists()
-    assert len(runs.paper_results(paper="dynae")) > 0  # read from the checkout
+    assert not (cache.RESULTS_DIR / "paper_results.csv").exists()
+    assert len(paper_tables.paper_results(paper="dynae")) > 0  # read from the checkout
 
 
 def test_a_dataframe_input_leaks_no_warning():
@@ -256,12 +256,11 @@ def test_two_checkouts_sharing_one_cache_raise_no_false_alarm(
     """Each checkout has its own results folder, the run cache is shared: a second
     checkout that rewrites the cached weights (other bytes: torch.save need not
     repeat them) does not make the first one's entry look damaged."""
-    import dclib.runs as runs
 
     where = {"dataset": "digits", "profile": "smoke", "seed": 0}
     calls = []
     run_or_load("toy", Cfg(), _fit(calls), **where)
-    monkeypatch.setattr(runs, "RESULTS_DIR", run_dirs / "other-checkout")
+    monkeypatch.setattr(cache, "RESULTS_DIR", run_dirs / "other-checkout")
 
     def other():
         calls.append(1)
@@ -270,7 +269,7 @@ def test_two_checkouts_sharing_one_cache_raise_no_false_alarm(
         )
 
     run_or_load("toy", Cfg(), other, **where)
-    monkeypatch.setattr(runs, "RESULTS_DIR", run_dirs / "results")
+    monkeypatch.setattr(cache, "RESULTS_DIR", run_dirs / "results")
     again = run_or_load("toy", Cfg(), _fit(calls), **where)
     assert len(calls) == 2 and not caplog.text
     assert torch.equal(again.weights["w"], torch.zeros(3))  # the cache's, intact

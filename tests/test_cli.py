@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import dclib
-from dclib import cli, data, executor, params, recipes, runs
+from dclib import book, cli, data
+from dclib.book import cache, executor, params, recipes
 from dclib.methods import REGISTRY
 from dclib.methods.baselines import DECConfig
 
@@ -150,9 +151,9 @@ def test_a_failing_page_exits_1_with_a_short_message(monkeypatch, capsys):
 
 def _written(method: str, dataset: str, profile: str, seed: int) -> dict[str, Any]:
     """The config, metrics and labels that the run cache holds for a run."""
-    where = runs.run_dir(method, dataset, profile, seed)
+    where = cache.run_dir(method, dataset, profile, seed)
     config = json.loads((where / "config.json").read_text())
-    with np.load(runs.CACHE_DIR / f"{config['key']}.npz") as arrays:
+    with np.load(cache.CACHE_DIR / f"{config['key']}.npz") as arrays:
         labels = arrays["labels"]
     metrics = json.loads((where / "metrics.json").read_text())
     return {"key": config["key"], "metrics": metrics, "labels": labels}
@@ -166,12 +167,12 @@ def test_run_writes_what_the_library_call_writes(run_dirs, monkeypatch, capsys):
     ours = _written(name, "blobs", "smoke", 1)
 
     # the same run by the library, into an empty results directory and cache
-    monkeypatch.setattr(runs, "RESULTS_DIR", run_dirs / "library" / "results")
-    monkeypatch.setattr(runs, "CACHE_DIR", run_dirs / "library" / "cache")
-    run = dclib.start_run(profile="smoke", dataset="blobs", seeds=[1])
+    monkeypatch.setattr(cache, "RESULTS_DIR", run_dirs / "library" / "results")
+    monkeypatch.setattr(cache, "CACHE_DIR", run_dirs / "library" / "cache")
+    run = book.start_run(profile="smoke", dataset="blobs", seeds=[1])
     ds = run.load()
     cfg = dataclasses.replace(recipes.config(run, "ae_kmeans", ds), n_init=2)
-    runs.cluster(  # a run on the page's data logs the atlas (recipes.runs_of)
+    cache.cluster(  # a run on the page's data logs the atlas (recipes.runs_of)
         "ae_kmeans", cfg, ds, profile="smoke", seed=1, tag="-n_init=2", atlas=True
     )
     theirs = _written(name, "blobs", "smoke", 1)

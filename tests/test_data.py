@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from dclib import data
 from dclib.data import Dataset, DatasetNotAvailable, imbalanced, load, subset
 
-DEBIAN_FMNIST = data._FMNIST_SYSTEM_DIR
-FMNIST_INSTALLED = data._fmnist_files(DEBIAN_FMNIST) is not None
+DEBIAN_FMNIST = data.offline._FMNIST_SYSTEM_DIR
+FMNIST_INSTALLED = data.offline._fmnist_files(DEBIAN_FMNIST) is not None
 NO_FMNIST = f"Debian's dataset-fashion-mnist is not installed ({DEBIAN_FMNIST})"
 needs_debian_fmnist = pytest.mark.skipif(not FMNIST_INSTALLED, reason=NO_FMNIST)
 ONLINE = ("mnist", "mnist-test", "usps", "cifar10", "cifar100-20", "stl10")
@@ -112,20 +112,20 @@ def test_fmnist_full_from_debian(fmnist: Dataset) -> None:
     assert fmnist.X.shape == (70000, 1, 28, 28) and fmnist.n_clusters == 10
     assert np.array_equal(np.bincount(fmnist.y), [7000] * 10)
     assert fmnist.X.min() == 0 and fmnist.X.max() == 1
-    test_labels = data._read_idx(DEBIAN_FMNIST / "t10k-labels-idx1-ubyte.gz")
+    test_labels = data.offline._read_idx(DEBIAN_FMNIST / "t10k-labels-idx1-ubyte.gz")
     assert np.array_equal(fmnist.y[60000:], test_labels), "train first, then test"
 
 
 def test_read_idx_checks_the_header(tmp_path: Path) -> None:
     array = np.arange(24).reshape(2, 3, 4)
     write_idx(tmp_path / "ok", array)
-    assert np.array_equal(data._read_idx(tmp_path / "ok"), array)
+    assert np.array_equal(data.offline._read_idx(tmp_path / "ok"), array)
     (tmp_path / "bad").write_bytes(b"\x00\x00\x0d\x01" + bytes(8))
     with pytest.raises(ValueError, match="not a uint8 IDX file"):
-        data._read_idx(tmp_path / "bad")
+        data.offline._read_idx(tmp_path / "bad")
     (tmp_path / "short").write_bytes((tmp_path / "ok").read_bytes()[:-1])
     with pytest.raises(ValueError, match="its header says"):
-        data._read_idx(tmp_path / "short")
+        data.offline._read_idx(tmp_path / "short")
 
 
 # ------------------------------------------------------------------ subsets
@@ -239,7 +239,7 @@ def test_channels_last_and_superclasses(monkeypatch: pytest.MonkeyPatch) -> None
     pixels = np.concatenate([train.data, test.data]).transpose(0, 3, 1, 2)
     assert ds.image_shape == (3, 4, 4) and ds.n_clusters == 20
     assert np.array_equal(ds.X, (pixels / 255).astype(np.float32))
-    coarse = np.array(data._CIFAR100_COARSE)
+    coarse = np.array(data.online._CIFAR100_COARSE)
     assert np.array_equal(ds.y, coarse[train.targets + test.targets])
 
 
@@ -253,7 +253,7 @@ def test_stl10_labels_attribute(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cifar100_superclass_table() -> None:
-    coarse = np.array(data._CIFAR100_COARSE)
+    coarse = np.array(data.online._CIFAR100_COARSE)
     assert coarse.shape == (100,)
     assert np.array_equal(np.bincount(coarse), [5] * 20)
     # apple -> fruit and vegetables, whale -> aquatic mammals, worm -> invertebrates
@@ -265,7 +265,7 @@ def test_2mnist_stacks_digits_then_fashion(
 ) -> None:
     digits = fake_mnist(tmp_path)
     fashion = Dataset(digits.X[:5], np.arange(5), 10, (1, 28, 28), "fmnist")
-    monkeypatch.setattr(data, "_load_fmnist", lambda root, download: fashion)
+    monkeypatch.setattr(data.online, "_load_fmnist", lambda root, download: fashion)
     ds = load("2mnist", root=tmp_path)
     assert len(ds) == 25 and ds.n_clusters == 20 and ds.name == "2mnist"
     assert np.array_equal(ds.y, np.concatenate([digits.y, np.arange(10, 15)]))
@@ -278,15 +278,15 @@ def test_manifest_detects_a_corrupt_file(tmp_path: Path) -> None:
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "images").write_bytes(bytes(range(256)))
     (tmp_path / "labels").write_bytes(b"0123")
-    manifest = data._write_manifest(tmp_path)
+    manifest = data.integrity._write_manifest(tmp_path)
     assert "raw/images" in manifest.read_text()
-    data._verify_manifest(tmp_path)
+    data.integrity._verify_manifest(tmp_path)
     (tmp_path / "raw" / "images").write_bytes(bytes([1]) + bytes(range(1, 256)))
     with pytest.raises(DatasetNotAvailable, match=r"raw/images is corrupt.*[Dd]elete"):
-        data._verify_manifest(tmp_path)
+        data.integrity._verify_manifest(tmp_path)
     (tmp_path / "raw" / "images").unlink()
     with pytest.raises(DatasetNotAvailable, match="missing"):
-        data._verify_manifest(tmp_path)
+        data.integrity._verify_manifest(tmp_path)
 
 
 def test_manifest_written_after_download_and_checked_on_load(
@@ -369,14 +369,14 @@ def test_download_runs_under_a_socket_timeout(
     monkeypatch.setattr(urllib.request, "urlopen", slow)
     with pytest.raises(DatasetNotAvailable, match=match) as error:
         load(name, root=tmp_path, download=True)
-    assert seen and set(seen) == {data._TIMEOUT_S}
+    assert seen and set(seen) == {data.integrity._TIMEOUT_S}
     assert isinstance(error.value.__cause__, cause)
     assert socket.getdefaulttimeout() is None
 
 
 @pytest.fixture
 def no_debian_fmnist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(data, "_FMNIST_SYSTEM_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(data.offline, "_FMNIST_SYSTEM_DIR", tmp_path / "not-installed")
     return tmp_path / "data"
 
 
@@ -389,7 +389,7 @@ def test_fmnist_missing(no_debian_fmnist: Path, offline: list[str]) -> None:
     assert offline == []
     with pytest.raises(DatasetNotAvailable, match="downloading dataset 'fmnist'"):
         load("fmnist", root=no_debian_fmnist, download=True)
-    assert offline[0].startswith(data._FMNIST_URL)
+    assert offline[0].startswith(data.offline._FMNIST_URL)
 
 
 def test_fmnist_download_with_wrong_content(
@@ -402,7 +402,7 @@ def test_fmnist_download_with_wrong_content(
 
 
 def test_fmnist_corrupt_copy_in_data_dir(no_debian_fmnist: Path) -> None:
-    for stem in data._FMNIST_STEMS:
+    for stem in data.offline._FMNIST_STEMS:
         write_idx(no_debian_fmnist / "fmnist" / stem, np.zeros((2, 28, 28)))
     with pytest.raises(DatasetNotAvailable, match="is corrupt"):
         load("fmnist", root=no_debian_fmnist)
@@ -414,14 +414,14 @@ def test_fmnist_download_path(
 ) -> None:
     def serve(url: str) -> io.BytesIO:
         return io.BytesIO(
-            (DEBIAN_FMNIST / url.removeprefix(data._FMNIST_URL)).read_bytes()
+            (DEBIAN_FMNIST / url.removeprefix(data.offline._FMNIST_URL)).read_bytes()
         )
 
     monkeypatch.setattr(urllib.request, "urlopen", serve)
     ds = load("fmnist", root=no_debian_fmnist, download=True, n=700)
     assert np.array_equal(np.bincount(ds.y), [70] * 10)
     assert sorted(p.name for p in (no_debian_fmnist / "fmnist").iterdir()) == sorted(
-        f"{stem}.gz" for stem in data._FMNIST_STEMS
+        f"{stem}.gz" for stem in data.offline._FMNIST_STEMS
     )
 
 

@@ -84,7 +84,7 @@ def test_medmnist_info_matches_the_paper_and_our_table(medmnist: object) -> None
     for name, (_shape, k, paper_n) in MEDMNIST.items():
         info = medmnist.INFO[name]
         assert sum(info["n_samples"][split] for split in SPLITS) == paper_n
-        assert len(info["label"]) == k == data._MEDMNIST[name].n_clusters
+        assert len(info["label"]) == k == data.online._MEDMNIST[name].n_clusters
         assert info["n_channels"] == (3 if name == "bloodmnist" else 1)
         assert info["url"].split("?")[0].endswith(f"/{name}.npz")
 

@@ -192,7 +192,7 @@ def test_dcss_end_to_end(blobs, preset):
     assert updated == ([1, 0, 1, 0, 1, 0] if code else [0, 1, 0, 1, 0, 1])
     phase2 = r.stage("phase2")
     assert all(0 <= h["pairs"] <= 1 and 0 <= h["isolated"] <= 400 for h in phase2)
-    linear = [m for m in r.mnet_.modules() if isinstance(m, torch.nn.Linear)]
+    linear = [m for m in r.heads_["mnet"].modules() if isinstance(m, torch.nn.Linear)]
     assert len(linear) == len(cfg.mnet_hidden) + 1 == (3 if code else 4)
     again = dcss.fit_dcss(blobs.X, cfg, CPU)
     np.testing.assert_array_equal(r.labels_, again.labels_)  # y_monitor inert

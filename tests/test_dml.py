@@ -211,10 +211,17 @@ def _shrunk_base(monkeypatch, name, seen):
 def test_without_a_start_dml_trains_dkm_p_for_base_dkm(blobs, monkeypatch):
     seen = []
     _shrunk_base(monkeypatch, "dkm_p", seen)
-    r = dml.fit_dml(blobs.X, _dml(base="dkm", epochs=1), CPU)
+    r = get_method("dml").fit(blobs.X, _dml(base="dkm", epochs=1), CPU)
     assert len(seen) == 1 and seen[0].constant_alpha == 1000
     assert seen[0].n_clusters == 4
     assert metrics.acc(blobs.y, r.labels_) >= 0.9
+
+
+def test_fit_dml_gets_its_base_from_its_caller(blobs):
+    with pytest.raises(ValueError, match="ctx.start, or base"):
+        dml.fit_dml(blobs.X, _dml(), CPU)
+    with pytest.raises(ValueError, match="'dcn', got 'dkm_p'"):
+        dml.fit_dml(blobs.X, _dml(), CPU, base=get_method("dkm_p"))
 
 
 def test_estimator_trains_its_base_then_dml(blobs, monkeypatch):

@@ -11,6 +11,7 @@ import torch
 from conftest import resumed_after_a_kill, shrink
 
 from dclib import metrics
+from dclib.diagnostics import Diagnostics, Monitor
 from dclib.methods import FitContext, dynae, get_method
 from dclib.methods._targets import centroids
 from dclib.models import MLPAutoencoder
@@ -93,7 +94,7 @@ def test_dynae_learns_blobs_and_diagnostics_never_touch_training(unit):
     cfg = shrink("dynae", epochs=8, tol=0.0, pretrain_epochs=50)
     blind = dynae.fit_dynae(unit.X, cfg, CPU)
     assert metrics.acc(unit.y, blind.labels_) >= 0.9
-    seen = FitContext(device="cpu", y_monitor=unit.y, diagnostics=True)
+    seen = FitContext(device="cpu", y_monitor=unit.y, monitor=Diagnostics(checks=True))
     watched = dynae.fit_dynae(unit.X, cfg, seen)
     np.testing.assert_array_equal(blind.labels_, watched.labels_)
     np.testing.assert_array_equal(blind.z_, watched.z_)
@@ -104,7 +105,7 @@ def test_dynae_learns_blobs_and_diagnostics_never_touch_training(unit):
 
 
 def test_idec_logs_feature_randomness_and_drift(blobs):
-    seen = FitContext(device="cpu", y_monitor=blobs.y, diagnostics=True)
+    seen = FitContext(device="cpu", y_monitor=blobs.y, monitor=Diagnostics(checks=True))
     cfg = shrink("idec", epochs=3, tol=0.0)
     idec = get_method("idec").fit(blobs.X, cfg, seen)
     checks = idec.stage("checks")
@@ -113,6 +114,44 @@ def test_idec_logs_feature_randomness_and_drift(blobs):
     assert "fd" not in dec.stage("checks")[0]  # DEC has no self-supervised term
     plain = get_method("idec").fit(blobs.X, cfg, CPU)
     np.testing.assert_array_equal(plain.labels_, idec.labels_)
+
+
+class Recording(Monitor):
+    """A monitor that logs what it is handed and scribbles on the model and codes:
+    training must neither read what it writes nor share what it is handed."""
+
+    def __init__(self):
+        self.calls = []
+
+    def epoch(self, record, *, model, X, labels, y, seed):
+        self.calls.append("epoch")
+        record["seen"] = float(len(labels))
+
+    def check(self, record, *, z, labels, y, loss=None):
+        self.calls.append(("check", loss is not None))
+        record["seen"] = float(len(labels))
+
+
+@pytest.mark.parametrize("name", ["idec", "dynae", "rdc"])
+def test_a_monitor_is_called_at_the_logging_points_and_never_steers(unit, name):
+    tol = {"tol": 0.0} if name != "rdc" else {}  # DEC, DynAE: every check runs
+    cfg = shrink(name, epochs=3, pretrain_epochs=5, **tol)
+    fit = get_method(name).fit
+    plain = fit(unit.X, cfg, FitContext(device="cpu", y_monitor=unit.y))
+    hook = Recording()
+    ctx = FitContext(device="cpu", y_monitor=unit.y, monitor=hook)
+    seen = fit(unit.X, cfg, ctx)
+    np.testing.assert_array_equal(plain.labels_, seen.labels_)
+    np.testing.assert_array_equal(plain.z_, seen.z_)
+    checks = [c for c in hook.calls if c != "epoch"]
+    assert checks and all(c == ("check", name != "rdc") for c in checks)
+    assert all(r["seen"] == len(unit.y) for r in seen.stage("checks"))
+    if name != "rdc":  # R-DC scores its checks, not its epochs
+        assert "epoch" in hook.calls
+        assert all("seen" in r for r in seen.stage("cluster"))
+    unlabelled = fit(unit.X, cfg, FitContext(device="cpu", monitor=Recording()))
+    np.testing.assert_array_equal(plain.labels_, unlabelled.labels_)
+    assert not any("seen" in r for r in unlabelled.history_)  # no y_monitor: no call
 
 
 def test_official_code_and_dc_star_run(blobs, unit):

@@ -9,18 +9,7 @@ import pytest
 from conftest import shrink
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dclib.estimators import (
-    DCN,
-    DCSS,
-    DEC,
-    DKM,
-    DML,
-    DSSL,
-    IDEC,
-    RDC,
-    AEKMeans,
-    DynAE,
-)
+from dclib.estimators import DCN, DCSS, DEC, DKM, DML, DSSL, IDEC, RDC, AEKMeans, DynAE
 from dclib.methods import REGISTRY, get_method
 
 TINY = {"epochs": 1, "pretrain_epochs": 1, "width": 16, "latent": 2}

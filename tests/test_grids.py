@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 
 import dclib
-from dclib import committed, grids, reference
+from dclib import book
+from dclib.book import grids, papers
+from dclib.book.reference import runner as reference
+from dclib.book.reference import store
 
 
-def _tiny(run, page, ds) -> grids.Grids:
+def _tiny(run, ds) -> grids.Grids:
     frame = pd.DataFrame(
         {
             "setting": [0.1, 1.0],
@@ -30,31 +33,32 @@ def _tiny(run, page, ds) -> grids.Grids:
 
 @pytest.fixture
 def computed(monkeypatch, tmp_path):
-    """``grids.compute`` records the profile it was asked for and returns a tiny
-    study; the reference lives under ``tmp_path``."""
+    """Every page's ``compute_grids`` records the profile it was asked for and
+    returns a tiny study; the reference lives under ``tmp_path``."""
     monkeypatch.setattr(grids, "RESULTS_DIR", tmp_path)
     asked: list[str] = []
 
-    def fake(run, page, ds):
+    def fake(run, ds):
         asked.append(run.profile.name)
-        return _tiny(run, page, ds)
+        return _tiny(run, ds)
 
-    monkeypatch.setattr(grids, "compute", fake)
+    for module in papers.GRIDS.values():
+        monkeypatch.setattr(module, "compute_grids", fake)
     return asked
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_without_a_reference_capped_pages_compute_at_smoke_scale(computed, profile):
-    run = dclib.start_run(profile=profile, dataset="digits", device="cpu")
-    found = grids.page_grids(run, "dssl", dclib.load("digits"))
+    run = book.start_run(profile=profile, dataset="digits", device="cpu")
+    found = papers.GRIDS["dssl"].page_grids(run, dclib.load("digits"))
     assert computed == ["smoke"]
     assert "smoke scale" in found.source and "no committed reference" in found.source
     assert found.data["sweeps"] == "smoke data"
 
 
 def test_full_pages_compute_at_their_own_scale(computed):
-    run = dclib.start_run(profile="full", dataset="digits", device="cpu")
-    found = grids.page_grids(run, "dcss", dclib.load("digits"))
+    run = book.start_run(profile="full", dataset="digits", device="cpu")
+    found = papers.GRIDS["dcss"].page_grids(run, dclib.load("digits"))
     assert computed == ["full"] and found.source == "this execution (full)"
 
 
@@ -66,31 +70,28 @@ def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
     written = reference.run_job(job, "full", "cpu", str(tmp_path))
     assert computed == ["full"]
     assert written == [
-        str(committed.result_path(tmp_path, "full", "digits", "grids-dssl", 0))
+        str(store.result_path(tmp_path, "full", "digits", "grids-dssl", 0))
     ]
     record = json.loads(open(written[0]).read())
     assert record["job"] == job.name and record["provenance"]["profile"] == "full"
     assert reference.finished(job, "full", tmp_path)
 
     computed.clear()
-    run = dclib.start_run(profile="quick", dataset="digits", device="cpu")
-    found = grids.page_grids(run, "dssl", dclib.load("digits"))
+    run = book.start_run(profile="quick", dataset="digits", device="cpu")
+    found = papers.GRIDS["dssl"].page_grids(run, dclib.load("digits"))
     assert computed == [], "a committed reference is read, never recomputed"
     assert found.source.startswith("the committed reference (profile full, commit")
     pd.testing.assert_frame_equal(
-        found.studies["zeta"], _tiny(run, "dssl", dclib.load("digits")).studies["zeta"]
+        found.studies["zeta"], _tiny(run, dclib.load("digits")).studies["zeta"]
     )
     assert found.curves["T"]["T=2"][1] == {"acc": 0.6}
     assert found.diverged().endswith("zeta 1.0.")  # NaN survives the JSON
     # another seed has no committed grids: computed at smoke scale
-    other = dclib.start_run(profile="quick", dataset="digits", seeds=[3], device="cpu")
-    assert "smoke scale" in grids.page_grids(other, "dssl", dclib.load("digits")).source
-
-
-def test_unknown_page_is_refused():
-    run = dclib.start_run(profile="smoke", dataset="digits", device="cpu")
-    with pytest.raises(ValueError, match="unknown page 'nope'"):
-        grids.compute(run, "nope", dclib.load("digits"))
+    other = book.start_run(profile="quick", dataset="digits", seeds=[3], device="cpu")
+    assert (
+        "smoke scale"
+        in papers.GRIDS["dssl"].page_grids(other, dclib.load("digits")).source
+    )
 
 
 def test_diverged_settings_are_named_for_the_page():

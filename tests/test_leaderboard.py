@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from dclib import cli, diagnostics, leaderboard
+from dclib import cli, diagnostics
+from dclib.book import leaderboard
+from dclib.book.cache import RunResult
+from dclib.book.paper_tables import paper_results
 from dclib.methods import REGISTRY
 from dclib.models import ConvAutoencoder, MLPAutoencoder, MultiAutoencoder
-from dclib.runs import RunResult, paper_results
 
 
 def _run(acc: float, pretrain_loss: float = 1.0, curve=(), nmi: float = 0.5):

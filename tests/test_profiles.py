@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from dclib.profiles import PROFILES, start_run
+from dclib.book.profiles import PROFILES, start_run
 from dclib.train import PretrainConfig
 
 

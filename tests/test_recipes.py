@@ -1,4 +1,4 @@
-"""dclib.recipes: the pages' configs (the registry's preset, K from the data, the
+"""dclib.book.recipes: the pages' configs (the registry's preset, K from the data, the
 papers' per-dataset fields, the profile's caps and the page budgets), their data
 (RGB images as ImageNet features, MNIST for the imbalance studies) and helpers."""
 
@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from conftest import shrink
 
-from dclib import data, metrics, recipes
+from dclib import data, metrics
+from dclib.book import recipes
+from dclib.book.profiles import start_run
 from dclib.data import Dataset
 from dclib.methods import FitContext, dcss
 from dclib.models import MLPAutoencoder
-from dclib.profiles import start_run
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import math
 
 import pytest
 
-from dclib import reconciliation
-from dclib.committed import result_path
-from dclib.runs import RunResult
+from dclib.book import reconciliation
+from dclib.book.cache import RunResult
+from dclib.book.reference.store import result_path
 
 
 def _commit(root, run, metrics, history):

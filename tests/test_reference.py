@@ -20,10 +20,15 @@ import numpy as np
 import pytest
 import torch
 
-from dclib import committed, profiles, recipes, reference
 from dclib import functional as Fn
+from dclib.book import profiles, recipes, report
+from dclib.book.cache import RunResult, source_hash
+from dclib.book.paper_tables import paper_results
+from dclib.book.papers import baselines, dcss, dml, dssl, dynae, rdc
+from dclib.book.profiles import start_run
+from dclib.book.reference import runner as reference
+from dclib.book.reference import store
 from dclib.methods import get_method
-from dclib.runs import RunResult, paper_results, source_hash
 
 JOB = reference.Job("baseline", "blobs", 0, {"method": "dec"})
 """a smoke-size job of several checkpointed stages (greedy layers, fine-tuning, DEC)"""
@@ -48,7 +53,7 @@ def _epochs_done(progress: Path) -> int:
 
 
 def _record(root: Path, run: str = "dec", dataset: str = "blobs") -> dict:
-    path = committed.result_path(root, "smoke", dataset, run, 0)
+    path = store.result_path(root, "smoke", dataset, run, 0)
     return json.loads(path.read_text())
 
 
@@ -130,10 +135,10 @@ def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
     job = reference.Job("dynae", "blobs", 0)
     names = reference.run_names(job)
     assert names == ("ae_kmeans_acai", "dynae", "dec_star", "idec_star", "dc_star")
-    result = types.SimpleNamespace(
-        arrays={"labels": np.zeros(5, dtype=np.int64)},
-        metrics={"acc": 0.5},
-        history=[{"stage": "cluster", "seconds": 2.0, "monitor_seconds": 0.5}],
+    result = RunResult(
+        {"acc": 0.5},
+        [{"stage": "cluster", "seconds": 2.0, "monitor_seconds": 0.5}],
+        {"labels": np.zeros(5, dtype=np.int64)},
     )
     asked = []
 
@@ -160,7 +165,6 @@ def test_each_run_is_written_when_it_ends_and_a_rerun_does_only_the_rest(
 
 
 def test_every_job_of_the_plan_yields_its_run_names_in_order(monkeypatch):
-    import dclib
 
     result = types.SimpleNamespace()
 
@@ -170,16 +174,16 @@ def test_every_job_of_the_plan_yields_its_run_names_in_order(monkeypatch):
     def chosen(run, ds, seed, names, *second):
         return dict.fromkeys(names, result)
 
-    monkeypatch.setattr(recipes, "baseline_runs", chosen)
-    monkeypatch.setattr(recipes, "dynae_runs", chosen)
-    monkeypatch.setattr(recipes, "rdc_runs", chosen)
-    monkeypatch.setattr(recipes, "dssl_runs", fake("ae_kmeans", "dssl"))
-    monkeypatch.setattr(recipes, "dcss_runs", fake("ae_kmeans", "dcss_u", "dcss"))
-    monkeypatch.setattr(recipes, "dml_runs", lambda r, d, base, s: {f"dml-{base}": 0})
+    monkeypatch.setattr(baselines, "runs", chosen)
+    monkeypatch.setattr(dynae, "runs", chosen)
+    monkeypatch.setattr(rdc, "runs", chosen)
+    monkeypatch.setattr(dssl, "runs", fake(*dssl.RUNS))
+    monkeypatch.setattr(dcss, "runs", fake(*dcss.RUNS))
+    monkeypatch.setattr(dml, "runs", lambda r, d, base, s: {f"dml-{base}": 0})
     for job in reference.plan("smoke"):
         if job.recipe == "grids":
             continue
-        run = dclib.start_run(profile="smoke", dataset=job.dataset, device="cpu")
+        run = start_run(profile="smoke", dataset=job.dataset, device="cpu")
         names = reference.run_names(job)
         got = [n for n, _, _ in reference._runs_of_job(job, run, names)]
         assert got == list(names), job.name
@@ -229,7 +233,7 @@ def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, job_env):
 
 def _fake_result(root: Path, run: str, acc: float) -> None:
     """A committed result as ``run_job`` writes it (fmnist, full profile, seed 0)."""
-    path = committed.result_path(root, "full", "fmnist", run, 0)
+    path = store.result_path(root, "full", "fmnist", run, 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     metrics = {"acc": acc, "nmi": acc - 0.1, "nmi_arithmetic": acc - 0.05, "ari": 0.3}
     rec = {
@@ -252,16 +256,11 @@ def _fake_result(root: Path, run: str, acc: float) -> None:
 
 
 def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypatch):
-    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
-    assert recipes.reference_tables({"dec": "dec"}, lambda d: {}, {"dec": "DEC"}) == {}
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    assert recipes.reference_tables(["dec"]) == {}
     _fake_result(tmp_path, "dec", 0.512)
     _fake_result(tmp_path, "ae_kmeans_dcss", 0.4)  # not one of the page's runs
-    names = {"dec": "DEC", "dkm_p": "DKM"}
-    tables = recipes.reference_tables(
-        {"dec": "dec", "dkm_p": "dkm_p"},
-        lambda d: recipes.paper_rows(d, "dcss:Table 1", names),
-        names,
-    )
+    tables = recipes.reference_tables(["dec", "dkm_p"])
     assert list(tables) == [("full", "fmnist")]
     table, where = tables["full", "fmnist"]
     assert list(table.index) == ["DEC"] and list(where.index) == ["DEC"]
@@ -273,22 +272,15 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
     assert where.loc["DEC", "n"] == "70,000"
     assert where.loc["DEC", "train time"] == "1h02m"
     assert where.loc["DEC", "commit"] == "0123456789ab"
-    shown = recipes.reference_section(
-        "DCSS Table 1", {"dec": "dec"}, lambda d: {}, names
-    )
+    shown = report.reference_section("DCSS Table 1", ["dec"])
     assert len(shown) == 2 and "DCSS Table 1" in shown[0].caption
 
 
 def test_pages_say_how_far_the_committed_reference_is_from_the_paper(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
-    names = {"dec": "DEC", "dcn": "DCN"}
-
-    def rows(dataset):
-        return recipes.paper_rows(dataset, "dcss:Table 1", names)
-
-    assert recipes.reference_claims({"dec": "dec"}, rows, names) == []
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    assert recipes.reference_claims(["dec"]) == []
     _fake_result(tmp_path, "dec", 0.512)
     _fake_result(tmp_path, "dcn", 0.6)
     theirs = {
@@ -297,13 +289,13 @@ def test_pages_say_how_far_the_committed_reference_is_from_the_paper(
         ).value.iloc[0]
         for m in ("DEC", "DCN")
     }
-    (said,) = recipes.reference_claims({"dec": "dec", "dcn": "dcn"}, rows, names)
+    (said,) = recipes.reference_claims(["dec", "dcn"])
     assert said.startswith(
         "In the committed reference (profile full, fmnist, seed 0), ACC beside "
         f"DCSS Table 1: DEC 51.2 % (paper {theirs['DEC']:.1f} %, "
         f"{51.2 - theirs['DEC']:+.1f} points); DCN 60.0 %"
     )
-    assert said.endswith(f"{60.0 - theirs['DCN']:+.1f} points).")
+    assert f"{60.0 - theirs['DCN']:+.1f} points). Beside DynAE Table 2: DEC" in said
 
 
 def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_path):
@@ -343,11 +335,11 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
     assert not any(j.pretrain_cap or j.clustering_cap for j in paper)
     for name, caps in (("dec", {"pretrain_cap": 50}), ("dkm", {"clustering_cap": 50})):
         _fake_result(tmp_path, name, 0.5)
-        path = committed.result_path(tmp_path, "full", "fmnist", name, 0)
+        path = store.result_path(tmp_path, "full", "fmnist", name, 0)
         path.write_text(json.dumps(json.loads(path.read_text()) | caps))
     _fake_result(tmp_path, "dcn", 0.5)
     names = ["dec", "dkm", "dcn"]
-    where = committed.provenance_table("full", "fmnist", names, tmp_path)
+    where = store.provenance_table("full", "fmnist", names, tmp_path)
     assert where.loc["dec", "CPU cap"] == "pretraining ≤ 50 epochs"
     assert where.loc["dkm", "CPU cap"] == "clustering ≤ 50 epochs per stage"
     assert where.loc["dcn", "CPU cap"] == "none"
@@ -392,57 +384,55 @@ def test_a_cap_on_named_runs_binds_those_runs_alone(tmp_path, monkeypatch):
         history = [{"stage": "cluster", "seconds": 1.0}]
         return {key: RunResult({"acc": 0.5}, history, {"labels": np.zeros(4, int)})}
 
-    monkeypatch.setattr(recipes, "dynae_runs", fake_runs)
+    monkeypatch.setattr(dynae, "runs", fake_runs)
     job = reference.Job("dynae", "blobs", 0, {}, None, 3, ("dc_star",))
     reference.run_job(job, "smoke", "cpu", str(tmp_path))
-    assert seen == {k: 3 if k == "dc_star" else None for k in reference.DYNAE_REFERENCE}
+    assert seen == {k: 3 if k == "dc_star" else None for k in dynae.RUNS}
     assert _record(tmp_path, "dc_star")["clustering_cap"] == 3
     assert _record(tmp_path, "dynae")["clustering_cap"] is None
 
 
 def test_learning_curves_read_the_reference_history(tmp_path, monkeypatch):
-    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
-    assert recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster") == {}
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    assert recipes.reference_curves(["dec"], "fmnist", "cluster") == {}
     _fake_result(tmp_path, "dec", 0.5)
-    curves = recipes.reference_curves({"DEC": "dec"}, "fmnist", "cluster")
+    curves = recipes.reference_curves(["dec"], "fmnist", "cluster")
     assert curves == {"DEC (reference, full)": [{"stage": "cluster"}]}
-    assert recipes.reference_curves({"DEC": "dec"}, "mnist5k", "cluster") == {}
-    anywhere = recipes.reference_curves({"DEC": "dec"}, None, "cluster")
+    assert recipes.reference_curves(["dec"], "mnist5k", "cluster") == {}
+    anywhere = recipes.reference_curves(["dec"], None, "cluster")
     assert list(anywhere) == ["DEC (reference, full, fmnist)"]
 
 
 def test_committed_curves_say_so_when_none_is_committed(tmp_path, monkeypatch):
-    import IPython.display
-
     shown = []
-    monkeypatch.setattr(IPython.display, "display", shown.append)
-    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
-    assert recipes.committed_curves({"DEC": "dec"}, "cluster") == {}
-    assert [m.data for m in shown] == [recipes.NOT_COMMITTED]
+    monkeypatch.setattr(report, "display", shown.append)
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    assert report.committed_curves(["dec"], "cluster") == {}
+    assert [m.data for m in shown] == [report.NOT_COMMITTED]
     _fake_result(tmp_path, "dec", 0.5)
-    assert list(recipes.committed_curves({"DEC": "dec"}, "cluster")) == [
+    assert list(report.committed_curves(["dec"], "cluster")) == [
         "DEC (reference, full, fmnist)"
     ]
     assert len(shown) == 1
 
 
 def test_a_capped_dkm_a_reference_is_said_to_be_truncated(tmp_path, monkeypatch):
-    monkeypatch.setattr(committed, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
     _fake_result(tmp_path, "dkm", 0.33)
-    path = committed.result_path(tmp_path, "full", "fmnist", "dkm", 0)
+    path = store.result_path(tmp_path, "full", "fmnist", "dkm", 0)
     rec = json.loads(path.read_text())
     alphas = Fn.dkm_alphas(40)
     rec["history"] = [
         {"stage": "cluster", "alpha": a} for a in alphas[:3] for _ in "ab"
     ]
     path.write_text(json.dumps(rec))
-    (said,) = recipes.annealing_cut("DKM_a")
-    assert "value 3 of the schedule's 40" in said.data and "DKM_a" in said.data
+    (said,) = baselines.annealing_cut()
+    assert "value 3 of the schedule's 40" in said and "DKM_a" in said
     rec["history"] = [{"stage": "cluster", "alpha": a} for a in alphas]
     path.write_text(json.dumps(rec))
-    assert recipes.annealing_cut("DKM_a") == []
+    assert baselines.annealing_cut() == []
 
 
 def test_first_seed_is_the_lowest_seed_whatever_the_order():
     a, b = (RunResult({"acc": v}, [], {}) for v in (0.1, 0.2))
-    assert committed.first_seed({2: a, 0: b}) is b
+    assert store.first_seed({2: a, 0: b}) is b

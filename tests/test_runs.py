@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from dclib.runs import paper_results
+from dclib.book.cache import RunResult
+from dclib.book.paper_tables import paper_results
 
 
 def test_dcss_table1_kmeans_fashion_mnist():
@@ -36,7 +38,7 @@ def test_run_or_load_fits_once_per_config(run_dirs):
 
     import numpy as np
 
-    from dclib.runs import RunResult, run_or_load, seed_mean, seed_table
+    from dclib.book.cache import RunResult, run_or_load, seed_mean, seed_table
 
     @dataclass(frozen=True)
     class Cfg:
@@ -57,7 +59,7 @@ def test_run_or_load_fits_once_per_config(run_dirs):
     again = run_or_load("toy", Cfg(), fit, **where)
     assert len(calls) == 1
     assert again.metrics == first.metrics and again.history == first.history
-    np.testing.assert_array_equal(again.arrays["labels"], np.arange(4))
+    np.testing.assert_array_equal(again.labels, np.arange(4))
     run_or_load("toy", Cfg(lr=0.2), fit, **where)  # another config: fit again
     assert len(calls) == 2
     out = run_dirs / "results" / "toy" / "digits" / "smoke" / "seed=0"
@@ -77,8 +79,8 @@ def test_run_or_load_fits_once_per_config(run_dirs):
 def test_cached_pretraining_is_shared_and_exact(run_dirs):
     import torch
 
+    from dclib.book.cache import array_hash, cached_pretraining
     from dclib.models import MLPAutoencoder
-    from dclib.runs import array_hash, cached_pretraining
     from dclib.train import PretrainConfig
 
     X = torch.randn(32, 6, generator=torch.Generator().manual_seed(0))
@@ -103,7 +105,8 @@ def test_cached_pretraining_is_shared_and_exact(run_dirs):
 def test_ours_vs_paper_uses_each_papers_scale_and_label():
     import numpy as np
 
-    from dclib.runs import RunResult, ours_vs_paper
+    from dclib.book.cache import RunResult
+    from dclib.book.paper_tables import ours_vs_paper
 
     run = RunResult({"acc": 0.5, "nmi": 0.4, "nmi_arithmetic": 0.45}, [], {})
     table = ours_vs_paper(
@@ -124,7 +127,8 @@ def test_ours_vs_paper_uses_each_papers_scale_and_label():
 
 
 def test_a_table_whose_rows_are_settings_is_read_by_method_and_setting():
-    from dclib.runs import RunResult, ours_vs_paper, paper_entry
+    from dclib.book.cache import RunResult
+    from dclib.book.paper_tables import ours_vs_paper, paper_entry
 
     p1_p2 = paper_entry("rdc:Table 8", ("R-DC", "P1 & P2"), "fmnist")
     assert set(p1_p2.metric) == {"ACC", "F1 Macro", "F1 Micro"}
@@ -143,7 +147,7 @@ def test_a_table_whose_rows_are_settings_is_read_by_method_and_setting():
 def test_epoch_costs_by_stage():
     import math
 
-    from dclib.runs import RunResult, epoch_costs
+    from dclib.book.cache import RunResult, epoch_costs
 
     hist = [
         {"stage": "pretrain", "seconds": 1.0},
@@ -165,7 +169,7 @@ def test_epoch_costs_by_stage():
 
 
 def test_setting_tag():
-    from dclib.runs import setting_tag
+    from dclib.book.cache import setting_tag
 
     assert setting_tag({}) == ""
     assert setting_tag({"lam": 0.01, "n_networks": 3}) == "-lam=0.01-n_networks=3"
@@ -191,9 +195,9 @@ def test_trained_model_rebuilds_from_the_cache_alone(
     from conftest import shrink
 
     from dclib import data
+    from dclib.book.cache import cluster, trained_model, trained_start
     from dclib.methods._common import encode
     from dclib.models import ConvAutoencoder, MLPAutoencoder
-    from dclib.runs import cluster, trained_model, trained_start
 
     if kind == "mlp":
         ds = data.subset(blobs, 100, seed=0)  # feature vectors
@@ -210,14 +214,14 @@ def test_trained_model_rebuilds_from_the_cache_alone(
     assert type(model) is (MLPAutoencoder if kind == "mlp" else ConvAutoencoder)
     assert model.arch == run.weights["arch"]
     z = encode(model, torch.as_tensor(ds.X)).numpy()
-    np.testing.assert_allclose(z, run.arrays["z"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(z, run.codes, rtol=1e-5, atol=1e-5)
     start_model, mu = trained_start(run)
-    np.testing.assert_array_equal(mu, run.arrays["mu"])
+    np.testing.assert_array_equal(mu, run.centres)
     assert start_model is not model  # a fresh copy each time
 
 
 def test_trained_model_of_a_run_without_weights_raises():
-    from dclib.runs import RunResult, trained_model
+    from dclib.book.cache import RunResult, trained_model
 
     with pytest.raises(ValueError, match="no weights"):
         trained_model(RunResult({}, [], {}))
@@ -226,7 +230,7 @@ def test_trained_model_of_a_run_without_weights_raises():
 def test_cluster_needs_a_registered_method(run_dirs, blobs):
     from conftest import shrink
 
-    from dclib.runs import cluster
+    from dclib.book.cache import cluster
 
     with pytest.raises(ValueError, match="unknown method"):
         cluster("kmeans", shrink("ae_kmeans"), blobs, profile="smoke", seed=0)
@@ -241,8 +245,8 @@ def test_a_diverged_run_is_kept_only_where_asked(run_dirs, monkeypatch, blobs):
 
     from conftest import shrink
 
+    from dclib.book.cache import cluster, sweep
     from dclib.methods import REGISTRY
-    from dclib.runs import cluster, sweep
 
     calls = []
 
@@ -274,3 +278,14 @@ def test_a_diverged_run_is_kept_only_where_asked(run_dirs, monkeypatch, blobs):
             **where,
         )
     assert len(calls) == 2
+
+
+def test_a_run_result_reads_its_arrays_and_stages_by_name():
+    history = [{"stage": "pretrain", "loss": 1.0}, {"stage": "cluster", "acc": 0.5}]
+    arrays = {"labels": np.arange(3), "z": np.ones((3, 2)), "mu": np.zeros((2, 2))}
+    run = RunResult({"acc": 0.5}, history, arrays)
+    assert run.labels.tolist() == [0, 1, 2] and run.codes.shape == (3, 2)
+    assert run.centres.shape == (2, 2) and run.soft is None
+    assert run.stage("cluster") == [{"stage": "cluster", "acc": 0.5}]
+    with pytest.raises(ValueError, match="kept no 'z' array"):
+        _ = RunResult({}, [], {}).codes

@@ -7,8 +7,9 @@
 - the paper files ``baselines``, ``dssl``, ``dcss``, ``dml``, ``dynae``, ``rdc``:
   each a config dataclass with the paper's defaults (``official_code()`` where the
   official code departs from the paper), ``fit(X, cfg, ctx)`` functions, and
-  ``METHODS``, its registry records. A paper file imports the kit, never another
-  paper file.
+  ``METHODS``, its registry records (DML: ``dml.methods(get_method)``, whose fit
+  gets the record of its base method M from the registry). A paper file imports
+  the kit, never another paper file.
 """
 
 from __future__ import annotations
@@ -19,15 +20,11 @@ from dclib.methods._common import (
     ClusteringResult,
     FitContext,
     Method,
+    Monitor,
     kmeans_spread,
+    make_optimizer,
+    stage_records,
 )
-
-REGISTRY: dict[str, Method] = {
-    m.name: m
-    for module in (baselines, dssl, dcss, dml, dynae, rdc)
-    for m in module.METHODS
-}
-"""name -> ``Method`` record of every method"""
 
 
 def get_method(name: str) -> Method:
@@ -38,12 +35,30 @@ def get_method(name: str) -> Method:
     return REGISTRY[name]
 
 
+REGISTRY: dict[str, Method] = {
+    m.name: m
+    for records in (
+        baselines.METHODS,
+        dssl.METHODS,
+        dcss.METHODS,
+        dml.methods(get_method),  # DML trains its base M, looked up here
+        dynae.METHODS,
+        rdc.METHODS,
+    )
+    for m in records
+}
+"""name -> ``Method`` record of every method"""
+
+
 __all__ = [
     "KMEANS_SEEDS",
     "REGISTRY",
     "ClusteringResult",
     "FitContext",
     "Method",
+    "Monitor",
     "get_method",
     "kmeans_spread",
+    "make_optimizer",
+    "stage_records",
 ]

@@ -1,13 +1,15 @@
 """The method kit's common part: what every method shares.
 
-- ``FitContext``: the run controls every ``fit`` takes (seed, device, monitor labels,
-  a pretraining substitute, a checkpoint, a trained start), so that all methods have
-  one signature, ``fit(X, cfg, ctx) -> ClusteringResult``;
+- ``FitContext``: the run controls every ``fit`` takes (seed, device, monitor labels
+  and a monitor hook, a pretraining substitute, a checkpoint, a trained start), so
+  that all methods have one signature, ``fit(X, cfg, ctx) -> ClusteringResult``;
 - ``Method``: a registry record naming a method's fit, config and paper;
 - ``AEConfig``: the config fields every autoencoder-based method shares;
 - ``prepare``: data on the device, the pretrained autoencoder, k-means' centres;
 - ``make_result``: a fit packaged as a ``ClusteringResult`` whose history records
-  name their stage.
+  name their stage;
+- ``label_monitor``, ``monitor_check``, ``checkpoint_config``: the logging points
+  where a fit scores ``y_monitor`` and calls ``FitContext.monitor``.
 
 Paper files (``baselines``, ``dssl``, ``dcss``, ``dml``, ...) import from the kit
 (this module, ``_fuzzy``) and never from each other.
@@ -28,7 +30,8 @@ import torch
 from sklearn.cluster import KMeans
 from torch import Tensor, nn
 
-from dclib import diagnostics, metrics
+from dclib import metrics
+from dclib.diagnostics import MethodLoss, Monitor
 from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
 from dclib.train import (
@@ -58,8 +61,9 @@ class ClusteringResult:
     model_: nn.Module
     """the trained autoencoder (its encoder maps new data to the latent space); DML:
     its ``MultiAutoencoder``"""
-    mnet_: nn.Module | None = None
-    """DCSS's MNet (u -> q) where the method trains one"""
+    heads_: dict[str, nn.Module] = dataclasses.field(default_factory=dict)
+    """the trained networks beyond the autoencoder, by name, that map its codes to
+    the output (DCSS: ``"mnet"``, MNet u -> q); empty for most methods"""
 
     def stage(self, name: str) -> list[dict[str, Any]]:
         """The history records of one stage."""
@@ -91,15 +95,11 @@ class FitContext:
     """path of a per-epoch checkpoint from which an interrupted fit resumes"""
     start: Start | None = None
     """a trained autoencoder and centres to continue from (DCSS phase 2, DML)"""
-    diagnostics: bool = False
-    """log Feature Randomness and Feature Drift (``dclib.diagnostics``; DynAE, DC*,
-    DEC, IDEC) and the codes' ID, LID and Feature Twist (``dclib.geometry``; those
-    and R-DC) at every target refresh or check: reads ``y_monitor``, never feeds
-    training, and costs a few passes over the data"""
-    atlas: bool = False
-    """log the leaderboard's diagnostics atlas (``diagnostics.atlas_point``: Δ_FR,
-    Δ_FD under one loss, ID, LID) with the scores of every monitored epoch, on
-    ``diagnostics.ATLAS_SAMPLES`` rows: reads ``y_monitor``, never feeds training"""
+    monitor: Monitor | None = None
+    """the hook called at the logging points with ``y_monitor`` (each monitored
+    epoch, each target refresh or check), which adds keys to their records
+    (``diagnostics.Monitor``; ``diagnostics.Diagnostics``: Feature Randomness and
+    Drift, ID, LID, twist, the atlas); never feeds training"""
 
     def part(self, name: str) -> FitContext:
         """This context for one part of a multi-stage fit: its own checkpoint file."""
@@ -118,7 +118,8 @@ class Method:
     fit: Fit
     config: type
     paper: str
-    """the paper that defines it (a key of ``runs.PAPER_LABELS``, or "baselines")"""
+    """the paper that defines it (a key of ``paper_tables.PAPER_LABELS``, or
+    "baselines")"""
     summary: str
     needs_start: bool = False
     """True: ``ctx.start`` (a trained model and centres) is required"""
@@ -126,7 +127,7 @@ class Method:
     """builds the default config from keyword fields (default: ``config``)"""
     kmeans_labels: bool = False
     """True: the final labels are one k-means draw on the final codes, so that
-    ``runs.cluster`` reports the spread of ``KMEANS_SEEDS`` draws beside them"""
+    ``cache.cluster`` reports the spread of ``KMEANS_SEEDS`` draws beside them"""
 
     def make_config(self, **fields: Any) -> Any:
         """The method's default config with ``fields`` set."""
@@ -282,28 +283,48 @@ def label_monitor(
     ctx: FitContext, X: Tensor | None = None, model: nn.Module | None = None
 ) -> Callable[[Tensor], dict[str, float]]:
     """Scores of labels against ``ctx.y_monitor`` for the history (empty without
-    it): ACC and NMI and, with ``ctx.atlas``, the atlas of ``model`` on ``X``'s rows
-    ``diagnostics.atlas_samples`` (``atlas_fr``, ``atlas_fd``, ``atlas_id``,
-    ``atlas_lid``, ``atlas_twist``: ``diagnostics.atlas_point``, the model as it is
-    when the monitor is called)."""
+    it): ACC and NMI, then what ``ctx.monitor.epoch`` adds, handed ``model`` (as it
+    is when the scores are taken), ``X`` and the labels (``diagnostics.Diagnostics``:
+    the atlas)."""
     if ctx.y_monitor is None:
         return lambda labels: {}
     y = np.asarray(ctx.y_monitor)
-    rows = None
-    if ctx.atlas and model is not None and X is not None:
-        rows = diagnostics.atlas_samples(len(y), ctx.seed)
-        x = X[torch.as_tensor(rows, device=X.device)]
+    hook = ctx.monitor if model is not None and X is not None else None
 
     @off_the_clock()
     def scores(labels: Tensor) -> dict[str, float]:
         found = labels.cpu().numpy()
         out = {"acc": metrics.acc(y, found), "nmi": metrics.nmi(y, found)}
-        if rows is not None:
-            point = diagnostics.atlas_point(model, x, found[rows], y[rows])
-            out |= {f"atlas_{k}": v for k, v in point.items()}
+        if hook is not None:
+            hook.epoch(out, model=model, X=X, labels=found, y=y, seed=ctx.seed)
         return out
 
     return scores
+
+
+def monitor_check(
+    ctx: FitContext,
+    record: dict[str, Any],
+    z: Tensor,
+    labels: Tensor,
+    loss: MethodLoss | None = None,
+) -> None:
+    """Hand a target refresh's or check's ``record`` to ``ctx.monitor.check`` with
+    the codes ``z``, the labels, ``ctx.y_monitor`` and the method's ``loss``, off the
+    clock; nothing without a monitor or ``y_monitor``."""
+    if ctx.monitor is None or ctx.y_monitor is None:
+        return
+    with off_the_clock():
+        y = np.asarray(ctx.y_monitor)
+        ctx.monitor.check(record, z=z, labels=labels, y=y, loss=loss)
+
+
+def checkpoint_config(cfg: Any, ctx: FitContext) -> dict[str, Any]:
+    """The config a checkpoint records (``train.fit_epochs``) for a method whose
+    checks the monitor logs at: ``cfg``'s fields and ``"diagnostics"``, whether
+    ``ctx.monitor`` adds keys to the checks (``Monitor.at_checks``)."""
+    logs = ctx.monitor is not None and ctx.monitor.at_checks
+    return dataclasses.asdict(cfg) | {"diagnostics": logs}
 
 
 def make_result(
@@ -316,7 +337,8 @@ def make_result(
     **extra: Any,
 ) -> ClusteringResult:
     """Package a fit; each record of ``stages[name]`` gets ``stage = name``. ``extra``
-    sets ``z`` (default: the codes of ``model``, an ``Autoencoder``) and ``mnet``."""
+    sets ``z`` (default: the codes of ``model``, an ``Autoencoder``) and ``heads``
+    (``ClusteringResult.heads_``)."""
     z = extra.pop("z", None)
     z = (encode(model, X) if z is None else z).detach().cpu().numpy()
     q = None if q is None else q.detach().cpu().numpy()
@@ -335,7 +357,7 @@ def make_result(
         q_=q,
         history_=records,
         model_=model,
-        mnet_=extra.pop("mnet", None),
+        heads_=extra.pop("heads", {}),
     )
 
 

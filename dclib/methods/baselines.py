@@ -16,8 +16,9 @@ and trains:
   alpha is annealed (eq. 4), centres learnt by gradient descent with the network.
 
 Labels always come from the last iterate; ``ctx.y_monitor`` only adds ACC/NMI to
-the history. With ``ctx.checkpoint`` (a path), the clustering stage saves its state
-after every epoch and a rerun resumes there. Book page: notebooks/01_baselines.py.
+the history, and ``ctx.monitor`` what it logs (DEC, IDEC: at every target refresh).
+With ``ctx.checkpoint`` (a path), the clustering stage saves its state after every
+epoch and a rerun resumes there. Book page: notebooks/01_baselines.py.
 """
 
 from __future__ import annotations
@@ -25,32 +26,27 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dclib import diagnostics, geometry
+from dclib import diagnostics
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
     ClusteringResult,
     FitContext,
     Method,
+    checkpoint_config,
     encode,
     iteration_epochs,
     kmeans,
     label_monitor,
     make_result,
+    monitor_check,
     prepare,
 )
-from dclib.train import (
-    History,
-    PretrainConfig,
-    TensorState,
-    fit_epochs,
-    off_the_clock,
-)
+from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
 
 GREEDY = PretrainConfig(n_epochs=200, greedy_dropout=0.2)
 """DEC §3.2: each layer a denoising AE (dropout 0.2), then end-to-end fine-tuning.
@@ -184,7 +180,9 @@ def fit_dec(
     dataset give a new target P (DEC eq. 3) and new labels argmax Q; training stops
     once fewer than ``tol`` of the labels changed, or after ``max_iter`` iterations.
     Each batch minimises KL(P || Q) (DEC eq. 2), plus for IDEC the reconstruction
-    MSE: L = L_r + gamma L_c (IDEC eq. 8).
+    MSE: L = L_r + gamma L_c (IDEC eq. 8). At each refresh ``ctx.monitor.check``
+    gets the codes, the new labels and this loss; what it adds is a ``checks``
+    record (``diagnostics.Diagnostics``: Δ_FR, Δ_FD, ID, LID, twist).
     """
     X, model, pre, mu0, labels = prepare(X, cfg, ctx)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
@@ -216,19 +214,17 @@ def fit_dec(
         new = q.argmax(1)
         s.converged = s.p is not None and (new != s.labels).float().mean() < cfg.tol
         s.p, s.labels = Fn.target_distribution(q), new
-        if ctx.diagnostics and ctx.y_monitor is not None:
-            with off_the_clock():
-                y = np.asarray(ctx.y_monitor)
-                target = diagnostics.class_centres(y, new.cpu().numpy(), centres["mu"])
-                found = diagnostics.feature_randomness_drift(
-                    lambda i: terms(X[i.to(X.device)], i.to(X.device)),
-                    lambda i: model.encode(X[i.to(X.device)]),
-                    target.detach(),
-                    list(model.encoder.parameters()),
-                    weights,
-                )
-                twist = geometry.twist_record(z, new)
-            s.checks.append({"iteration": s.iteration} | found | twist)
+        loss = diagnostics.MethodLoss(
+            lambda i: terms(X[i.to(X.device)], i.to(X.device)),
+            lambda i: model.encode(X[i.to(X.device)]),
+            centres["mu"],
+            list(model.encoder.parameters()),
+            weights,
+        )
+        record = {"iteration": s.iteration}
+        monitor_check(ctx, record, z, new, loss)
+        if len(record) > 1:  # the monitor logged this refresh
+            s.checks.append(record)
 
     def step(x: Tensor, idx: Tensor) -> dict[str, float]:
         if s.iteration % cfg.update_interval == 0:
@@ -255,7 +251,7 @@ def fit_dec(
         stop=lambda: s.converged or s.iteration >= cfg.max_iter,
         desc="IDEC" if idec else "DEC",
         checkpoint=ctx.checkpoint,
-        config=dataclasses.asdict(cfg) | {"diagnostics": ctx.diagnostics},
+        config=checkpoint_config(cfg, ctx),
     )
     q = Fn.student_t_assignment(encode(model, X), centres["mu"].detach(), cfg.alpha)
     stages = {"pretrain": pre, "cluster": hist}

@@ -130,7 +130,8 @@ class DCSSConfig(AEConfig, FuzzyConfig):
 def soft_assignments(
     model: Autoencoder, mnet: nn.Module, X: Tensor, batch_size: int = 1024
 ) -> Tensor:
-    """q = MNet(f(x)) (n, K) for all of ``X``, in eval mode and batches."""
+    """q = MNet(f(x)) (n, K) for all of ``X``, in eval mode and batches (``mnet``: a
+    fit's ``heads_["mnet"]``)."""
     mnet.eval()
     return batched(mnet, encode(model, X, batch_size), batch_size)
 
@@ -162,7 +163,8 @@ def fit_mnet(
     ``t2`` epochs the centres follow eq. 3. Logs per epoch the loss, the fraction of
     the batch's pairs that contribute (Fig. 10a), the number of points of ``X``
     without an adjacent neighbour (q_i . q_j >= zeta, Fig. 13) and the scores of
-    argmax q from ``ctx.y_monitor``. History stage "phase2"; labels = argmax q.
+    argmax q from ``ctx.y_monitor``. History stage "phase2"; labels = argmax q;
+    MNet is the result's ``heads_["mnet"]``.
     """
     X, model, mu = start_on(X, cfg.n_clusters, ctx)
     torch.manual_seed(ctx.seed)
@@ -216,7 +218,9 @@ def fit_mnet(
         desc="DCSS phase 2",
     )
     q = soft_assignments(model, mnet, X)
-    return make_result(model, X, s.mu, q, q.argmax(1), {"phase2": hist}, mnet=mnet)
+    return make_result(
+        model, X, s.mu, q, q.argmax(1), {"phase2": hist}, heads={"mnet": mnet}
+    )
 
 
 def fit_dcss(

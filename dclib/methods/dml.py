@@ -16,14 +16,16 @@ The paper gives no optimiser, learning rate, batch size or MaxIter: the defaults
 the official code's (Adam 1e-5, batch 1000, 10 epochs; official-code notes §3). It
 picks lambda in {0.001, 0.01, 0.1} on a labelled validation set, which an
 unsupervised run cannot; the default is the code's 0.1. ``DMLConfig.official_code()``
-adds the code's departures. M is trained through the method registry (``BASES``
-names its records), so this file imports no other paper's file.
+adds the code's departures. M's record comes from the caller (``fit_dml``'s
+``base``; the registry's "dml" looks up the record ``BASES`` names), so this file
+imports no other paper's file.
 Book page: notebooks/05_dml.py.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -132,31 +134,45 @@ def assign_networks(mu: Tensor, n_networks: int | None = None) -> tuple[Tensor, 
     return owner.cpu(), difficult.cpu()
 
 
-def base_start(X, cfg: DMLConfig, ctx: FitContext):
-    """M = ``cfg.base`` trained on ``X`` with its paper defaults: (AE, centres)."""
-    from dclib.methods import get_method  # the registry (it imports this module)
-
-    base = get_method(BASES[cfg.base])
+def base_start(X, cfg: DMLConfig, ctx: FitContext, base: Method | None):
+    """M's (AE, centres): ``ctx.start``, or ``base`` (the record of M =
+    ``cfg.base``) trained on ``X`` with its paper defaults."""
+    if ctx.start is not None:
+        return ctx.start
+    if base is None:
+        raise ValueError(
+            "DML continues a trained base method M: pass ctx.start, or base, the "
+            f"record of M ({BASES[cfg.base]!r} for base {cfg.base!r}), as "
+            "dclib.methods.get_method('dml').fit does"
+        )
+    if base.name != BASES[cfg.base]:
+        raise ValueError(
+            f"base {cfg.base!r} is the method {BASES[cfg.base]!r}, got {base.name!r}"
+        )
     first = base.fit(X, base.make_config(n_clusters=cfg.n_clusters), ctx.part("base"))
     return first.model_, first.mu_
 
 
 def fit_dml(
-    X, cfg: DMLConfig = DMLConfig(), ctx: FitContext = FitContext()
+    X,
+    cfg: DMLConfig = DMLConfig(),
+    ctx: FitContext = FitContext(),
+    base: Method | None = None,
 ) -> ClusteringResult:
     """DML (Alg. 1) from ``ctx.start = (M's autoencoder, M's centres)``; without it,
-    M = ``cfg.base`` is trained first with its paper defaults. Labels are argmax p;
-    ``z_`` holds each sample's code in the latent space of its most probable cluster
-    (the view of Fig. 2); ``q_`` the memberships p (eq. 2g). History: stage
-    "cluster" only."""
+    M is trained first with its paper defaults: ``base``, its registry record (the
+    one ``BASES[cfg.base]`` names), comes from the caller (the registry's "dml"
+    passes it). Labels are argmax p; ``z_`` holds each sample's code in the latent
+    space of its most probable cluster (the view of Fig. 2); ``q_`` the memberships
+    p (eq. 2g). History: stage "cluster" only."""
     device = pick_device(ctx.device)
     X = as_tensor(X, device, cfg.n_clusters)
-    base, mu = ctx.start if ctx.start is not None else base_start(X, cfg, ctx)
+    trained, mu = base_start(X, cfg, ctx, base)
     mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
     if mu.shape[0] != cfg.n_clusters:
         raise ValueError(f"start has {mu.shape[0]} centres, cfg {cfg.n_clusters}")
     owner, _ = assign_networks(mu, cfg.n_networks)
-    nets = [copy.deepcopy(base) for _ in range(int(owner.max()) + 1)]
+    nets = [copy.deepcopy(trained) for _ in range(int(owner.max()) + 1)]
     model = MultiAutoencoder(nets, owner).to(device)
     torch.manual_seed(ctx.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -173,21 +189,33 @@ def fit_dml(
     return make_result(model, X, mu, p, labels, {"cluster": hist}, z=z)
 
 
-METHODS = [
-    Method(
-        "dml",
-        fit_dml,
-        DMLConfig,
-        "dml",
-        "DML: one autoencoder per difficult cluster, on top of a base method M",
-    ),
-]
+def methods(registry: Callable[[str], Method]) -> list[Method]:
+    """DML's registry records, given ``registry(name)``, the record of a method by
+    its registry name: the record's fit looks up M = ``BASES[cfg.base]`` there when
+    it trains M (no ``ctx.start``), and hands it to ``fit_dml``."""
+
+    def fit(
+        X, cfg: DMLConfig = DMLConfig(), ctx: FitContext = FitContext()
+    ) -> ClusteringResult:
+        base = registry(BASES[cfg.base]) if ctx.start is None else None
+        return fit_dml(X, cfg, ctx, base)
+
+    return [
+        Method(
+            "dml",
+            fit,
+            DMLConfig,
+            "dml",
+            "DML: one autoencoder per difficult cluster, on top of a base method M",
+        ),
+    ]
+
 
 __all__ = [
     "BASES",
-    "METHODS",
     "DMLConfig",
     "assign_networks",
     "centre_gaps",
     "fit_dml",
+    "methods",
 ]

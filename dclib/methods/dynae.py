@@ -27,13 +27,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dclib import diagnostics, geometry, metrics
+from dclib import diagnostics, metrics
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
     ClusteringResult,
     FitContext,
     Method,
+    checkpoint_config,
     encode,
     gradient_step,
     iteration_epochs,
@@ -42,6 +43,7 @@ from dclib.methods._common import (
     label_monitor,
     make_optimizer,
     make_result,
+    monitor_check,
     prepare,
 )
 from dclib.methods._targets import (
@@ -53,13 +55,7 @@ from dclib.methods._targets import (
     phase_start,
     target_losses,
 )
-from dclib.train import (
-    History,
-    PretrainConfig,
-    TensorState,
-    fit_epochs,
-    off_the_clock,
-)
+from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
 
 ACAI_PRETRAIN = PretrainConfig(
     n_epochs=475, lr=1e-4, augment=True, acai_lambda=0.5, recon_sum=True
@@ -259,8 +255,9 @@ def fit_dynae(
     ``KMEANS_SEEDS`` draws on the pretrained codes) and one ``checks``
     record per measurement (every ``update_interval`` iterations): the iteration,
     tau, the thresholds, whether the centres were renewed, and with ``y_monitor``
-    the ACC/NMI of all, conflicted and unconflicted samples (Figs. 9-10); with
-    ``ctx.diagnostics``, Δ_FR and Δ_FD (Figs. 11-12).
+    the ACC/NMI of all, conflicted and unconflicted samples (Figs. 9-10), and what
+    ``ctx.monitor.check`` adds, handed the codes, the labels and the loss
+    (``diagnostics.Diagnostics``: Δ_FR and Δ_FD, Figs. 11-12).
     """
     X, model, pre, means, _ = prepare(X, cfg, ctx)
     n = len(X)
@@ -334,8 +331,7 @@ def fit_dynae(
             with off_the_clock():
                 found = labels.cpu().numpy()
                 record |= subset_scores(y, found, conflicted.cpu().numpy())
-                if ctx.diagnostics:
-                    record |= diagnose(labels) | geometry.twist_record(z, labels)
+                monitor_check(ctx, record, z, labels, method_loss())
         update = False
         if not final and cfg.dynamic:
             s.done = record["tau"] < cfg.tol
@@ -352,16 +348,17 @@ def fit_dynae(
             if cfg.dynamic:
                 lowered(cfg, s)
 
-    def diagnose(labels: Tensor) -> dict[str, float]:
+    def method_loss() -> diagnostics.MethodLoss:
+        """eq. 14's terms on unaugmented rows, towards the current centres"""
+
         def terms(idx: Tensor) -> dict[str, Tensor]:
             l1, l2, _ = batch_terms(X[idx.to(X.device)], augment=False)
             return {"self": l1, "pseudo": l2}
 
-        target = diagnostics.class_centres(y, labels.cpu().numpy(), s.codes)
-        return diagnostics.feature_randomness_drift(
+        return diagnostics.MethodLoss(
             terms,
             lambda idx: model.encode(X[idx.to(X.device)]),
-            target,
+            s.codes,
             list(model.encoder.parameters()),
             weights,
         )
@@ -411,7 +408,7 @@ def fit_dynae(
         stop=lambda: s.done or s.iteration >= cfg.max_iter,
         desc="DynAE" if cfg.dynamic else "DC*",
         checkpoint=ctx.checkpoint,
-        config=dataclasses.asdict(cfg) | {"diagnostics": ctx.diagnostics},
+        config=checkpoint_config(cfg, ctx),
         shuffle=cfg.shuffle,
     )
     if not s.done:

@@ -45,16 +45,11 @@ from dclib.methods._common import (
     label_monitor,
     make_optimizer,
     make_result,
+    monitor_check,
     prepare,
 )
 from dclib.methods._targets import l1_weight, phase_start, target_losses
-from dclib.train import (
-    History,
-    PretrainConfig,
-    TensorState,
-    fit_epochs,
-    off_the_clock,
-)
+from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
 
 RDC_PRETRAIN = PretrainConfig(
     n_epochs=37,
@@ -291,7 +286,8 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
     History: per-epoch ``cluster`` records and one ``checks`` record every
     ``check_interval`` iterations (iteration, tau; with ``y_monitor`` the ACC/NMI of
     k-means on the codes and the true/false neighbour rates of the core points
-    before and after the second filter, Figs. 12-14; with ``ctx.diagnostics`` the
+    before and after the second filter, Figs. 12-14; and what ``ctx.monitor.check``
+    adds, handed the codes and the k-means labels: ``diagnostics.Diagnostics`` the
     ID, LID and Feature Twist of the codes per predicted cluster, Fig. 15).
     """
     if len(X) <= cfg.real_neighbours:
@@ -329,8 +325,7 @@ def fit_rdc(X, cfg: RDCConfig = RDCConfig(), ctx: FitContext = FitContext()):
                     f.reliable.cpu().numpy(),
                     f.core.cpu().numpy(),
                 )
-                if ctx.diagnostics:
-                    record |= geometry.twist_record(z, labels)
+                monitor_check(ctx, record, z, labels)
         s.checks.append(record)
 
     def centroids_of(idx: Tensor) -> Tensor:

@@ -1,13 +1,10 @@
-"""Results on disk: the run cache, and the papers' own numbers to compare against.
+"""The run cache: every run of the book computed once, then read.
 
 ``run_or_load`` keys a run by its method, config, dataset, profile, seed and a hash of
 the dclib source. Its small text results go to
 ``results/<method>/<dataset>/<profile>/seed=<s>/`` (``config.json``, ``metrics.json``,
 ``history.jsonl``); its arrays (labels, latent codes, soft assignments) go to the cache
 directory ``$DCLIB_CACHE`` (default ``~/.cache/dclib/runs``), never to git.
-
-``results/paper_results.csv`` holds every number of every table of the five papers
-(columns ``paper, table, method, dataset, setting, metric, value, std, note``).
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ import pandas as pd
 import torch
 
 from dclib import storage
+from dclib.diagnostics import Diagnostics
 from dclib.methods import FitContext, get_method, kmeans_spread
 from dclib.methods._common import Start, stage_records
 from dclib.models import Autoencoder, autoencoder_for, build
@@ -38,80 +36,18 @@ from dclib.train import (
     save_checkpoint,
 )
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parents[1]
+"""the dclib package, whose source the run cache's keys hash"""
 
 RESULTS_DIR = Path(
-    os.environ.get("DCLIB_RESULTS", Path(__file__).parents[1] / "results")
+    os.environ.get("DCLIB_RESULTS", Path(__file__).parents[2] / "results")
 )
 """Directory of results (``$DCLIB_RESULTS``, default ``results/`` of the checkout)."""
 
-TABLES_DIR = Path(__file__).parents[1] / "results"
+TABLES_DIR = Path(__file__).parents[2] / "results"
 """the committed inputs of the book (the papers' tables, published records, the
 authors' logs): read from the checkout even when ``$DCLIB_RESULTS`` moves the
 results"""
-
-PAPER_DATASETS: dict[str, tuple[str, ...]] = {
-    "mnist": ("MNIST", "MNIST-full"),
-    "mnist5k": ("MNIST", "MNIST-full"),
-    "mnist-test": ("MNIST-test",),
-    "fmnist": ("Fashion MNIST", "Fashion-MNIST", "FMNIST"),
-    "2mnist": ("2MNIST",),
-    "usps": ("USPS",),
-    "cifar10": ("CIFAR-10", "CIFAR10"),
-    "cifar100-20": ("CIFAR-100", "CIFAR100"),
-    "pneumoniamnist": ("PneumoniaMNIST",),
-    "breastmnist": ("BreastMNIST",),
-    "bloodmnist": ("BloodMNIST",),
-    "vesselmnist3d": ("VesselMNIST3D",),
-    "stl10": ("STL-10", "STL10"),
-}
-"""Our dataset names -> the names the papers' tables use for the same data.
-
-``mnist5k`` (a 5,000-image subset) maps to the papers' full MNIST: a page comparing
-them must say that the data differ.
-"""
-
-
-PAPER_LABELS = {
-    "dcss": "DCSS",
-    "dssl": "DSSL",
-    "dml": "DML",
-    "dynae": "DynAE",
-    "rdc": "R-DC",
-}
-"""How each paper's key is written in captions and table headers."""
-
-
-def paper_results(**where: str) -> pd.DataFrame:
-    """Rows of ``results/paper_results.csv`` matching every ``column=value`` given.
-
-    ``dataset`` takes our dataset names (``fmnist``) and matches every spelling the
-    papers use (``Fashion MNIST``, ``FMNIST``, ...); other columns match exactly.
-    """
-    df = pd.read_csv(TABLES_DIR / "paper_results.csv", dtype={"setting": str})
-    unknown = set(where) - set(df.columns)
-    if unknown:
-        raise ValueError(
-            f"unknown column(s) {sorted(unknown)}; have {list(df.columns)}"
-        )
-    for column, value in where.items():
-        if column == "dataset":
-            if value not in PAPER_DATASETS:
-                raise ValueError(
-                    f"no paper reports dataset {value!r}; "
-                    f"known: {sorted(PAPER_DATASETS)}"
-                )
-            df = df[df["dataset"].isin(PAPER_DATASETS[value])]
-        else:
-            df = df[df[column] == value]
-    return df.reset_index(drop=True)
-
-
-def in_percent(row: Any) -> float:
-    """A ``paper_results`` row's value in % (DynAE's tables give fractions, noted
-    "fraction" in the CSV)."""
-    return float(row["value"]) * (100 if str(row["note"]).startswith("fraction") else 1)
-
 
 CACHE_DIR = Path(
     os.environ.get("DCLIB_CACHE", Path.home() / ".cache" / "dclib" / "runs")
@@ -145,7 +81,41 @@ class RunResult:
     metrics: dict[str, float]
     history: list[dict[str, float]]
     arrays: dict[str, np.ndarray]
+    """the stored arrays by their file names ("labels", "z", "mu", "q"); read them
+    through the typed fields below"""
     weights: dict[str, torch.Tensor] | None = None
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The final cluster labels, ``(n,)``."""
+        return self._array("labels")
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The final latent codes, ``(n, d)``."""
+        return self._array("z")
+
+    @property
+    def centres(self) -> np.ndarray:
+        """The final cluster centres in the latent space, ``(K, d)``."""
+        return self._array("mu")
+
+    @property
+    def soft(self) -> np.ndarray | None:
+        """The final soft assignments, ``(n, K)`` (None: the method has none)."""
+        return self.arrays.get("q")
+
+    def stage(self, name: str) -> list[dict[str, Any]]:
+        """The history's records of stage ``name`` ("pretrain", "cluster", ...)."""
+        return stage_records(self.history, name)
+
+    def _array(self, name: str) -> np.ndarray:
+        if name not in self.arrays:
+            raise ValueError(
+                f"this run kept no {name!r} array (a committed reference result "
+                "keeps scores and history only; its arrays are in the run cache)"
+            )
+        return self.arrays[name]
 
 
 def run_key(method: str, config: Any, source: str | None = None, **where: Any) -> str:
@@ -378,7 +348,8 @@ def cluster(
     then includes a hash of its weights. ``tag`` names a setting of the method
     (``method + tag`` is the run's name under ``results/``). ``diagnostics`` logs
     Feature Randomness and Drift where the method has them, ``atlas`` the
-    leaderboard's diagnostics atlas at every monitored epoch (``FitContext``).
+    leaderboard's diagnostics atlas at every monitored epoch (the fit's monitor,
+    ``diagnostics.Diagnostics``).
     ``keep_diverged`` (grid studies, where a setting that diverges is a finding):
     a fit whose loss diverges (``FloatingPointError``) is kept as a result with NaN
     scores, ``diverged = 1`` and the error as its history, instead of raising.
@@ -406,8 +377,9 @@ def cluster(
         pretrain=cached_pretraining(data_id),
         checkpoint=ckpt,
         start=start,
-        diagnostics=diagnostics,
-        atlas=atlas,
+        monitor=Diagnostics(checks=diagnostics, atlas=atlas)
+        if diagnostics or atlas
+        else None,
     )
 
     def go() -> RunResult:
@@ -477,7 +449,7 @@ def trained_model(run: RunResult) -> Autoencoder:
     """The model of a cached ``cluster`` run, rebuilt from its stored architecture
     and loaded (CPU)."""
     if run.weights is None:
-        raise ValueError("this run kept no weights; rerun it through runs.cluster")
+        raise ValueError("this run kept no weights; rerun it through cache.cluster")
     model = build(run.weights["arch"])
     model.load_state_dict(run.weights["state"])
     return model
@@ -485,93 +457,7 @@ def trained_model(run: RunResult) -> Autoencoder:
 
 def trained_start(run: RunResult) -> Start:
     """``(model, centres)`` of a cached run: where a method continuing it starts."""
-    return trained_model(run), run.arrays["mu"]
-
-
-PaperName = str | tuple[str, str]
-"""a method's name in a paper's table, or (method, setting) where the table's rows
-are settings of one method (R-DC Table 8: ``("R-DC", "P1 & P2")``)"""
-
-
-def paper_entry(source: str, name: PaperName, dataset: str) -> pd.DataFrame:
-    """The ``paper_results`` rows (one per metric) of one entry of a paper's table on
-    ``dataset``: ``source`` is "paper:table", ``name`` a ``PaperName``. A plain name
-    matches the rows without a setting only: in a table of settings it names no
-    one entry."""
-    paper, table = source.split(":")
-    method, setting = (name, None) if isinstance(name, str) else name
-    rows = paper_results(paper=paper, table=table, method=method, dataset=dataset)
-    if setting is None:
-        return rows[rows.setting.isna()].reset_index(drop=True)
-    return rows[rows.setting == setting].reset_index(drop=True)
-
-
-def paper_acc(source: str, name: PaperName, dataset: str) -> float | None:
-    """The ACC (in %) of one entry of a paper's table on ``dataset``
-    (``paper_entry``); None where the table gives none."""
-    acc = paper_entry(source, name, dataset).query("metric == 'ACC'")
-    return None if acc.empty else in_percent(acc.iloc[0])
-
-
-def ours_vs_paper(
-    results: dict[str, dict[int, RunResult]],
-    rows: dict[str, dict[str, PaperName]],
-    dataset: str,
-    label: str = "ours",
-    metrics: tuple[str, ...] = ("acc", "nmi", "nmi_arithmetic"),
-) -> pd.DataFrame:
-    """Our mean ± std over seeds beside the papers' numbers, in %.
-
-    ``results[method][seed]`` are our runs; ``rows[method]`` maps ``"paper:table"``
-    to the method's name in that table (e.g. ``{"dcss:Table 1": "DEC"}``; see
-    ``paper_entry`` for a table whose rows are settings). NMI is
-    compared with the normalisation each paper uses (DynAE: arithmetic mean).
-    ``label`` heads our columns (e.g. "reference" for committed results);
-    ``metrics`` are ours to show (R-DC's tables: ACC and F1 macro).
-    """
-    names = {
-        "acc": "ACC",
-        "nmi": "NMI",
-        "nmi_arithmetic": "NMI (arith.)",
-        "f1_macro": "F1 Macro",
-    }
-    table = {}
-    for method, runs in results.items():
-        ours = seed_table(runs, metrics)
-        row = {(label, names[k]): v for k, v in ours.items()}
-        for source, name in rows.get(method, {}).items():
-            paper, tab = source.split(":")
-            for _, r in paper_entry(source, name, dataset).iterrows():
-                heading = f"{PAPER_LABELS[paper]} {tab}"
-                row[(heading, r["metric"])] = f"{in_percent(r):.1f}"
-        table[method] = row
-    return pd.DataFrame.from_dict(table, orient="index").fillna("—")
-
-
-def sweep_vs_paper(
-    frame: pd.DataFrame, paper: str, table: str, prefix: str = ""
-) -> pd.DataFrame:
-    """Our scores per setting beside a paper's table of the same sweep, in %.
-
-    ``frame`` has a row per (``method``, ``setting``) with ``acc`` and ``nmi``;
-    ``method`` holds the names the paper's table uses. The paper's rows of those
-    methods are matched by setting, read from its ``setting`` column with
-    ``prefix`` removed (e.g. "r=" for the imbalance tables). Columns: ("ours" or the
-    table, metric, setting).
-    """
-    mine = frame.assign(ACC=100 * frame.acc, NMI=100 * frame.nmi).pivot(
-        index="method", columns="setting", values=["ACC", "NMI"]
-    )
-    theirs = paper_results(paper=paper, table=table)
-    theirs = theirs[theirs.method.isin(frame.method.unique())]
-    theirs = theirs.assign(
-        setting=theirs.setting.str.removeprefix(prefix).astype(frame.setting.dtype)
-    ).pivot(index="method", columns=["metric", "setting"], values="value")
-    label = f"{PAPER_LABELS[paper]} {table}"
-    parts = {"ours": mine, label: theirs}
-    parts = {k: v.sort_index(axis=1) for k, v in parts.items()}  # metric, setting
-    out = pd.concat(parts, axis=1).round(1)
-    return out.rename(columns=lambda v: f"{v:g}" if isinstance(v, float) else v)
+    return trained_model(run), run.centres
 
 
 def pretrained_model(

@@ -1,7 +1,8 @@
 """The committed reference results: where each lives, reading them, and where they
 came from.
 
-``dclib reference`` (``dclib.reference``) writes one JSON per run and seed under
+``dclib reference`` (``dclib.book.reference.runner``) writes one JSON per run and
+seed under
 ``results/reference/<profile>/<dataset>/<run>/seed=<s>.json``; pages, grids and the
 leaderboard read them here with ``results`` and say where they came from with
 ``provenance_table``.
@@ -16,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from dclib.runs import RESULTS_DIR, RunResult
+from dclib.book.cache import RESULTS_DIR, RunResult
 
 
 def result_path(root: Path, profile: str, dataset: str, run: str, seed: int) -> Path:
@@ -43,7 +44,7 @@ def results(
     profile: str, dataset: str, names: Sequence[str], root: Path | None = None
 ) -> dict[str, dict[int, RunResult]]:
     """``{run: {seed: RunResult}}`` of the named runs that have committed results
-    (what ``runs.ours_vs_paper`` takes, with ``label="reference"``)."""
+    (what ``paper_tables.ours_vs_paper`` takes, with ``label="reference"``)."""
     found = {name: load(profile, dataset, name, root) for name in names}
     return {name: r for name, r in found.items() if r}
 

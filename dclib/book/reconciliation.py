@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from dclib import committed
+from dclib.book import catalog
+from dclib.book.cache import TABLES_DIR, RunResult
+from dclib.book.paper_tables import PaperName, paper_acc
+from dclib.book.reference import store
 from dclib.methods import KMEANS_SEEDS
-from dclib.runs import TABLES_DIR, PaperName, RunResult, paper_acc
 
 LOGS = TABLES_DIR / "authors_logs.csv"
 """the authors' released training logs: ACC at the start, best and last check"""
@@ -45,38 +47,37 @@ class Line:
     """its name in ``LOGS``"""
 
 
+def catalog_lines(page: str, table: str) -> list[Line]:
+    """The lines of ``page``'s runs as the catalog names them: every run but the
+    page's k-means start, each against that start, with its name in the paper's
+    ``table`` ("dynae:Table 3") where it has one, and that name as its log's where
+    the authors released a log under it (``LOGS``)."""
+    entries = catalog.page_runs(page)
+    start = next(e.name for e in entries if e.method == "ae_kmeans")
+    logged = set(pd.read_csv(LOGS)["method"])
+    out = []
+    for e in entries:
+        if e.name == start:
+            continue
+        name = e.paper_names.get(table)
+        paper = None if name is None else (table, name)
+        log = name if name in logged else None
+        out.append(Line(e.label, e.name, start, paper, log))
+    return out
+
+
+def start_line(page: str, table: str) -> Line:
+    """The line of ``page``'s k-means start itself, for a paper ``table`` that
+    reports it (R-DC Table 8's P1): its own start."""
+    e = next(e for e in catalog.page_runs(page) if e.method == "ae_kmeans")
+    return Line(e.label, e.name, e.name, (table, e.paper_names[table]))
+
+
 PAGES: dict[str, list[Line]] = {
-    "dynae": [
-        Line("DynAE", "dynae", "ae_kmeans_acai", ("dynae:Table 3", "DynAE"), "DynAE"),
-        Line("DEC*", "dec_star", "ae_kmeans_acai", ("dynae:Table 3", "DEC*")),
-        Line("IDEC*", "idec_star", "ae_kmeans_acai", ("dynae:Table 3", "IDEC*")),
-        Line("DC*", "dc_star", "ae_kmeans_acai"),
-    ],
+    "dynae": catalog_lines("dynae", "dynae:Table 3"),
     "rdc": [
-        Line(
-            "P1 (k-means)",
-            "ae_kmeans_rdc",
-            "ae_kmeans_rdc",
-            ("rdc:Table 8", ("R-DC", "P1")),
-        ),
-        Line(
-            "P1 & P2 (R-DC)",
-            "rdc",
-            "ae_kmeans_rdc",
-            ("rdc:Table 8", ("R-DC", "P1 & P2")),
-        ),
-        Line(
-            "P1 & P3 (DEC)",
-            "dec_rdc",
-            "ae_kmeans_rdc",
-            ("rdc:Table 8", ("R-DC", "P1 & P3")),
-        ),
-        Line(
-            "P1 & P2 & P3",
-            "dec_rdc-after-rdc",
-            "ae_kmeans_rdc",
-            ("rdc:Table 8", ("R-DC", "P1 & P2 & P3")),
-        ),
+        start_line("rdc", "rdc:Table 8"),
+        *catalog_lines("rdc", "rdc:Table 8"),
     ],
 }
 """the reconciliation table's lines of the DynAE and R-DC pages (the R-DC code
@@ -113,7 +114,7 @@ def _mean(by_seed: dict[int, RunResult], value) -> float:
 def _spread(by_seed: dict[int, RunResult]) -> str | None:
     """The k-means draws' "mean ± sd" (in %), averaged over the seeds; None for a
     run without them."""
-    first = committed.first_seed(by_seed).metrics
+    first = store.first_seed(by_seed).metrics
     if "kmeans_acc_mean" not in first:
         return None
     mean = _mean(by_seed, lambda r: r.metrics["kmeans_acc_mean"])
@@ -129,10 +130,10 @@ def table(
     without a committed run are left out."""
     rows = {}
     for line in lines:
-        ours = committed.load(profile, dataset, line.run, root)
+        ours = store.load(profile, dataset, line.run, root)
         if not ours:
             continue
-        start = committed.load(profile, dataset, line.start, root)
+        start = store.load(profile, dataset, line.start, root)
         paper = None if line.paper is None else paper_acc(*line.paper, dataset)
         log = None if line.log is None else authors_log(line.log, dataset)
         rows[line.label] = {
@@ -240,9 +241,9 @@ def start_view(
     of the committed ``reference`` runs (label -> run name) that exist."""
     runs = dict(ours)
     for label, name in reference.items():
-        found = committed.load(profile, dataset, name)
+        found = store.load(profile, dataset, name)
         if found:
-            runs[label] = committed.first_seed(found)
+            runs[label] = store.first_seed(found)
     styled = start_table(runs).T.style.format("{:.3g}", na_rep="—")
     return styled.set_caption(caption)
 
@@ -278,7 +279,9 @@ __all__ = [
     "TABLES",
     "Line",
     "authors_log",
+    "catalog_lines",
     "oracle_best",
+    "start_line",
     "start_table",
     "start_view",
     "summary",

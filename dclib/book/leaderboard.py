@@ -21,7 +21,6 @@ one table per dataset puts them side by side (``table``), beside
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,122 +28,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dclib import committed
-from dclib.runs import (
+from dclib.book import catalog, recipes
+from dclib.book.cache import RESULTS_DIR, TABLES_DIR, RunResult, seed_mean, seed_table
+from dclib.book.paper_tables import (
     PAPER_DATASETS,
     PAPER_LABELS,
-    RESULTS_DIR,
-    TABLES_DIR,
-    RunResult,
     in_percent,
     paper_results,
-    seed_mean,
-    seed_table,
 )
+from dclib.book.papers import baselines, dcss, dml, dssl, dynae, rdc
+from dclib.book.profiles import Run
+from dclib.book.reference import store
+from dclib.data import Dataset
 from dclib.storage import json_hash
 
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One row: a run of a paper page, named as the reference names it."""
-
-    name: str
-    """the run's name in the committed reference (``results/reference``)"""
-    label: str
-    page: str
-    """the page (paper) it comes from"""
-    paper: str | None = None
-    """where its own paper reports it: "dcss:Table 1" (None: no paper does)"""
-    paper_name: str | None = None
-    """its name in that table (default ``label``)"""
-    setting: str = ""
-    """the table's setting column (R-DC Table 8: "P1 & P2")"""
-    start: str | None = None
-    """the run it continues (its network is that run's): DCSS phase 2, X + MNet, DML"""
-    run: str | None = None
-    """its name in the run cache's ``results/<run>/`` when it differs from ``name``"""
-
-
-def _mnet(base: str, label: str) -> Entry:
-    return Entry(
-        f"{base}+mnet",
-        f"{label} + MNet",
-        "DCSS",
-        "dcss:Table 3",
-        start=base,
-        run=f"mnet-{base}",
-    )
-
-
-ENTRIES: tuple[Entry, ...] = (
-    Entry(
-        "ae_kmeans", "AE + k-means (MLP)", "baselines", "dcss:Table 1", "AE + k-means"
-    ),
-    Entry("ae_kmeans_greedy", "AE + k-means (MLP, greedy)", "baselines"),
-    Entry("dec", "DEC", "baselines", "dcss:Table 1"),
-    Entry("idec", "IDEC", "baselines", "dcss:Table 1"),
-    Entry("dcn", "DCN", "baselines", "dcss:Table 1"),
-    Entry("dkm", "DKM_a", "baselines"),
-    Entry("dkm_p", "DKM_p", "baselines", "dcss:Table 1", "DKM"),
-    Entry(
-        "ae_kmeans_dssl",
-        "AE + k-means (DSSL conv AE)",
-        "DSSL",
-        "dssl:Table I",
-        "AE + k-means",
-    ),
-    Entry("dssl", "DSSL", "DSSL", "dssl:Table I"),
-    Entry(
-        "ae_kmeans_dcss",
-        "AE + k-means (DCSS conv AE)",
-        "DCSS",
-        "dcss:Table 1",
-        "AE + k-means",
-    ),
-    Entry("dcss_u", "DCSS_u", "DCSS", "dcss:Table 1"),
-    Entry("dcss", "DCSS", "DCSS", "dcss:Table 1", start="dcss_u", run="mnet"),
-    _mnet("dec", "DEC"),
-    _mnet("idec", "IDEC"),
-    _mnet("dcn", "DCN"),
-    _mnet("dkm_p", "DKM"),
-    Entry("dml-dsl", "DML-DSL", "DML", "dml:Table I", start="dcss_u"),
-    Entry("dml-dcn", "DML-DCN", "DML", "dml:Table I", start="dcn"),
-    Entry("dml-dkm", "DML-DKM", "DML", "dml:Table I", start="dkm_p"),
-    Entry("ae_kmeans_acai", "AE + k-means (DynAE's ACAI)", "DynAE"),
-    Entry("dec_star", "DEC*", "DynAE", "dynae:Table 3", run="dec_acai"),
-    Entry("idec_star", "IDEC*", "DynAE", "dynae:Table 3", run="idec_acai"),
-    Entry("dc_star", "DC*", "DynAE"),
-    Entry("dynae", "DynAE", "DynAE", "dynae:Table 2"),
-    Entry(
-        "ae_kmeans_rdc",
-        "P1: AE + k-means (R-DC's ACAI)",
-        "R-DC",
-        "rdc:Table 8",
-        "R-DC",
-        "P1",
-    ),
-    Entry(
-        "dec_rdc",
-        "P1 & P3: DEC (R-DC's ACAI)",
-        "R-DC",
-        "rdc:Table 8",
-        "R-DC",
-        "P1 & P3",
-    ),
-    Entry("rdc", "R-DC (P1 & P2)", "R-DC", "rdc:Table 3", "R-DC"),
-    Entry(
-        "dec_rdc-after-rdc",
-        "P1 & P2 & P3",
-        "R-DC",
-        "rdc:Table 8",
-        "R-DC",
-        "P1 & P2 & P3",
-        start="rdc",
-    ),
-)
+ENTRIES = catalog.BOARD
 """the leaderboard's rows, in the order of the book's pages"""
 
-BY_NAME = {e.name: e for e in ENTRIES}
+BY_NAME = catalog.BY_NAME
 
 CLAIMS: tuple[tuple[str, str, str], ...] = (
     ("dcss", "dcss_u", "DCSS Table 1"),
@@ -197,7 +98,7 @@ def network_id(name: str, results: dict[str, dict[int, RunResult]]) -> str | Non
     return json_hash([{k: r[k] for k in keep if k in r} for r in pre], length=8)
 
 
-def _paper_number(entry: Entry, dataset: str, metric: str) -> float | None:
+def _paper_number(entry: catalog.Entry, dataset: str, metric: str) -> float | None:
     if entry.paper is None or dataset not in PAPER_DATASETS:
         return None
     paper, table = entry.paper.split(":")
@@ -250,7 +151,7 @@ def table(
         )
         scores = seed_table(runs, ("acc", "nmi", "nmi_arithmetic", "ari"))
         rows[e.label] = {
-            "page": e.page,
+            "page": catalog.PAGE_LABELS[e.page],
             "ACC": scores["acc"],
             "NMI": scores["nmi"],
             "NMI (arith.)": scores["nmi_arithmetic"],
@@ -275,7 +176,8 @@ def table(
 
 
 ATLAS_KEYS = ("fr", "fd", "id", "lid", "twist")
-"""the atlas's diagnostics, logged as ``atlas_<key>`` (``FitContext.atlas``)"""
+"""the atlas's diagnostics, logged as ``atlas_<key>`` (the fit's monitor,
+``diagnostics.Diagnostics(atlas=True)``)"""
 
 
 def _atlas_points(run: RunResult) -> list[dict[str, float]]:
@@ -307,7 +209,8 @@ def _atlas_curve(
 def atlas(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     """The diagnostics atlas along training: for each row's first seed, Δ_FR and
     Δ_FD under one loss (``diagnostics.one_protocol``), the codes' ID, LID and
-    twist, and the monitored ACC, at every logged epoch (``FitContext.atlas``), from
+    twist, and the monitored ACC, at every logged epoch (the fit's monitor,
+    ``diagnostics.Diagnostics(atlas=True)``), from
     the point after pretraining (the k-means run on the same network) or from the
     start of the run it continues, to the end. ``step`` counts the points,
     ``progress`` scales them to [0, 1]; ``final acc`` is the run's reported ACC.
@@ -325,7 +228,11 @@ def atlas(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
         final = 100 * runs[seed].metrics["acc"]
         for step, point in enumerate(curve):
             progress = step / max(len(curve) - 1, 1)
-            where = {"method": e.label, "page": e.page, "step": step}
+            where = {
+                "method": e.label,
+                "page": catalog.PAGE_LABELS[e.page],
+                "step": step,
+            }
             rows.append(where | {"progress": progress, "final acc": final} | point)
     return pd.DataFrame(rows)
 
@@ -407,10 +314,10 @@ def from_results(
     name that a page executed (``results/<run>/<dataset>/<profile>/seed=*``)."""
     root = RESULTS_DIR if root is None else root
     if profile in ("full", "paper"):
-        return committed.results(profile, dataset, [e.name for e in ENTRIES], root)
+        return store.results(profile, dataset, [e.name for e in ENTRIES], root)
     out: dict[str, dict[int, RunResult]] = {}
     for e in ENTRIES:
-        folder = root / (e.run or e.name) / dataset / profile
+        folder = root / e.cache_name / dataset / profile
         for seed_dir in sorted(folder.glob("seed=*")):
             if not (seed_dir / "metrics.json").exists():
                 continue
@@ -425,7 +332,7 @@ def scoreboards(root: Path | None = None) -> Iterable[tuple[str, str, pd.DataFra
     """(profile, dataset, ``table``) for every profile and dataset with results on
     disk: the reference's, then those of executed pages."""
     root = RESULTS_DIR if root is None else root
-    pairs = list(committed.available(root))
+    pairs = list(store.available(root))
     for profile in ("quick", "smoke"):
         found = {p.parent.name for p in root.glob(f"*/*/{profile}")}
         pairs += [(profile, d) for d in sorted(found)]
@@ -433,3 +340,39 @@ def scoreboards(root: Path | None = None) -> Iterable[tuple[str, str, pd.DataFra
         results = from_results(profile, dataset, root)
         if results:
             yield profile, dataset, table(results, dataset, f"profile {profile}")
+
+
+def leaderboard_runs(run: Run, ds: Dataset) -> dict[str, dict[int, RunResult]]:
+    """Every run of ``catalog.BOARD`` on the pages' data ``ds``, under the catalog's
+    names, with the seeds and configs each page uses (so the run cache returns the
+    pages' own runs once they have executed), including k-means on the MLP network
+    that DEC, IDEC and DCN pretrain greedily (``ae_kmeans_greedy``)."""
+    conv = recipes.conv_input(ds)
+    greedy = catalog.entry("ae_kmeans_greedy")
+    greedy_cfg = recipes.config(
+        run, greedy.method, ds, pretrain=recipes.config(run, "dec", ds).pretrain
+    )
+    dcss_cfg = recipes.config(run, "dcss", conv)
+    rdc_names = [e.name for e in catalog.page_runs("rdc") if e.board]
+
+    def first_seeds(seed: int) -> dict[str, RunResult]:  # ``costly_seeds`` pages
+        kmeans = recipes.runs_of(run, greedy.method, greedy_cfg, ds, seed, greedy.tag)
+        return (
+            baselines.runs(run, ds, seed)
+            | {greedy.name: kmeans}
+            | dcss.x_mnet_runs(run, conv, dcss_cfg, seed)
+            | dynae.runs(run, ds, seed)
+            | rdc.runs(run, ds, seed, rdc_names)
+        )
+
+    def every_seed(seed: int) -> dict[str, RunResult]:
+        bases_and_dml = dml.table_runs(run, ds, seed)
+        return (
+            dssl.runs(run, conv, recipes.config(run, "dssl", conv), seed)
+            | dcss.runs(run, conv, dcss_cfg, seed)
+            | {k: v for k, v in bases_and_dml.items() if k in dml.RUNS}
+        )
+
+    return recipes.by_seed(run, first_seeds, recipes.costly_seeds(run)) | (
+        recipes.by_seed(run, every_seed)
+    )

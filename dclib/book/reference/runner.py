@@ -1,7 +1,7 @@
 """The reference runner: the papers' protocol on full data, computed once, committed.
 
 ``dclib reference`` runs a declared plan of jobs (``plan(profile)``): each job is one
-page recipe (``dclib.recipes``) for one dataset and seed, e.g. "the DCSS runs on
+page recipe (``dclib.book.recipes``) for one dataset and seed, e.g. "the DCSS runs on
 mnist5k, seed 0" (AE + k-means on the conv AE, DCSS_u, DCSS). Jobs go through
 submitit: its local executor on one machine (at most ``max_parallel`` at once), or
 SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each job
@@ -19,7 +19,7 @@ SLURM on a cluster (``executor="slurm"``, with partition and GPUs per job). Each
 - fails alone: a failing job is reported at the end and never touches another's
   results.
 
-Pages read these files with ``dclib.committed``.
+Pages read these files with ``dclib.book.reference.store``.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dclib import storage
-from dclib.committed import epochs_by_stage, format_seconds, result_path
-from dclib.grids import PAGES as GRID_PAGES
-from dclib.params import OneLineParser
-from dclib.runs import RESULTS_DIR, RunResult, source_hash
+from dclib.book import papers, recipes
+from dclib.book.cache import RESULTS_DIR, RunResult, source_hash
+from dclib.book.params import OneLineParser
+from dclib.book.profiles import start_run
+from dclib.book.reference.store import epochs_by_stage, format_seconds, result_path
 from dclib.storage import array_hash
 from dclib.train import PROGRESS_ENV
 
@@ -49,8 +51,8 @@ REFERENCE_PROFILES = ("full", "paper", "smoke")
 """profiles the runner accepts (smoke: the tests' and a dry run's)"""
 
 RECIPES = ("baseline", "dssl", "dcss", "dml", "dynae", "rdc", "grids")
-"""the page recipes a job can run (``recipes.<name>_runs``; ``grids``: a page's grid
-studies, ``grids.compute``)"""
+"""the page recipes a job can run (``papers.RECIPES``: a paper module's
+``reference_runs``; ``grids``: a page's grid studies, ``compute_grids``)"""
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,6 @@ epochs); where tau keeps rising, its cap, 40 epochs (about an hour on one core),
 binds R-DC alone in its job"""
 
 
-RDC_REFERENCE = ("p1", "p1_p2", "p1_p2_p3", "p1_p3")
-"""the R-DC runs of the reference (``recipes.RDC_RUNS``), in the order the job runs
-them: Table 3's k-means after R-DC's pretraining and R-DC, then Table 8's ablation,
-DEC continuing R-DC's network (while R-DC's result is in the run cache: R-DC's
-second phase recomputes the neighbours of all 70,000 codes at every iteration,
-§3.5, the costly part on a CPU) and DEC from the pretrained network. DynAE from
-R-DC's pretraining (Figs. 12-13, 15) runs in the page only."""
-
-
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
     """The declared jobs of a profile: the MLP-autoencoder methods on Fashion-MNIST
     (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
@@ -172,7 +165,7 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
         mlp.append(
             Job("rdc", mlp_data, seed, {}, None, stage_caps.get("rdc"), ("rdc",))
         )
-        grids = [Job("grids", conv_data, seed, {"page": p}) for p in GRID_PAGES]
+        grids = [Job("grids", conv_data, seed, {"page": p}) for p in papers.GRIDS]
         jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
     return jobs
 
@@ -180,7 +173,7 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
 def git_commit() -> str:
     """The checkout's commit, with "+dirty" when tracked files outside ``results/``
     differ from it."""
-    top = Path(__file__).parents[1]
+    top = Path(__file__).parents[3]
     try:
         head = subprocess.run(
             ["git", "-C", str(top), "rev-parse", "HEAD"],
@@ -224,38 +217,18 @@ def _cpu_model() -> str:
     return ""
 
 
-DYNAE_REFERENCE = ("ae_kmeans", "dynae", "dec_star", "idec_star", "dc_star")
-"""the DynAE runs of the reference (``recipes.DYNAE_RUNS``), DynAE's own first: a job
-writes each run when it ends, so a session that loses its run cache keeps DynAE's
-result even if the ablations (DEC*, IDEC*, DC*: Table 3) have not run yet"""
-
-
 def run_names(job: Job) -> tuple[str, ...]:
     """The runs a job writes (their result folders), in the order it computes them."""
-    from dclib import recipes
-
-    match job.recipe:
-        case "baseline":
-            return (job.args["method"],)
-        case "dssl":
-            return ("ae_kmeans_dssl", "dssl")
-        case "dcss":
-            return ("ae_kmeans_dcss", "dcss_u", "dcss")
-        case "dml":
-            return (f"dml-{job.args['base']}",)
-        case "dynae":
-            return tuple(_dynae_name(k) for k in DYNAE_REFERENCE)
-        case "rdc":
-            return tuple(recipes.RDC_NAMES[k] for k in RDC_REFERENCE)
-        case "grids":
-            return (f"grids-{job.args['page']}",)
-    raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+    if job.recipe == "grids":
+        return (f"grids-{job.args['page']}",)
+    return _paper(job).reference_names(**job.args)
 
 
-def _dynae_name(key: str) -> str:
-    from dclib import recipes
-
-    return "ae_kmeans" + recipes.ACAI_TAG if key == "ae_kmeans" else key
+def _paper(job: Job) -> ModuleType:
+    """The paper module (``dclib.book.papers``) whose recipe ``job`` runs."""
+    if job.recipe not in papers.RECIPES:
+        raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+    return papers.RECIPES[job.recipe]
 
 
 def _runs_of_job(
@@ -263,49 +236,14 @@ def _runs_of_job(
 ) -> Iterator[tuple[str, RunResult, Any]]:
     """Execute the job's recipe for the runs ``todo`` (of ``run_names(job)``),
     yielding ``(run name, RunResult, config)`` as each run ends (a recipe that
-    computes several runs at once yields them together)."""
-    from dclib import recipes
-
+    computes several runs at once yields them together), each run at the job's caps
+    for it (``Job.stage_cap``)."""
     if not todo:
         return
     ds = recipes.page_data(run, job.dataset)
-    seed = job.seed
-    if job.recipe == "baseline":
-        method = job.args["method"]
-        cfg = recipes.config(run, method, ds)
-        yield method, recipes.baseline_runs(run, ds, seed, [method])[method], cfg
-    elif job.recipe in ("dssl", "dcss"):
-        kind = job.recipe
-        cfg = recipes.config(run, kind, ds)
-        page_runs = {"dssl": recipes.dssl_runs, "dcss": recipes.dcss_runs}[kind]
-        out = page_runs(run, ds, cfg, seed)
-        ae = recipes.conv_baseline_config(run, kind, ds)
-        for key, result in out.items():
-            name = f"ae_kmeans_{kind}" if key == "ae_kmeans" else key
-            if name in todo:
-                yield name, result, ae if key == "ae_kmeans" else cfg
-    elif job.recipe == "dml":
-        base = job.args["base"]
-        out = recipes.dml_runs(run, ds, base, seed)
-        cfg = recipes.config(run, "dml", ds, base=base)
-        yield f"dml-{base}", out[f"dml-{base}"], cfg
-    elif job.recipe == "dynae":
-        for key in DYNAE_REFERENCE:
-            name = _dynae_name(key)
-            if name in todo:
-                at = _capped(run, job, name)
-                result = recipes.dynae_runs(at, ds, seed, [key])[key]
-                yield name, result, recipes.dynae_config(at, key, ds)
-    elif job.recipe == "rdc":
-        second = _capped(run, job, recipes.RDC_NAMES["p1_p2"])
-        for key in RDC_REFERENCE:
-            name = recipes.RDC_NAMES[key]
-            if name in todo:
-                at = _capped(run, job, name)
-                result = recipes.rdc_runs(at, ds, seed, [key], second)[key]
-                yield name, result, recipes.rdc_config(at, recipes.RDC_RUNS[key][0], ds)
-    else:
-        raise ValueError(f"unknown recipe {job.recipe!r}; choose one of {RECIPES}")
+    yield from _paper(job).reference_runs(
+        lambda name: _capped(run, job, name), ds, job.seed, todo, **job.args
+    )
 
 
 def run_job(job: Job, profile: str, device: str = "auto", root: str | None = None):
@@ -315,10 +253,8 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     runs (a session's end) goes on with the next one."""
     import torch
 
-    import dclib
-
     root_dir = Path(root) if root is not None else RESULTS_DIR
-    run = dclib.start_run(
+    run = start_run(
         profile=profile, dataset=job.dataset, seeds=[job.seed], device=device
     )
     run = _capped(run, job)
@@ -364,22 +300,21 @@ def _records_of_job(
     as written (without provenance): a run's metrics, history, labels' hash and
     config; a ``grids`` job's studies (``grids.Grids.to_json``)."""
     if job.recipe == "grids":
-        from dclib import grids, recipes
-
         page = job.args["page"]
         if f"grids-{page}" not in todo:
             return
-        found = grids.compute(run, page, recipes.page_data(run, job.dataset))
+        ds = recipes.page_data(run, job.dataset)
+        found = papers.GRIDS[page].compute_grids(run, ds)
         yield f"grids-{page}", found.to_json()
         return
     for name, result, cfg in _runs_of_job(job, run, todo):
         yield (
             name,
             {
-                "n_samples": int(len(result.arrays["labels"])),
+                "n_samples": int(len(result.labels)),
                 "config": dataclasses.asdict(cfg),
                 "metrics": result.metrics,
-                "labels_sha256": array_hash(result.arrays["labels"]),
+                "labels_sha256": array_hash(result.labels),
                 "train_seconds": round(
                     sum(r.get("seconds", 0.0) for r in result.history), 1
                 ),

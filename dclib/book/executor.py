@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dclib.params import conform, parse, type_name
+from dclib.book.params import conform, parse, type_name
 from dclib.storage import atomic_write, files_hash, json_hash
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 EXECUTED = "book/_executed"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 PYTHON_KERNEL = {"name": "python3", "language": "python", "display_name": "Python 3"}
@@ -389,7 +389,7 @@ def plan(
     page declares each parameter with a value of its type (:func:`check_parameters`)
     and ``dclib.start_run`` accepts the values of :data:`PAGE_PARAMETERS`. A
     ValueError says what is wrong."""
-    from dclib.profiles import start_run
+    from dclib.book.profiles import start_run
 
     stems = toc_notebooks(root)
     unknown = sorted(set(only or []) - set(stems))

@@ -8,7 +8,7 @@ hyperparameters always stay the paper's.
   (where every later number starts) and 10 of each clustering stage, one seed (more
   with ``-p seeds [...]``: they share one pretrained autoencoder), CPU; its grid
   studies run at smoke scale unless the committed reference holds them
-  (``dclib.grids``);
+  (``dclib.book.grids``);
 - ``full``: the full offline data at the papers' epochs (CPU hours): what
   ``dclib reference`` runs and commits;
 - ``paper``: the papers' datasets, epochs and five seeds, for a GPU.

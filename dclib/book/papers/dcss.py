@@ -1,0 +1,385 @@
+"""The DCSS page (Sadeghi and Armanfard, 2021b): its runs, grid studies and
+reference job: AE + k-means on DCSS's conv autoencoder, DCSS_u (phase 1) and DCSS
+(phase 2 from DCSS_u), and X + MNet (DCSS phase 2 on a baseline X's network, §4.7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any
+
+import pandas as pd
+
+from dclib.book import catalog, grids, recipes
+from dclib.book.cache import RunResult, seed_mean, seed_table, trained_start
+from dclib.book.catalog import PaperName
+from dclib.book.grids import Grids
+from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper, paper_results
+from dclib.book.papers import baselines
+from dclib.book.profiles import Run
+from dclib.book.reference import store
+from dclib.data import Dataset
+from dclib.methods import stage_records
+from dclib.methods.dcss import DCSSConfig
+
+RUNS = catalog.names("dcss", reference=True)
+"""the page's runs on DCSS's conv AE: AE + k-means, DCSS_u, DCSS"""
+
+X_MNET = tuple(e for e in catalog.page_runs("dcss") if not e.reference)
+"""X + MNet (DCSS Table 3): DCSS phase 2 on each baseline X's trained network"""
+
+BASES = tuple(e.start for e in X_MNET)
+"""the baselines X of DCSS Table 3 (DEC, IDEC, DCN, DKM_p), the baselines page's
+runs"""
+
+
+def runs(
+    run: Run, ds: Dataset, cfg: Any, seed: int, tag: str = ""
+) -> dict[str, RunResult]:
+    """AE + k-means, DCSS_u and DCSS (phase 2 started from DCSS_u) on ``ds`` for
+    ``seed``; ``tag`` keeps another config's DCSS_u and DCSS apart in the cache."""
+    out: dict[str, RunResult] = {}
+    for name in RUNS:
+        e = catalog.entry(name)
+        e_cfg = recipes.conv_page_config(run, e, cfg, ds)
+        start = None if e.start is None else trained_start(out[e.start])
+        extra = "" if e.method == "ae_kmeans" else tag
+        out[name] = recipes.runs_of(
+            run, e.method, e_cfg, ds, seed, e.tag + extra, start=start
+        )
+    return out
+
+
+def x_mnet_runs(run: Run, ds: Dataset, cfg: Any, seed: int) -> dict[str, RunResult]:
+    """X + MNet (DCSS §4.7, ``X_MNET``): each baseline X on ``ds``, then DCSS phase
+    2 (``cfg``) on its trained network."""
+    out = {}
+    for e in X_MNET:
+        base = recipes.runs_of(run, e.start, recipes.config(run, e.start, ds), ds, seed)
+        out[e.name] = recipes.runs_of(
+            run, e.method, cfg, ds, seed, e.tag, start=trained_start(base)
+        )
+    return out
+
+
+def page_runs(run: Run, ds: Dataset, cfg: Any) -> dict[str, dict[int, RunResult]]:
+    """``runs`` (``cfg``) on ``ds`` for every seed, ``{name: {seed: RunResult}}``."""
+    return recipes.by_seed(run, partial(runs, run, ds, cfg))
+
+
+def table3_runs(run: Run, ds: Dataset, cfg: Any) -> dict[str, dict[int, RunResult]]:
+    """DCSS Table 3's runs, ``{name: {seed: RunResult}}``: each baseline X of
+    ``BASES`` (read through the run cache), then X + MNet (``x_mnet_runs``), on the
+    seeds of ``recipes.costly_seeds``."""
+    return recipes.by_seed(
+        run, partial(_table3_seed, run, ds, cfg), recipes.costly_seeds(run)
+    )
+
+
+def _table3_seed(run: Run, ds: Dataset, cfg: Any, seed: int) -> dict[str, RunResult]:
+    return baselines.runs(run, ds, seed, BASES) | x_mnet_runs(run, ds, cfg, seed)
+
+
+def compute_grids(run: Run, ds: Dataset) -> Grids:
+    """DCSS Figs. 9 and 10 (alpha, m, T1 in phase 1; T2 and zeta + gamma = 1 in phase
+    2 from the subset's DCSS_u), Fig. 6 (imbalance) and the paper's config against
+    the official code's."""
+    cfg = recipes.config(run, "dcss", ds)
+    small = run.sweep_subset(ds)
+    kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
+    t1_grid = [t for t in (2, 5, 10, 15) if t < cfg.phase1_epochs] or [1, 2]
+    t2_grid = {1, cfg.phase2_epochs} | {
+        t for t in (1, 5, 10, 20) if t <= cfg.phase2_epochs
+    }
+    phase1 = {
+        "alpha": {a: {"alpha": a} for a in (0.0, 0.01, 0.1, 1.0)},
+        "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
+        "T1": {t: {"t1": t} for t in t1_grid},
+    }
+    studies = {
+        t: grids.sweep_rows("dcss_u", cfg, small, g, **kw)[0] for t, g in phase1.items()
+    }
+    start = trained_start(recipes.runs_of(run, "dcss_u", cfg, small, run.seed))
+    t2 = {t: {"t2": t} for t in sorted(t2_grid)}
+    studies["T2"] = grids.sweep_rows("mnet", cfg, small, t2, start=start, **kw)[0]
+    zetas = {
+        z: {"zeta": z, "gamma": round(1 - z, 2)} for z in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    }
+    studies["zeta"], zeta_runs = grids.sweep_rows(
+        "mnet", cfg, small, zetas, start=start, **kw
+    )
+    pairs = {
+        f"zeta={z}": stage_records(r.history, "phase2") for z, r in zeta_runs.items()
+    }
+    studies["imbalance"], imbalance = grids.imbalance(
+        run,
+        lambda part: runs(run, part, recipes.config(run, "dcss", part), run.seed),
+    )
+    code_cfg = recipes.config(
+        run, "dcss", small, **recipes.official_code_fields("dcss")
+    )
+    studies["official code"] = grids.rows(
+        {
+            "DCSSConfig()": runs(run, small, cfg, run.seed),
+            "DCSSConfig.official_code()": runs(
+                run, small, code_cfg, run.seed, tag="-code"
+            ),
+        },
+        dict.fromkeys(("DCSSConfig()", "DCSSConfig.official_code()"), len(small)),
+    )
+    where = recipes.describe_data(run, small, [run.seed])
+    return Grids(
+        studies, {"zeta": pairs}, {"sweeps": where, "imbalance": imbalance}, ""
+    )
+
+
+def page_grids(run: Run, ds: Dataset) -> Grids:
+    """The page's grid studies: the committed reference's, else computed now
+    (``grids.page_grids``)."""
+    return grids.page_grids(run, "dcss", ds, compute_grids)
+
+
+def reference_names() -> tuple[str, ...]:
+    """The runs the page's reference job computes, in order."""
+    return RUNS
+
+
+def reference_runs(
+    at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
+) -> Iterator[tuple[str, RunResult, Any]]:
+    """The reference job's runs of ``todo``, ``(name, RunResult, config)``."""
+    run = at("dcss")
+    cfg = recipes.config(run, "dcss", ds)
+    found = runs(run, ds, cfg, seed)
+    for name in todo:
+        e_cfg = recipes.conv_page_config(run, catalog.entry(name), cfg, ds)
+        yield name, found[name], e_cfg
+
+
+def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:
+    """``recipes.paper_rows`` of the runs ``names`` in DCSS's own tables only (the
+    baselines' DynAE columns left out)."""
+    return {
+        name: {s: v for s, v in rows.items() if s.startswith("dcss:")}
+        for name, rows in recipes.paper_rows(dataset, names).items()
+    }
+
+
+def table3(x_mnet: dict[str, dict[int, RunResult]], dataset: str) -> pd.DataFrame:
+    """DCSS Table 3, ours beside the paper's: each X (``table3_runs``) above X +
+    MNet, labelled, with DCSS Table 1's numbers for X and Table 3's for X + MNet."""
+    order = [name for e in X_MNET for name in (e.start, e.name)]
+    table = ours_vs_paper(x_mnet, table_rows(dataset, x_mnet), dataset)
+    return table.loc[order].rename(index=recipes.labels(order))
+
+
+def table2_setting() -> str:
+    """The column of DCSS Table 2 (one per ResNet) of the book's backbone."""
+    return "Resnet-" + recipes.RGB_BACKBONE.removeprefix("resnet")
+
+
+def table2(dataset: str, results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
+    """DCSS Table 2's ``table2_setting`` column on ``dataset`` (RGB features): our
+    runs among ``RUNS`` and ``BASES`` (ACC and NMI, mean ± std in %), under the
+    table's names, beside the paper's."""
+    names = {
+        name: str(catalog.entry(name).paper_entry).replace(" + ", "+")
+        for name in RUNS + BASES
+    }  # Table 2 writes "AE+k-means"
+    ours = {names[k]: seed_table(v) for k, v in results.items() if k in names}
+    setting = table2_setting()
+    where = dict(paper="dcss", table="Table 2", dataset=dataset, setting=setting)
+    theirs = paper_results(**where).pivot(
+        index="method", columns="metric", values="value"
+    )
+    parts = {
+        "ours": pd.DataFrame(ours).T.rename(columns=str.upper),
+        f"DCSS Table 2 ({setting})": theirs.map("{:.1f}".format),
+    }
+    return pd.concat(parts, axis=1).fillna("—")
+
+
+def no_table2(dataset: str) -> str:
+    """What the page says instead of Table 2 when its data are not RGB images."""
+    backbone = recipes.RGB_BACKBONE
+    return (
+        "**DCSS Table 2** clusters ResNet-34/50/101/152 ImageNet features of "
+        f"CIFAR-10, CIFAR-100-20 and STL-10; this run's data ({dataset}) are not "
+        "RGB images, so the table is not regenerated here. With `-p dataset cifar10` "
+        "(or `stl10`, `cifar100-20`), on a machine that holds those images and the "
+        f"ImageNet weights of {backbone}, `recipes.page_data` turns the "
+        f"images into {backbone} features and this page shows its runs "
+        f"beside the paper's {table2_setting()} column."
+    )
+
+
+def official_code_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """ACC and NMI (%) of DCSS_u and DCSS under each config of the grids' "official
+    code" study (``frame``, methods by run name), methods labelled."""
+    versus = frame[frame.method != RUNS[0]]
+    table = versus.assign(ACC=100 * versus.acc, NMI=100 * versus.nmi).pivot(
+        index="setting", columns="method", values=["ACC", "NMI"]
+    )
+    return table.rename(columns=recipes.labels(RUNS), level="method")
+
+
+def networks(run: Run, ds: Dataset, cfg: Any, first: dict[str, RunResult]) -> str:
+    """What networks this execution trained (``first``: the first seed's ``runs``):
+    DCSS's autoencoder and MNet, and the autoencoder of AE + k-means."""
+    ae, _, own = RUNS
+    latent = first[own].weights["arch"]["latent_dim"]
+    mnet = "-".join(map(str, (latent, *cfg.mnet_hidden, cfg.n_clusters)))
+    return (
+        f"This run ({recipes.describe_data(run, ds)}): DCSS trains "
+        f"{recipes.describe_autoencoder(first[own])} and MNet {mnet}; AE + k-means "
+        f"clusters the codes of {recipes.describe_autoencoder(first[ae])}."
+    )
+
+
+def grids_sentence(studies: Grids) -> str:
+    """Where the grid studies come from, the data they ran on and their settings,
+    and the settings that diverged."""
+    listed = {
+        k: ", ".join(f"{v:g}" for v in studies.studies[k].setting)
+        for k in ("alpha", "m", "T1", "T2", "zeta")
+    }
+    return (
+        f"These studies come from {studies.source}. The sweeps ran on "
+        f"{studies.data['sweeps']} (alpha ∈ {{{listed['alpha']}}}, m ∈ "
+        f"{{{listed['m']}}}, T1 ∈ {{{listed['T1']}}}, T2 ∈ {{{listed['T2']}}}, zeta ∈ "
+        f"{{{listed['zeta']}}} with gamma = 1 - zeta); the imbalance study on "
+        f"{studies.data['imbalance']}.{studies.diverged(recipes.labels(RUNS))}"
+    )
+
+
+def headline(run: Run, ds: Dataset, acc: dict[str, float]) -> str:
+    """The page's first finding: the ACC of AE + k-means, DCSS_u and DCSS (``acc``:
+    run name -> mean ACC over the seeds, a fraction)."""
+    ae, phase1, own = RUNS
+    seeds = ", ".join(map(str, run.seeds))
+    return (
+        f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, mean over "
+        f"seeds {seeds}) AE + k-means reaches ACC {100 * acc[ae]:.1f} %, DCSS_u "
+        f"{100 * acc[phase1]:.1f} % and DCSS {100 * acc[own]:.1f} %."
+    )
+
+
+def phase1_sentence(acc: dict[str, float], cfg: Any) -> str:
+    """Whether phase 1 (DCSS_u) beats AE + k-means, and why not where it does not
+    (its epochs against the paper's)."""
+    ae, phase1, _ = RUNS
+    if acc[phase1] > acc[ae]:
+        return "Phase 1 improves on AE + k-means."
+    paper = DCSSConfig().phase1_epochs
+    why = (
+        ", too few for the centring loss to move the codes far from the pretrained "
+        "ones."
+        if cfg.phase1_epochs < paper
+        else "."
+    )
+    return (
+        f"DCSS_u does not beat AE + k-means here: phase 1 ran {cfg.phase1_epochs} "
+        f"epoch(s) ({cfg.phase1_optimizer} at lr {cfg.phase1_lr:g}; the paper: "
+        f"{paper})" + why
+    )
+
+
+def phase2_sentence(acc: dict[str, float], cfg: Any) -> str:
+    """Whether phase 2 (DCSS) beats phase 1 (DCSS_u), and why not where it does
+    not."""
+    _, phase1, own = RUNS
+    if acc[own] > acc[phase1]:
+        return "Phase 2 improves on phase 1."
+    return (
+        "DCSS does not beat DCSS_u here: MNet starts from random weights and the "
+        f"encoder moves at lr {cfg.encoder_lr:g} for {cfg.phase2_epochs} epoch(s) "
+        f"(the paper: {DCSSConfig().phase2_epochs}), {min(cfg.t2, cfg.phase2_epochs)}"
+        " of them supervised by the u-space pairs, so q inherits the errors of a "
+        "phase-1 space this far from the paper's."
+    )
+
+
+def x_mnet_sentence(acc: dict[str, float]) -> str:
+    """Table 3's finding: the baselines X whose ACC X + MNet raises."""
+    better = [
+        catalog.entry(e.start).label for e in X_MNET if acc[e.name] > acc[e.start]
+    ]
+    return (
+        "Phase 2 on the other methods' networks (Table 3) raises the ACC of "
+        f"{len(better)} of {len(X_MNET)} ({', '.join(better) or 'none'})."
+    )
+
+
+def reference_sentence(ref: dict[str, dict[int, RunResult]], dataset: str) -> list[str]:
+    """Whether the committed reference (``ref``: ``RUNS`` of the full profile on
+    ``dataset``) orders AE + k-means < DCSS_u < DCSS as the paper does; nothing
+    unless all three are committed."""
+    if any(name not in ref for name in RUNS):
+        return []
+    ae, phase1, own = RUNS
+    acc = {name: seed_mean(ref[name]) for name in RUNS}
+    ran = store.epochs_by_stage(store.first_seed(ref[phase1]).history)
+    ordered = acc[own] > acc[phase1] > acc[ae]
+    return [
+        f"The committed reference (full profile, {dataset}, phase 1 at "
+        f"{ran['phase1']} of the paper's {DCSSConfig().phase1_epochs} epochs) "
+        + ("orders" if ordered else "does not order")
+        + f" the three as the paper does: DCSS {100 * acc[own]:.1f} %, DCSS_u "
+        f"{100 * acc[phase1]:.1f} %, AE + k-means {100 * acc[ae]:.1f} %. All three "
+        "stay below the paper's MNIST column, whose networks train on the 70,000 "
+        "images (fourteen times mnist5k's) with phase 1 in full."
+    ]
+
+
+def imbalance_gap(frame: pd.DataFrame, where: str) -> str:
+    """Fig. 6's finding: DCSS's ACC minus AE + k-means' on the imbalanced subsets
+    (``frame``: the grids' imbalance study, methods by run name; ``where``: its
+    data), averaged over the rates r."""
+    ae, _, own = RUNS
+    acc = frame.pivot(index="setting", columns="method", values="acc")
+    gap = 100 * (acc[own] - acc[ae])
+    return (
+        f"On the imbalanced MNIST subsets ({where}) DCSS's ACC minus AE + k-means' "
+        f"averages {gap.mean():+.1f} points over r = "
+        f"{', '.join(f'{r:g}' for r in gap.index)}."
+    )
+
+
+def code_gap(frame: pd.DataFrame, where: str) -> str:
+    """The official-code study's finding: how much DCSSConfig.official_code()
+    changes DCSS's ACC against DCSSConfig() (``frame``: the study, methods by run
+    name; ``where``: its data)."""
+    own = RUNS[-1]
+    acc = frame[frame.method == own].set_index("setting").acc
+    gap = 100 * (acc["DCSSConfig.official_code()"] - acc["DCSSConfig()"])
+    return (
+        f"On {where} the official code's config changes DCSS's ACC by {gap:+.1f} "
+        "points against the paper's."
+    )
+
+
+def findings(
+    run: Run,
+    ds: Dataset,
+    cfg: Any,
+    results: dict[str, dict[int, RunResult]],
+    x_mnet: dict[str, dict[int, RunResult]],
+    studies: Grids,
+) -> list[str]:
+    """The page's "What we find", from its runs (``page_runs``, ``table3_runs``),
+    its grid studies and the committed reference of ``RUNS`` on its dataset."""
+    acc = {name: seed_mean(r) for name, r in (x_mnet | results).items()}
+    says = [headline(run, ds, acc), phase1_sentence(acc, cfg)]
+    says += [phase2_sentence(acc, cfg), x_mnet_sentence(acc)]
+    if run.dataset in PAPER_DATASETS:
+        paper = DCSSConfig()
+        says.append(
+            recipes.paper_claim(run, ds, "dcss", "Table 1", "DCSS")
+            + f" with {cfg.phase1_epochs} + {cfg.phase2_epochs} epochs of the "
+            f"paper's {paper.phase1_epochs} + {paper.phase2_epochs}."
+        )
+    says += reference_sentence(store.results("full", run.dataset, RUNS), run.dataset)
+    says.append(imbalance_gap(studies.studies["imbalance"], studies.data["imbalance"]))
+    code = studies.studies["official code"]
+    return [*says, code_gap(code, studies.data["sweeps"])]

@@ -1,0 +1,219 @@
+"""The DSSL page (Sadeghi and Armanfard, 2021a): its runs, grid studies and
+reference job: AE + k-means on DSSL's conv autoencoder and DSSL on the same
+pretrained network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any
+
+import pandas as pd
+
+from dclib.book import catalog, grids, recipes
+from dclib.book.cache import RunResult, seed_mean
+from dclib.book.catalog import PaperName
+from dclib.book.grids import Grids
+from dclib.book.paper_tables import PAPER_DATASETS, paper_results
+from dclib.book.papers import baselines
+from dclib.book.profiles import Run
+from dclib.data import Dataset
+from dclib.methods import stage_records
+from dclib.methods.dssl import DSSLConfig
+
+RUNS = catalog.names("dssl")
+"""the page's runs: AE + k-means on DSSL's conv AE, then DSSL"""
+
+TABLE = "dssl:Table I"
+"""the paper's table of results, which the page regenerates"""
+
+COMPARED = tuple(
+    e.name
+    for e in catalog.page_runs("baselines")
+    if e.paper == "dcss:Table 1" and e.method != "ae_kmeans"
+)
+"""the baselines page's runs that DSSL Table I sets beside DSSL (DEC, IDEC, DCN and
+DKM_p, the DKM row of the authors' tables)"""
+
+REFERENCE = RUNS + tuple(
+    e.name for e in catalog.page_runs("baselines") if e.paper == "dcss:Table 1"
+)
+"""the committed runs the page shows beside DSSL Table I: its own and the
+baselines' (AE + k-means on the MLP AE too, under the table's AE + k-means)"""
+
+PAPER_NAMES: dict[str, PaperName] = {
+    name: catalog.entry(name).paper_entry for name in RUNS + REFERENCE
+}
+"""run -> its name in DSSL's tables (Tables I and II name the methods alike; the
+authors name the baselines as in DCSS Table 1, the catalog's entry)"""
+
+
+def runs(run: Run, ds: Dataset, cfg: Any, seed: int) -> dict[str, RunResult]:
+    """AE + k-means on DSSL's conv AE and DSSL (``cfg``) on ``ds`` for ``seed``."""
+    out = {}
+    for e in catalog.page_runs("dssl"):
+        e_cfg = recipes.conv_page_config(run, e, cfg, ds)
+        out[e.name] = recipes.runs_of(run, e.method, e_cfg, ds, seed, e.tag)
+    return out
+
+
+def page_runs(
+    run: Run, page: Dataset, ds: Dataset, cfg: Any
+) -> dict[str, dict[int, RunResult]]:
+    """The page's runs for every seed, ``{name: {seed: RunResult}}``: the baselines
+    of ``COMPARED`` on ``page`` (the baselines page's data, read through the run
+    cache), then ``runs`` (``cfg``) on ``ds``."""
+    return recipes.by_seed(run, partial(_seed_runs, run, page, ds, cfg))
+
+
+def _seed_runs(
+    run: Run, page: Dataset, ds: Dataset, cfg: Any, seed: int
+) -> dict[str, RunResult]:
+    return baselines.runs(run, page, seed, COMPARED) | runs(run, ds, cfg, seed)
+
+
+def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:
+    """``paper_tables.ours_vs_paper``'s rows of DSSL Table I for the runs ``names``
+    (each under its ``PAPER_NAMES`` entry); empty where no paper reports
+    ``dataset``."""
+    if dataset not in PAPER_DATASETS:
+        return {}
+    return {name: {TABLE: PAPER_NAMES[name]} for name in names if name in PAPER_NAMES}
+
+
+def compute_grids(run: Run, ds: Dataset) -> Grids:
+    """DSSL Figs. 6-8 (zeta, the update interval T, m) and Table II (imbalance)."""
+    cfg = recipes.config(run, "dssl", ds)
+    small = run.sweep_subset(ds)
+    kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
+    t_grid = [t for t in (2, 5, 10, 25, 50) if t < cfg.n_epochs] or [1, 2]
+    settings = {
+        "zeta": {z: {"zeta": z} for z in (0.0, 0.1, 1.0, 5.0, 7.0)},
+        "T": {t: {"update_interval": t} for t in t_grid},
+        "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
+    }
+    swept = {
+        t: grids.sweep_rows("dssl", cfg, small, g, **kw) for t, g in settings.items()
+    }
+    studies = {title: frame for title, (frame, _) in swept.items()}
+    by_t = {
+        f"T={t}": stage_records(r.history, "cluster") for t, r in swept["T"][1].items()
+    }
+    studies["imbalance"], imbalance = grids.imbalance(
+        run,
+        lambda part: runs(run, part, recipes.config(run, "dssl", part), run.seed),
+    )
+    where = recipes.describe_data(run, small, [run.seed])
+    return Grids(studies, {"T": by_t}, {"sweeps": where, "imbalance": imbalance}, "")
+
+
+def page_grids(run: Run, ds: Dataset) -> Grids:
+    """The page's grid studies: the committed reference's, else computed now
+    (``grids.page_grids``)."""
+    return grids.page_grids(run, "dssl", ds, compute_grids)
+
+
+def reference_names() -> tuple[str, ...]:
+    """The runs the page's reference job computes, in order."""
+    return catalog.names("dssl", reference=True)
+
+
+def reference_runs(
+    at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
+) -> Iterator[tuple[str, RunResult, Any]]:
+    """The reference job's runs of ``todo``, ``(name, RunResult, config)``."""
+    run = at("dssl")
+    cfg = recipes.config(run, "dssl", ds)
+    found = runs(run, ds, cfg, seed)
+    for name in todo:
+        e_cfg = recipes.conv_page_config(run, catalog.entry(name), cfg, ds)
+        yield name, found[name], e_cfg
+
+
+def studies_sentence(studies: Grids) -> str:
+    """Where the sensitivity studies come from and the data they ran on, and the
+    settings that diverged."""
+    return (
+        f"These studies come from {studies.source}; they ran on "
+        f"{studies.data['sweeps']}.{studies.diverged(recipes.labels(RUNS))}"
+    )
+
+
+def seeds_phrase(seeds: Iterable[int]) -> str:
+    """ "seed 0" or "mean over seeds 0, 1": the seeds behind a finding."""
+    seeds = list(seeds)
+    listed = ", ".join(map(str, seeds))
+    return f"mean over seeds {listed}" if len(seeds) > 1 else f"seed {listed}"
+
+
+def headline(
+    run: Run, ds: Dataset, cfg: Any, results: dict[str, dict[int, RunResult]]
+) -> str:
+    """The page's first finding: DSSL's ACC (mean over seeds) against AE + k-means
+    on the same autoencoder, after the epochs of ``cfg`` (beside the paper's and the
+    official code's)."""
+    ae, own = RUNS
+    acc = {name: seed_mean(results[name]) for name in RUNS}
+    paper_cfg, code_cfg = DSSLConfig(), DSSLConfig.official_code()
+    verdict = "beats" if acc[own] > acc[ae] else "does not beat"
+    return (
+        f"On {ds.name} ({len(ds):,} samples, {run.profile.name} profile, "
+        f"{seeds_phrase(run.seeds)}) DSSL reaches ACC {100 * acc[own]:.1f} % and "
+        f"{verdict} AE + k-means on the same autoencoder ({100 * acc[ae]:.1f} %), "
+        f"after {cfg.n_epochs} epoch(s) of SGD at lr {cfg.lr:g} with momentum "
+        f"{cfg.momentum:g} (the paper: {paper_cfg.n_epochs} epochs; the official "
+        f"code: {code_cfg.n_epochs})."
+    )
+
+
+def imbalance_gain(frame: pd.DataFrame, where: str) -> str:
+    """DSSL Table II's finding: DSSL's ACC minus AE + k-means' on the imbalanced
+    subsets (``frame``: the grids' imbalance study, methods by run name; ``where``:
+    its data), averaged over the rates r, beside the paper's average gain."""
+    ae, own = RUNS
+    acc = frame.pivot(index="setting", columns="method", values="acc")
+    gain = 100 * (acc[own] - acc[ae])
+    paper = paper_results(paper="dssl", table="Table II", metric="ACC")
+    paper = paper.pivot(index="setting", columns="method", values="value")
+    paper_gain = (paper[PAPER_NAMES[own]] - paper[PAPER_NAMES[ae]]).mean()
+    return (
+        f"On the imbalanced MNIST subsets ({where}) DSSL's ACC minus AE + k-means' "
+        f"averages {gain.mean():+.1f} points over r = "
+        f"{', '.join(f'{r:g}' for r in gain.index)} (the paper: {paper_gain:+.1f} on "
+        "the full MNIST)."
+    )
+
+
+def best_settings(studies: dict[str, pd.DataFrame], where: str) -> str:
+    """Figs. 6-8's finding: the zeta, T and m of the best ACC in the sensitivity
+    studies (``where``: their data) beside the paper's defaults."""
+    best = {
+        t: studies[t].loc[studies[t].acc.idxmax(), "setting"]
+        for t in "zeta T m".split()
+    }
+    paper_cfg = DSSLConfig()
+    return (
+        f"In the sensitivity studies ({where}) the best ACC comes at zeta = "
+        f"{best['zeta']:g}, T = {best['T']:g} and m = {best['m']:g} (the paper's "
+        f"defaults: zeta = {paper_cfg.zeta:g}, T = {paper_cfg.update_interval}, "
+        f"m = {paper_cfg.m:g})."
+    )
+
+
+def findings(
+    run: Run,
+    ds: Dataset,
+    cfg: Any,
+    results: dict[str, dict[int, RunResult]],
+    studies: Grids,
+) -> list[str]:
+    """The page's "What we find": ``headline``, the paper's number where it reports
+    the run's dataset, ``imbalance_gain`` and ``best_settings``."""
+    says = [headline(run, ds, cfg, results)]
+    if run.dataset in PAPER_DATASETS:
+        paper, table = TABLE.split(":")
+        name = str(PAPER_NAMES[RUNS[-1]])
+        says.append(recipes.paper_claim(run, ds, paper, table, name) + ".")
+    says.append(imbalance_gain(studies.studies["imbalance"], studies.data["imbalance"]))
+    says.append(best_settings(studies.studies, studies.data["sweeps"]))
+    return says

@@ -1,0 +1,69 @@
+"""What the pages display: the one module of dclib that imports IPython.
+
+Tables and captions of the committed reference, its learning curves, and sentences
+built by the paper modules, rendered as the page's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from IPython.display import Markdown, display
+
+from dclib.book.recipes import reference_curves, reference_tables
+
+NOT_COMMITTED = (
+    "No reference results are committed for these runs yet: `make reference` "
+    "computes them (the `full` profile) and writes them under `results/reference/`."
+)
+"""what a page says where its committed reference would be"""
+
+
+def committed_curves(
+    names: Iterable[str], stage: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``reference_curves`` of the reference on whatever data it holds, for a page
+    whose figures show them apart from its own runs; the page says ``NOT_COMMITTED``
+    where none is committed."""
+    curves = reference_curves(names, None, stage)
+    if not curves:
+        display(Markdown(NOT_COMMITTED))
+    return curves
+
+
+def reference_section(label: str, names: Sequence[str], **how: Any) -> list[Any]:
+    """What a page displays of the committed reference of the catalog's runs
+    ``names`` (``reference_tables``; ``how``: its ``rows`` and ``names_of``): per
+    (profile, dataset), the table captioned with the paper's ``label`` ("DSSL Table
+    I") and its provenance; a sentence saying how to produce it when none is
+    committed."""
+    tables = reference_tables(names, **how)
+    if not tables:
+        return [Markdown(NOT_COMMITTED)]
+    out = []
+    for (profile, dataset), (table, where) in tables.items():
+        pct = "ACC and NMI in %, mean ± std over the seeds"
+        out.append(
+            table.style.set_caption(
+                f"{label} — the committed reference (profile {profile}, {dataset}, "
+                f"{pct}) beside the paper's numbers for the full dataset"
+            )
+        )
+        out.append(
+            where.style.set_caption(
+                f"{label} — where the reference numbers on {dataset} come from: "
+                "samples, the epochs of each stage of the run and its training time "
+                "(with the logging against the true labels; a run that continues "
+                "another, such as DCSS after DCSS_u or X + MNet after X, counts its "
+                "own stages only), the CPU caps of its job "
+                "where the paper's count did not fit, seeds, commit, device, date"
+            )
+        )
+    return out
+
+
+def say(sentences: Iterable[str]) -> None:
+    """Display each sentence of ``sentences`` as a paragraph (none: nothing)."""
+    for sentence in sentences:
+        display(Markdown(sentence))
