@@ -245,6 +245,30 @@ class MethodLoss:
     """the loss it minimises as a weighted sum of ``terms`` (None: "pseudo" alone)"""
 
 
+@dataclass(frozen=True)
+class Epoch:
+    """What a monitored epoch hands the monitor: ``model`` as it is now, all the
+    data ``X``, the current ``labels`` and the true ``y`` (both (n,)), the seed."""
+
+    model: nn.Module
+    X: Tensor
+    labels: np.ndarray
+    y: np.ndarray
+    seed: int
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a target refresh or check hands the monitor (DynAE, DC*, DEC, IDEC,
+    R-DC): the codes ``z`` (n, m) of all samples, the current ``labels`` (n,), the
+    true ``y``, and the method's loss where it has pseudo-labels."""
+
+    z: Tensor
+    labels: Tensor
+    y: np.ndarray
+    loss: MethodLoss | None = None
+
+
 class Monitor:
     """The fit contract's monitor hook (``FitContext.monitor``). A method calls it
     at its logging points with what it measures and the true labels
@@ -260,32 +284,11 @@ class Monitor:
         alike."""
         return False
 
-    def epoch(
-        self,
-        record: dict[str, Any],
-        *,
-        model: nn.Module,
-        X: Tensor,
-        labels: np.ndarray,
-        y: np.ndarray,
-        seed: int,
-    ) -> None:
-        """At each monitored epoch (``record`` holds its ACC and NMI): ``model`` as
-        it is now, all the data ``X``, the current ``labels`` and the true ``y``
-        (both (n,)), and the run's seed."""
+    def epoch(self, record: dict[str, Any], at: Epoch) -> None:
+        """At each monitored epoch (``record`` holds its ACC and NMI)."""
 
-    def check(
-        self,
-        record: dict[str, Any],
-        *,
-        z: Tensor,
-        labels: Tensor,
-        y: np.ndarray,
-        loss: MethodLoss | None = None,
-    ) -> None:
-        """At each target refresh or check (DynAE, DC*, DEC, IDEC, R-DC): the codes
-        ``z`` (n, m) of all samples, the current ``labels`` (n,), the true ``y``,
-        and the method's loss where it has pseudo-labels."""
+    def check(self, record: dict[str, Any], at: Check) -> None:
+        """At each target refresh or check."""
 
 
 @dataclass(frozen=True)
@@ -309,37 +312,21 @@ class Diagnostics(Monitor):
     def at_checks(self) -> bool:
         return self.checks
 
-    def epoch(
-        self,
-        record: dict[str, Any],
-        *,
-        model: nn.Module,
-        X: Tensor,
-        labels: np.ndarray,
-        y: np.ndarray,
-        seed: int,
-    ) -> None:
+    def epoch(self, record: dict[str, Any], at: Epoch) -> None:
         if not self.atlas:
             return
-        rows = atlas_samples(len(y), seed)
-        x = X[torch.as_tensor(rows, device=X.device)]
-        point = atlas_point(model, x, labels[rows], y[rows])
+        rows = atlas_samples(len(at.y), at.seed)
+        x = at.X[torch.as_tensor(rows, device=at.X.device)]
+        point = atlas_point(at.model, x, at.labels[rows], at.y[rows])
         record |= {f"atlas_{k}": v for k, v in point.items()}
 
-    def check(
-        self,
-        record: dict[str, Any],
-        *,
-        z: Tensor,
-        labels: Tensor,
-        y: np.ndarray,
-        loss: MethodLoss | None = None,
-    ) -> None:
+    def check(self, record: dict[str, Any], at: Check) -> None:
         if not self.checks:
             return
+        loss = at.loss
         if loss is not None:
-            target = class_centres(y, labels.cpu().numpy(), loss.centres)
+            target = class_centres(at.y, at.labels.cpu().numpy(), loss.centres)
             record |= feature_randomness_drift(
                 loss.terms, loss.encode, target.detach(), loss.params, loss.weights
             )
-        record |= twist_record(z, labels)
+        record |= twist_record(at.z, at.labels)

@@ -19,7 +19,7 @@
 # is to belong to cluster $k$. It is the first phase of DCSS
 # {cite}`sadeghi2021dcss`, on a simpler symmetric convolutional autoencoder and with
 # SGD; dclib runs both (and DML's) with one function of its method kit,
-# `_fuzzy.train_cluster_specific`.
+# `dclib.methods.train_cluster_specific`.
 
 # %% tags=["parameters"]
 profile = "quick"  # smoke | quick | full | paper
@@ -32,11 +32,11 @@ import torch
 from IPython.display import Markdown, display
 
 from dclib import book
-from dclib.book import plotting, recipes, report
+from dclib.book import papers, plotting, recipes, report
 from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper, sweep_vs_paper
 from dclib.book.papers import dssl
-from dclib.methods import FitContext, make_optimizer
-from dclib.methods.dssl import DSSLConfig, train_cluster_specific
+from dclib.methods import FitContext, make_optimizer, train_cluster_specific
+from dclib.methods.dssl import DSSLConfig
 from dclib.models import MLPAutoencoder
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -167,12 +167,12 @@ display(*report.reference_section("DSSL Table I", dssl.REFERENCE, rows=dssl.tabl
 # `recipes.imbalanced_subsets` takes the full MNIST when it is on disk, else the
 # offline `mnist5k`, then a stratified subset of it, and keeps class $c$ with
 # probability $r + (1 - r)\,c/(K - 1)$ for each retention rate $r$ (§IV-C). Like the
-# sensitivity studies below it is a grid of runs: `grids.page_grids` reads it from
+# sensitivity studies below it is a grid of runs: `papers.page_grids` reads it from
 # the committed reference when that holds this page's grids, and otherwise computes
 # it now at smoke scale; the captions say which.
 
 # %%
-studies = dssl.page_grids(run, ds)
+studies = papers.page_grids(dssl, run, ds)
 imbalance = studies.studies["imbalance"].replace({"method": dssl.PAPER_NAMES})
 
 # %% tags=["hide-input"]
@@ -259,4 +259,4 @@ recipes.config_tables(presets).loc[code_fields].style.set_caption(
 #     uncapped profiles (`full`, `paper`) run the paper's epochs. The grid studies
 #     (Table II, Figs. 6-8) come from the committed reference (`dclib reference`,
 #     its `grids-dssl` job) when it holds them, and are otherwise computed at smoke
-#     scale (`grids.page_grids`).
+#     scale (`papers.page_grids`).

@@ -37,7 +37,7 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import functional as Fn
-from dclib.book import plotting, recipes, report
+from dclib.book import papers, plotting, recipes, report
 from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper
 from dclib.book.papers import dcss
 
@@ -154,9 +154,9 @@ pd.DataFrame(
 # Each seed pretrains the autoencoder by reconstruction (Adam, batch 500, the DCSS
 # code's settings; profiles with a `pretrain_seed` share one pretraining),
 # initialises the centres by k-means on its codes, runs phase 1 (DCSS$_u$) and then
-# phase 2 from its encoder and centres (`recipes.dcss_runs`); the AE + k-means row
+# phase 2 from its encoder and centres (`dcss.runs`); the AE + k-means row
 # is k-means on the codes of the autoencoder `recipes.conv_baseline_config` names.
-# DCSS as a general framework (Table 3, `recipes.x_mnet_runs`) runs phase 2 on the
+# DCSS as a general framework (Table 3, `dcss.x_mnet_runs`) runs phase 2 on the
 # trained encoders and centres of DEC, IDEC, DCN and DKM$_p$ (DKM with a constant
 # $\alpha = 1000$ on the pretrained network: the papers' DKM row), which the
 # baselines page trains and the run cache shares; capped profiles run it on the
@@ -268,12 +268,12 @@ fig = plotting.onehot_residuals(first["dcss"].arrays["q"])
 # study runs `DCSSConfig()` against `DCSSConfig.official_code()` (official-code
 # notes §1.3-1.4) from the same pretrained autoencoder and k-means centres.
 #
-# These grids are many runs: `grids.page_grids` reads them from the committed
+# These grids are many runs: `papers.page_grids` reads them from the committed
 # reference when it holds this page's grids (`dclib reference`, job `grids-dcss`),
 # and otherwise computes them now at smoke scale.
 
 # %%
-studies = dcss.page_grids(run, ds)
+studies = papers.page_grids(dcss, run, ds)
 labels = recipes.labels(dcss.RUNS)
 named = {k: f.replace({"method": labels}) for k, f in studies.studies.items()}
 report.say([dcss.grids_sentence(studies)])
@@ -365,4 +365,4 @@ report.say(dcss.findings(run, ds, cfg, results, x_mnet, studies))
 #     `max_epochs`; the paper profile runs the full protocol. The grid studies (Figs.
 #     6, 9, 10 and the official-code comparison) come from the committed reference
 #     (`dclib reference`, job `grids-dcss`) when it holds them, and are otherwise
-#     computed at smoke scale (`grids.page_grids`).
+#     computed at smoke scale (`papers.page_grids`).

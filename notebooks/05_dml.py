@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 
 from dclib import book, data
 from dclib import functional as Fn
-from dclib.book import plotting, recipes, report
+from dclib.book import papers, plotting, recipes, report
 from dclib.book.paper_tables import sweep_vs_paper
 from dclib.book.papers import dml as page
 from dclib.methods import dml, stage_records
@@ -266,12 +266,12 @@ fig = plotting.curves(losses, ["l_r", "l_c", "loss"])
 # MNIST when it is on disk, else the offline mnist5k, at the sweep-subset size).
 # AE + k-means is the baselines page's; capped profiles run DSL and DML-DSL only,
 # the others all three bases and their DML. Like the official-code comparison and
-# the sensitivity studies below, it is a grid of runs: `papers.dml.page_grids` reads them
-# from the committed reference when it holds this page's grids (`dclib reference`,
-# job `grids-dml`), and otherwise computes them now at smoke scale.
+# the sensitivity studies below, it is a grid of runs: `papers.page_grids` reads
+# them from the committed reference when it holds this page's grids (`dclib
+# reference`, job `grids-dml`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = page.page_grids(run, ds)
+studies = papers.page_grids(page, run, ds)
 named = page.named_studies(studies)
 display(
     Markdown(
@@ -401,5 +401,5 @@ report.say([" ".join(page.findings(run, ds, results, hard, studies))])
 # 11. **Budget.** Capped profiles run DML for `recipes.BUDGETS["dml"]` epochs. The
 #     grid studies (Table III, paper vs code, Figs. 6-8) come from the committed
 #     reference (`dclib reference`, job `grids-dml`) when it holds them, and are
-#     otherwise computed at smoke scale (`papers.dml.page_grids`): Table III then runs
+#     otherwise computed at smoke scale (`papers.page_grids`): Table III then runs
 #     AE + k-means, DSL and DML-DSL only, and Figs. 7-8 shorter grids.

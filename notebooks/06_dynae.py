@@ -40,7 +40,7 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import functional as Fn
-from dclib.book import plotting, recipes, reconciliation, report
+from dclib.book import papers, plotting, recipes, reconciliation, report
 from dclib.book.papers import dynae
 from dclib.book.papers import dynae_findings as findings
 from dclib.book.reference import runner as reference
@@ -220,7 +220,7 @@ dynae.table3(results, run.dataset, where)
 # we find*, and the provenance table states the caps.
 
 # %% tags=["hide-input"]
-display(*report.reference_section("DynAE Tables 2-3", dynae.reference_names()))
+display(*report.reference_section("DynAE Tables 2-3", papers.reference_names(dynae)))
 
 # %% [markdown]
 # ## Where the clustering phase starts, and the paper's numbers reconciled
@@ -306,11 +306,11 @@ if ref_checks:
 # comparison of the paper's
 # configuration against the official code's and against the squared norms, it is
 # a grid of runs:
-# `grids.page_grids` reads them from the committed reference when it holds this
+# `papers.page_grids` reads them from the committed reference when it holds this
 # page's grids (job `grids-dynae`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = dynae.page_grids(run, ds)
+studies = papers.page_grids(dynae, run, ds)
 named = dynae.named_studies(studies)
 display(Markdown(dynae.grids_source(studies)))
 

@@ -216,7 +216,9 @@ papers.rdc.ablation_table(results, run.dataset, where)
 # network (P1 & P3) and DEC from R-DC's (P1 & P2 & P3).
 
 # %% tags=["hide-input"]
-display(*report.reference_section("R-DC Tables 3 and 8", papers.rdc.reference_names()))
+display(
+    *report.reference_section("R-DC Tables 3 and 8", papers.reference_names(papers.rdc))
+)
 
 # %% [markdown]
 # ## Where the second phase starts, and the paper's numbers reconciled
@@ -320,12 +322,12 @@ if ref_checks:
 # and VesselMNIST3D; Fig. 1 follows DEC's clusters' ID and LID for a network
 # pretrained by reconstruction and one pretrained by instance-level contrastive
 # learning (`functional.nt_xent`). We run them on this page's dataset:
-# `papers.rdc.page_grids` reads
+# `papers.page_grids` reads
 # them from the committed reference when it holds this page's grids (job
 # `grids-rdc`), and otherwise computes them now at smoke scale.
 
 # %%
-studies = papers.rdc.page_grids(run, ds)
+studies = papers.page_grids(papers.rdc, run, ds)
 display(Markdown(f"These grid studies come from {studies.source}.{studies.diverged()}"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 1 — mean per-cluster ID (TwoNN) and LID (components for 90 % of the variance) of DEC's codes at each target refresh of its clustering phase (the first point: the end of pretraining), from R-DC's ACAI reconstruction pretraining and from instance-level contrastive pretraining (NT-Xent on two augmented views, papers.rdc.CONTRASTIVE_PRETRAIN), from the source stated above.", "name": "fig-rdc-twist-dec"}}

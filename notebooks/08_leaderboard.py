@@ -111,9 +111,10 @@ report.say([page.gap_sentence(board)])
 # with the intrinsic dimension (ID, TwoNN) and the linear one (LID, PCA at 90 %
 # explained variance) for its own. Here every method gets all four, under one
 # protocol, along its whole training on its first seed: every run logs them with
-# its monitored scores at each epoch (`diagnostics.Diagnostics(atlas=True)`), and each curve starts
-# after pretraining (the k-means run on the same network) or where the run it
-# continues started (DCSS after DCSS_u, X + MNet after X, DML after its base).
+# its monitored scores at each epoch (`diagnostics.Diagnostics(atlas=True)`), and
+# each curve starts after pretraining (the k-means run on the same network) or
+# where the run it continues started (DCSS after DCSS_u, X + MNet after X, DML after
+# its base).
 #
 # - Δ_FR = cos(∇ supervised, ∇ pseudo-supervised): one loss, pulling each code to
 #   the mean code of its cluster, with the predicted labels or with the true ones
@@ -166,7 +167,8 @@ end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_ca
 # The same table for the results that `dclib reference` computed on the full
 # offline data (Fashion-MNIST 70k for the MLP-autoencoder methods, mnist5k for the
 # conv-AE ones) and committed with their provenance. Results computed since the
-# atlas was logged (`diagnostics.Diagnostics(atlas=True)`) also get the atlas's end-of-training table.
+# atlas was logged (`diagnostics.Diagnostics(atlas=True)`) also get the atlas's
+# end-of-training table.
 
 # %% tags=["remove-input"]
 display(*page.reference_boards())

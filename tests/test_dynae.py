@@ -117,19 +117,19 @@ def test_idec_logs_feature_randomness_and_drift(blobs):
 
 
 class Recording(Monitor):
-    """A monitor that logs what it is handed and scribbles on the model and codes:
-    training must neither read what it writes nor share what it is handed."""
+    """A monitor that logs its calls and writes a key into every record it is
+    handed: training must not read what it writes."""
 
     def __init__(self):
         self.calls = []
 
-    def epoch(self, record, *, model, X, labels, y, seed):
+    def epoch(self, record, at):
         self.calls.append("epoch")
-        record["seen"] = float(len(labels))
+        record["seen"] = float(len(at.labels))
 
-    def check(self, record, *, z, labels, y, loss=None):
-        self.calls.append(("check", loss is not None))
-        record["seen"] = float(len(labels))
+    def check(self, record, at):
+        self.calls.append(("check", at.loss is not None))
+        record["seen"] = float(len(at.labels))
 
 
 @pytest.mark.parametrize("name", ["idec", "dynae", "rdc"])

@@ -50,7 +50,7 @@ def computed(monkeypatch, tmp_path):
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_without_a_reference_capped_pages_compute_at_smoke_scale(computed, profile):
     run = book.start_run(profile=profile, dataset="digits", device="cpu")
-    found = papers.GRIDS["dssl"].page_grids(run, dclib.load("digits"))
+    found = papers.page_grids(papers.GRIDS["dssl"], run, dclib.load("digits"))
     assert computed == ["smoke"]
     assert "smoke scale" in found.source and "no committed reference" in found.source
     assert found.data["sweeps"] == "smoke data"
@@ -58,7 +58,7 @@ def test_without_a_reference_capped_pages_compute_at_smoke_scale(computed, profi
 
 def test_full_pages_compute_at_their_own_scale(computed):
     run = book.start_run(profile="full", dataset="digits", device="cpu")
-    found = papers.GRIDS["dcss"].page_grids(run, dclib.load("digits"))
+    found = papers.page_grids(papers.GRIDS["dcss"], run, dclib.load("digits"))
     assert computed == ["full"] and found.source == "this execution (full)"
 
 
@@ -78,7 +78,7 @@ def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
 
     computed.clear()
     run = book.start_run(profile="quick", dataset="digits", device="cpu")
-    found = papers.GRIDS["dssl"].page_grids(run, dclib.load("digits"))
+    found = papers.page_grids(papers.GRIDS["dssl"], run, dclib.load("digits"))
     assert computed == [], "a committed reference is read, never recomputed"
     assert found.source.startswith("the committed reference (profile full, commit")
     pd.testing.assert_frame_equal(
@@ -90,7 +90,7 @@ def test_the_reference_grids_job_writes_what_pages_read(computed, tmp_path):
     other = book.start_run(profile="quick", dataset="digits", seeds=[3], device="cpu")
     assert (
         "smoke scale"
-        in papers.GRIDS["dssl"].page_grids(other, dclib.load("digits")).source
+        in papers.page_grids(papers.GRIDS["dssl"], other, dclib.load("digits")).source
     )
 
 

@@ -126,7 +126,7 @@ def imbalance(
 
 
 def page_grids(
-    run: Run, page: str, ds: Dataset, compute: Callable[[Run, Dataset], Grids]
+    page: str, compute: Callable[[Run, Dataset], Grids], run: Run, ds: Dataset
 ) -> Grids:
     """``page``'s grid studies (``compute(run, ds)``, the page's
     ``papers.<page>.grids``) for a page execution: the committed reference's for

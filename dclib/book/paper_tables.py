@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from dclib.book.cache import TABLES_DIR, RunResult, seed_table
-from dclib.book.catalog import PaperName
+from dclib.book.catalog import PAGE_LABELS, PaperName
 
 PAPER_DATASETS: dict[str, tuple[str, ...]] = {
     "mnist": ("MNIST", "MNIST-full"),
@@ -34,11 +34,7 @@ them must say that the data differ.
 
 
 PAPER_LABELS = {
-    "dcss": "DCSS",
-    "dssl": "DSSL",
-    "dml": "DML",
-    "dynae": "DynAE",
-    "rdc": "R-DC",
+    page: label for page, label in PAGE_LABELS.items() if page != "baselines"
 }
 """How each paper's key is written in captions and table headers."""
 

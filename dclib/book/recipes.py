@@ -12,11 +12,12 @@ from DCSS_u (its "DSL") and from the baselines page's DCN and DKM_p.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from dclib import data
 from dclib.book import catalog
@@ -292,6 +293,37 @@ def describe_autoencoder(run: RunResult) -> str:
 def labels(names: Iterable[str]) -> dict[str, str]:
     """Each catalog run of ``names`` -> its label (``catalog.Entry.label``)."""
     return {name: catalog.entry(name).label for name in names}
+
+
+def labelled_table(
+    results: Mapping[str, dict[int, RunResult]],
+    rows: dict[str, dict[str, PaperName]],
+    dataset: str,
+    caption: str,
+    metrics: tuple[str, ...] = ("acc", "nmi", "nmi_arithmetic"),
+) -> Styler:
+    """``paper_tables.ours_vs_paper`` of the catalog's runs ``results`` beside the
+    papers' ``rows``, indexed by the runs' labels and captioned."""
+    table = ours_vs_paper(dict(results), rows, dataset, metrics=metrics)
+    return table.rename(index=labels(results)).style.set_caption(caption)
+
+
+def conv_reference_runs(
+    runs: Callable[..., dict[str, RunResult]],
+    method: str,
+    at: Callable[[str], Run],
+    ds: Dataset,
+    seed: int,
+    todo: Iterable[str],
+) -> Iterator[tuple[str, RunResult, Any]]:
+    """The reference runs ``todo`` of a conv-AE page (DSSL, DCSS) whose ``runs(run,
+    ds, cfg, seed)`` computes them together, ``method``'s config ``cfg``:
+    ``(name, RunResult, config)``."""
+    run = at(method)
+    cfg = config(run, method, ds)
+    found = runs(run, ds, cfg, seed)
+    for name in todo:
+        yield name, found[name], conv_page_config(run, catalog.entry(name), cfg, ds)
 
 
 def reference_tables(

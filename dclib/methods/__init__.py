@@ -25,6 +25,7 @@ from dclib.methods._common import (
     make_optimizer,
     stage_records,
 )
+from dclib.methods._fuzzy import train_cluster_specific
 
 
 def get_method(name: str) -> Method:
@@ -61,4 +62,5 @@ __all__ = [
     "kmeans_spread",
     "make_optimizer",
     "stage_records",
+    "train_cluster_specific",
 ]

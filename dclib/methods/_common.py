@@ -31,7 +31,7 @@ from sklearn.cluster import KMeans
 from torch import Tensor, nn
 
 from dclib import metrics
-from dclib.diagnostics import MethodLoss, Monitor
+from dclib.diagnostics import Check, Epoch, MethodLoss, Monitor
 from dclib.models import Autoencoder, autoencoder_for
 from dclib.repro import pick_device
 from dclib.train import (
@@ -296,7 +296,7 @@ def label_monitor(
         found = labels.cpu().numpy()
         out = {"acc": metrics.acc(y, found), "nmi": metrics.nmi(y, found)}
         if hook is not None:
-            hook.epoch(out, model=model, X=X, labels=found, y=y, seed=ctx.seed)
+            hook.epoch(out, Epoch(model, X, found, y, ctx.seed))
         return out
 
     return scores
@@ -316,7 +316,7 @@ def monitor_check(
         return
     with off_the_clock():
         y = np.asarray(ctx.y_monitor)
-        ctx.monitor.check(record, z=z, labels=labels, y=y, loss=loss)
+        ctx.monitor.check(record, Check(z, labels, y, loss))
 
 
 def checkpoint_config(cfg: Any, ctx: FitContext) -> dict[str, Any]:

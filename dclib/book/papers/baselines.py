@@ -17,12 +17,19 @@ from dclib.book.cache import RunResult, pretrained_model, seed_mean
 from dclib.book.paper_tables import paper_results
 from dclib.book.profiles import Run
 from dclib.book.reference import store
+from dclib.book.reference.jobs import Job, job
 from dclib.data import Dataset
 from dclib.methods import get_method, stage_records
 from dclib.methods.baselines import DCNConfig
 from dclib.metrics import scores
 
-RUNS = catalog.names("baselines", reference=True)
+PAGE = "baselines"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = "baseline"
+"""its reference jobs' recipe (``reference.Job.recipe``; the jobs' names)"""
+
+RUNS = catalog.names(PAGE, reference=True)
 """the page's methods, every one on the MLP autoencoder (DKM_a anneals alpha, DKM_p
 keeps alpha = 1000 on a pretrained network, DKM §4)"""
 
@@ -331,3 +338,11 @@ def implementation_details(
    {run.profile.epoch_caps};
    the paper profile runs the full Fashion-MNIST with the papers' epochs.
 """
+
+
+def reference_jobs(profile: str, seed: int) -> list[Job]:
+    """The page's reference jobs: one per method, on the MLP methods' data."""
+    return [
+        job(RECIPE, "mlp", profile, seed, [catalog.entry(m)], {"method": m})
+        for m in RUNS
+    ]

@@ -23,10 +23,19 @@ from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.dcss import DCSSConfig
 
-RUNS = catalog.names("dcss", reference=True)
+PAGE = "dcss"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = PAGE
+"""its reference jobs' recipe (``reference.Job.recipe``)"""
+
+DATA = "conv"
+"""the reference data of its methods (``reference.jobs.DATA``)"""
+
+RUNS = catalog.names(PAGE, reference=True)
 """the page's runs on DCSS's conv AE: AE + k-means, DCSS_u, DCSS"""
 
-X_MNET = tuple(e for e in catalog.page_runs("dcss") if not e.reference)
+X_MNET = tuple(e for e in catalog.page_runs(PAGE) if not e.reference)
 """X + MNet (DCSS Table 3): DCSS phase 2 on each baseline X's trained network"""
 
 BASES = tuple(e.start for e in X_MNET)
@@ -134,27 +143,11 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
     )
 
 
-def page_grids(run: Run, ds: Dataset) -> Grids:
-    """The page's grid studies: the committed reference's, else computed now
-    (``grids.page_grids``)."""
-    return grids.page_grids(run, "dcss", ds, compute_grids)
-
-
-def reference_names() -> tuple[str, ...]:
-    """The runs the page's reference job computes, in order."""
-    return RUNS
-
-
 def reference_runs(
     at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
 ) -> Iterator[tuple[str, RunResult, Any]]:
     """The reference job's runs of ``todo``, ``(name, RunResult, config)``."""
-    run = at("dcss")
-    cfg = recipes.config(run, "dcss", ds)
-    found = runs(run, ds, cfg, seed)
-    for name in todo:
-        e_cfg = recipes.conv_page_config(run, catalog.entry(name), cfg, ds)
-        yield name, found[name], e_cfg
+    return recipes.conv_reference_runs(runs, PAGE, at, ds, seed, todo)
 
 
 def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:

@@ -18,10 +18,17 @@ from dclib.book.grids import Grids
 from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper, paper_results
 from dclib.book.papers import baselines
 from dclib.book.profiles import Run
+from dclib.book.reference.jobs import Job, job
 from dclib.data import Dataset
 from dclib.methods.dml import DMLConfig, assign_networks
 
-RUNS = catalog.names("dml")
+PAGE = "dml"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = PAGE
+"""its reference jobs' recipe (``reference.Job.recipe``)"""
+
+RUNS = catalog.names(PAGE)
 """DML Table I's runs: DML-DSL, DML-DCN, DML-DKM"""
 
 BASES = {name.removeprefix("dml-"): catalog.entry(name).start for name in RUNS}
@@ -123,12 +130,6 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         )
     where = recipes.describe_data(run, small, [run.seed])
     return Grids(studies, {}, {"sweeps": where, "imbalance": imbalance}, "")
-
-
-def page_grids(run: Run, ds: Dataset) -> Grids:
-    """The page's grid studies: the committed reference's, else computed now
-    (``grids.page_grids``)."""
-    return grids.page_grids(run, "dml", ds, compute_grids)
 
 
 def reference_names(base: str) -> tuple[str, ...]:
@@ -396,4 +397,12 @@ def findings(
         *single_network_sentences(networks),
         code_sentence(versus, where),
         *budget_sentences(run, ds, recipes.config(run, "dml", ds)),
+    ]
+
+
+def reference_jobs(profile: str, seed: int) -> list[Job]:
+    """The page's reference jobs: one per base M, on the conv-AE methods' data."""
+    return [
+        job(RECIPE, "conv", profile, seed, [catalog.entry(f"dml-{b}")], {"base": b})
+        for b in BASES
     ]

@@ -21,7 +21,16 @@ from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.dssl import DSSLConfig
 
-RUNS = catalog.names("dssl")
+PAGE = "dssl"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = PAGE
+"""its reference jobs' recipe (``reference.Job.recipe``)"""
+
+DATA = "conv"
+"""the reference data of its methods (``reference.jobs.DATA``)"""
+
+RUNS = catalog.names(PAGE)
 """the page's runs: AE + k-means on DSSL's conv AE, then DSSL"""
 
 TABLE = "dssl:Table I"
@@ -51,7 +60,7 @@ authors name the baselines as in DCSS Table 1, the catalog's entry)"""
 def runs(run: Run, ds: Dataset, cfg: Any, seed: int) -> dict[str, RunResult]:
     """AE + k-means on DSSL's conv AE and DSSL (``cfg``) on ``ds`` for ``seed``."""
     out = {}
-    for e in catalog.page_runs("dssl"):
+    for e in catalog.page_runs(PAGE):
         e_cfg = recipes.conv_page_config(run, e, cfg, ds)
         out[e.name] = recipes.runs_of(run, e.method, e_cfg, ds, seed, e.tag)
     return out
@@ -107,27 +116,11 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
     return Grids(studies, {"T": by_t}, {"sweeps": where, "imbalance": imbalance}, "")
 
 
-def page_grids(run: Run, ds: Dataset) -> Grids:
-    """The page's grid studies: the committed reference's, else computed now
-    (``grids.page_grids``)."""
-    return grids.page_grids(run, "dssl", ds, compute_grids)
-
-
-def reference_names() -> tuple[str, ...]:
-    """The runs the page's reference job computes, in order."""
-    return catalog.names("dssl", reference=True)
-
-
 def reference_runs(
     at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
 ) -> Iterator[tuple[str, RunResult, Any]]:
     """The reference job's runs of ``todo``, ``(name, RunResult, config)``."""
-    run = at("dssl")
-    cfg = recipes.config(run, "dssl", ds)
-    found = runs(run, ds, cfg, seed)
-    for name in todo:
-        e_cfg = recipes.conv_page_config(run, catalog.entry(name), cfg, ds)
-        yield name, found[name], e_cfg
+    return recipes.conv_reference_runs(runs, PAGE, at, ds, seed, todo)
 
 
 def studies_sentence(studies: Grids) -> str:

@@ -20,14 +20,23 @@ from dclib import diagnostics
 from dclib.book import catalog, grids, recipes, reconciliation
 from dclib.book.cache import RunResult, trained_model
 from dclib.book.grids import Grids
-from dclib.book.paper_tables import PaperName, ours_vs_paper, paper_results
+from dclib.book.paper_tables import PaperName, paper_results
 from dclib.book.papers import baselines
 from dclib.book.profiles import Run
 from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.dynae import ACAI_PRETRAIN
 
-RUNS = catalog.names("dynae")
+PAGE = "dynae"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = PAGE
+"""its reference jobs' recipe (``reference.Job.recipe``)"""
+
+DATA = "mlp"
+"""the reference data of its methods (``reference.jobs.DATA``)"""
+
+RUNS = catalog.names(PAGE)
 """the page's runs, DynAE's own first: the reference job writes each run when it
 ends, so a session that loses its run cache keeps DynAE's result even if the
 ablations (DEC*, IDEC*, DC*: Table 3) have not run yet"""
@@ -120,17 +129,6 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
     return Grids(studies, curves, {"sweeps": where}, "")
 
 
-def page_grids(run: Run, ds: Dataset) -> Grids:
-    """The page's grid studies: the committed reference's, else computed now
-    (``grids.page_grids``)."""
-    return grids.page_grids(run, "dynae", ds, compute_grids)
-
-
-def reference_names() -> tuple[str, ...]:
-    """The runs the page's reference job computes, in order."""
-    return catalog.names("dynae", reference=True)
-
-
 def reference_runs(
     at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
 ) -> Iterator[tuple[str, RunResult, Any]]:
@@ -184,15 +182,16 @@ def table2(
     paper's numbers."""
     ours = {n: results[n] for n in table_names(TABLE2)}
     rows = table_rows(dataset, TABLE2, ours)
-    return (
-        ours_vs_paper(ours, rows, dataset)
-        .rename(index=recipes.labels(ours))
-        .style.set_caption(
+    return recipes.labelled_table(
+        ours,
+        rows,
+        dataset,
+        (
             "DynAE Table 2 — DynAE and the deep baselines of its table that dclib "
             "implements (each on its own pretraining, the baselines page's runs): "
             f"ours ({where}; ACC and NMI in %, mean ± std) {_beside(rows, dataset)}; "
             "the paper's NMI is the arithmetic normalisation"
-        )
+        ),
     )
 
 
@@ -203,14 +202,15 @@ def table3(
     paper's numbers beside DEC*, IDEC* and DynAE."""
     ours = {n: results[n] for n in RUNS}
     rows = table_rows(dataset, TABLE3, ours)
-    return (
-        ours_vs_paper(ours, rows, dataset)
-        .rename(index=recipes.labels(ours))
-        .style.set_caption(
+    return recipes.labelled_table(
+        ours,
+        rows,
+        dataset,
+        (
             "DynAE Table 3 — DEC*, IDEC* and DynAE on one pretrained network, with "
             "k-means on that network's codes and DC* (rows the paper does not "
             f"have): ours ({where}) {_beside(rows, dataset)}"
-        )
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from dclib.book import catalog, recipes
 from dclib.book.cache import RunResult, seed_mean
 from dclib.book.papers.dynae import BASELINES, RIVALS, RUNS, START
 from dclib.book.profiles import Run
-from dclib.book.reference import runner, store
+from dclib.book.reference import store
 from dclib.methods import stage_records
 from dclib.methods.dynae import ACAI_PRETRAIN
 
@@ -100,7 +100,7 @@ def reference_ending(checks: list[dict], tol: float) -> str:
         + why
         + f"after {updates(checks)} (the authors' log: iteration 7,840). The "
         "reference's pretraining is capped at "
-        f"{runner.CPU_PRETRAIN_CAP['dynae']} of the paper's "
+        f"{catalog.entry('dynae').cpu_pretrain_cap} of the paper's "
         f"{ACAI_PRETRAIN.n_epochs} epochs (the official log's k-means start on "
         "Fashion-MNIST is 55.7 %)."
     )

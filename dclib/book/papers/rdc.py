@@ -22,14 +22,23 @@ from dclib import data
 from dclib.book import catalog, grids, recipes
 from dclib.book.cache import RunResult, trained_start
 from dclib.book.grids import Grids
-from dclib.book.paper_tables import PAPER_DATASETS, PaperName, ours_vs_paper
+from dclib.book.paper_tables import PAPER_DATASETS, PaperName
 from dclib.book.profiles import Run
 from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.rdc import RDC_PRETRAIN
 from dclib.train import PretrainConfig
 
-RUNS = catalog.names("rdc")
+PAGE = "rdc"
+"""its key in the catalog (``catalog.PAGES``)"""
+
+RECIPE = PAGE
+"""its reference jobs' recipe (``reference.Job.recipe``)"""
+
+DATA = "mlp"
+"""the reference data of its methods (``reference.jobs.DATA``)"""
+
+RUNS = catalog.names(PAGE)
 """the page's runs, in the order the reference job computes them: Table 3's k-means
 after R-DC's pretraining and R-DC, then Table 8's ablation, DEC continuing R-DC's
 network (while R-DC's result is in the run cache: R-DC's second phase recomputes the
@@ -134,7 +143,7 @@ PHASES: dict[str, str] = dict(
     sorted(
         (
             (e.name, e.paper_names[TABLE8][1])
-            for e in catalog.page_runs("rdc")
+            for e in catalog.page_runs(PAGE)
             if TABLE8 in e.paper_names
         ),
         key=lambda row: (len(row[1]), row[1]),
@@ -149,7 +158,7 @@ def phase(setting: str) -> str:
     return {s: name for name, s in PHASES.items()}[setting]
 
 
-DYNAE = next(e.name for e in catalog.page_runs("rdc") if e.method == "dynae")
+DYNAE = next(e.name for e in catalog.page_runs(PAGE) if e.method == "dynae")
 """DynAE from R-DC's pretraining (Figs. 12, 13, 15)"""
 
 TIMES_SPELLING = {"AE + K-means": "AE+K-means"}
@@ -159,7 +168,7 @@ TIMES_SPELLING = {"AE + K-means": "AE+K-means"}
 def table_runs(source: str) -> tuple[str, ...]:
     """The page's runs that the paper's table ``source`` reports, in catalog
     order."""
-    return tuple(e.name for e in catalog.page_runs("rdc") if source in e.paper_names)
+    return tuple(e.name for e in catalog.page_runs(PAGE) if source in e.paper_names)
 
 
 def beside(dataset: str) -> str:
@@ -191,23 +200,24 @@ def table8_rows(dataset: str) -> dict[str, dict[str, PaperName]]:
     return {name: {TABLE8: catalog.entry(name).paper_names[TABLE8]} for name in PHASES}
 
 
+ACC_F1 = ("acc", "f1_macro")
+"""the metrics of R-DC's tables"""
+
+
 def paper_table(
     results: Mapping[str, dict[int, RunResult]], dataset: str, where: str
 ) -> Styler:
     """R-DC Tables 3-5: ours (ACC and F1 macro) for Table 3's runs beside the
     paper's, labelled from the catalog."""
-    names = table_runs(TABLE3)
-    table = ours_vs_paper(
-        {n: results[n] for n in names},
+    return recipes.labelled_table(
+        {n: results[n] for n in table_runs(TABLE3)},
         tables_rows(dataset),
         dataset,
-        metrics=("acc", "f1_macro"),
-    )
-    return table.rename(index=recipes.labels(names)).style.set_caption(
         f"R-DC Tables 3-5 — R-DC and the baselines of its tables that run from "
         f"R-DC's pretraining here: ours ({where}; ACC and F1 macro in %) "
         f"{beside(dataset)}. The paper's AE + K-means, DEC and DynAE rows used "
-        "their own pretraining"
+        "their own pretraining",
+        ACC_F1,
     )
 
 
@@ -215,16 +225,14 @@ def ablation_table(
     results: Mapping[str, dict[int, RunResult]], dataset: str, where: str
 ) -> Styler:
     """R-DC Table 8: ours (ACC and F1 macro) for each phase beside the paper's."""
-    table = ours_vs_paper(
+    return recipes.labelled_table(
         {n: results[n] for n in PHASES},
         table8_rows(dataset),
         dataset,
-        metrics=("acc", "f1_macro"),
-    )
-    return table.rename(index=recipes.labels(PHASES)).style.set_caption(
         f"R-DC Table 8 — the phases: P1 pretraining (k-means on its codes), P2 R-DC's "
         f"second phase, P3 DEC's loss: ours ({where}; ACC and F1 macro in %) "
-        f"{beside(dataset)}"
+        f"{beside(dataset)}",
+        ACC_F1,
     )
 
 
@@ -303,7 +311,7 @@ def labelled(by_name: Mapping[str, Any]) -> dict[str, Any]:
 
 
 REFERENCE_CURVES = tuple(
-    e.name for e in catalog.page_runs("rdc") if e.reference and watched(e)
+    e.name for e in catalog.page_runs(PAGE) if e.reference and watched(e)
 )
 """the committed reference's runs whose dynamics the page shows (Figs. 12-15): R-DC
 and DEC from the same pretrained network (P1 & P3)"""
@@ -391,17 +399,6 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
     curves = {"twist": {k: stage_records(h, "checks") for k, h in twist.items()}}
     where = recipes.describe_data(run, small, [run.seed])
     return Grids(studies, curves, {"sweeps": where}, "")
-
-
-def page_grids(run: Run, ds: Dataset) -> Grids:
-    """The page's grid studies: the committed reference's, else computed now
-    (``grids.page_grids``)."""
-    return grids.page_grids(run, "rdc", ds, compute_grids)
-
-
-def reference_names() -> tuple[str, ...]:
-    """The runs the page's reference job computes, in order."""
-    return catalog.names("rdc", reference=True)
 
 
 def reference_runs(

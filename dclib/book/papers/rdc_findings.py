@@ -20,12 +20,12 @@ from dclib.book.cache import RunResult, seed_mean
 from dclib.book.paper_tables import paper_acc
 from dclib.book.papers.rdc import (
     DYNAE,
+    PAGE,
     PHASES,
     SILHOUETTE,
     TABLE8,
     checks,
     phase,
-    reference_names,
 )
 from dclib.book.profiles import Run
 from dclib.book.reference import store
@@ -225,7 +225,7 @@ def findings(
         + stop_claims(checks(first)[ours], cfg)
         + filter_claims(first[ours].arrays["z"], cfg)
         + [curves_claim(curves[SILHOUETTE])]
-        + recipes.reference_claims(reference_names())
+        + recipes.reference_claims(catalog.names(PAGE, reference=True))
         + reference_claims(ref, paper, cfg)
         + ranking_claims({k: 100 * seed_mean(v) for k, v in ref.items()}, paper)
     )

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,130 +42,28 @@ from dclib.book import papers, recipes
 from dclib.book.cache import RESULTS_DIR, RunResult, source_hash
 from dclib.book.params import OneLineParser
 from dclib.book.profiles import start_run
+from dclib.book.reference.jobs import REFERENCE_PROFILES, Job, dataset
 from dclib.book.reference.store import epochs_by_stage, format_seconds, result_path
 from dclib.storage import array_hash
 from dclib.train import PROGRESS_ENV
 
-REFERENCE_PROFILES = ("full", "paper", "smoke")
-"""profiles the runner accepts (smoke: the tests' and a dry run's)"""
-
-RECIPES = ("baseline", "dssl", "dcss", "dml", "dynae", "rdc", "grids")
+RECIPES = (*papers.RECIPES, "grids")
 """the page recipes a job can run (``papers.RECIPES``: a paper module's
 ``reference_runs``; ``grids``: a page's grid studies, ``compute_grids``)"""
 
 
-@dataclass(frozen=True)
-class Job:
-    """One unit of the plan: a page recipe on one dataset and seed."""
-
-    recipe: str
-    """one of ``RECIPES``"""
-    dataset: str
-    seed: int
-    args: dict[str, Any] = field(default_factory=dict)
-    """the recipe's own arguments (baseline: ``method``; dml: ``base``; grids:
-    ``page``)"""
-    pretrain_cap: int | None = None
-    """a cap on pretraining epochs where a CPU cannot do the paper's count in a
-    session (``Profile.pretrain_epochs``); recorded beside the result"""
-    clustering_cap: int | None = None
-    """the same for each clustering stage's epochs (``Profile.clustering_epochs``)"""
-    capped_runs: tuple[str, ...] = ()
-    """the runs of ``run_names`` the clustering cap binds; empty: all of them"""
-
-    def stage_cap(self, run_name: str | None = None) -> int | None:
-        """The clustering cap of the job's run ``run_name`` (None: of the runs its
-        recipe computes together, uncapped when the cap binds named runs only)."""
-        binds = not self.capped_runs or run_name in self.capped_runs
-        return self.clustering_cap if binds else None
-
-    @property
-    def name(self) -> str:
-        extra = "-".join(str(v) for v in self.args.values())
-        return "-".join(p for p in (self.recipe, extra, self.dataset) if p) + (
-            f"-seed{self.seed}"
-        )
-
-
-MLP_METHODS = ("dcn", "dkm_p", "dkm", "dec", "idec", "ae_kmeans")
-"""the MLP-autoencoder methods: Fashion-MNIST 70k on a CPU (cheapest first)"""
-
-CPU_PRETRAIN_CAP = {"dec": 50, "idec": 50, "ae_kmeans": 50, "dynae": 50}
-"""the ``full`` profile's pretraining caps: DEC's and IDEC's 200 greedy epochs per
-layer plus 200 end to end on 70,000 images take about four hours on two CPU cores,
-more than a session that loses its run cache; 50 is DCN's count for the same
-greedy pretraining (measured: 58 min with two threads). AE + k-means runs on the
-same pretrained network as DEC and IDEC (one cached pretraining for the three).
-DynAE's 475 epochs of augmented ACAI pretraining (13·10^4 iterations) would take
-about ten hours: 50"""
-
-CPU_CLUSTERING_CAP = {"dkm": 50, "dkm_p": 50, "dcss": 50, "dynae": 30, "rdc": 40}
-"""the ``full`` profile's caps on clustering epochs: DKM's 200 epochs on 70,000
-images and DCSS's 200 phase-1 epochs on 5,000 (K optimiser steps per batch; DSSL's
-100 such epochs took 2.2 hours on one core) each take longer than a session that
-loses its run cache. DC*'s stop rule (fewer than 1 % of the labels changing between
-two checks) never fired on Fashion-MNIST (20-80 % changed), so it runs to MaxIter,
-10^5 iterations or 365 epochs of 70,000 images: about six hours on two cores (a run
-measured up to epoch 308 lost its cache with its session). DynAE's stop rule (tau
-< 1 %) ended the authors' released Fashion-MNIST log at iteration 7,840 (28.7
-epochs); with the balance of eq. 14 its conflicted share falls more slowly. The
-cap of DynAE's job, 30 epochs (8,220 iterations, past the authors' log), binds
-DynAE and DC*; DEC* and IDEC* end by their own stop rules. R-DC's second phase
-ends when its smoothed tau stops rising (``rdc.stable``, at least 20 checks: 10
-epochs); where tau keeps rising, its cap, 40 epochs (about an hour on one core),
-binds R-DC alone in its job"""
-
-
 def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
-    """The declared jobs of a profile: the MLP-autoencoder methods on Fashion-MNIST
-    (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k (``full``:
-    their 70k runs need a GPU) or on Fashion-MNIST (``paper``), then the grid studies
-    (sweeps, imbalance, paper vs code) of the DSSL, DCSS and DML pages on the same
-    data: many runs each, the longest jobs, last."""
-    if profile not in REFERENCE_PROFILES:
-        raise ValueError(
-            f"unknown profile {profile!r}; choose one of {REFERENCE_PROFILES}"
-        )
-    mlp_data = "blobs" if profile == "smoke" else "fmnist"
-    conv_data = {"full": "mnist5k", "paper": "fmnist", "smoke": "mnist5k"}[profile]
+    """The declared jobs of a profile: per seed, each paper module's
+    ``reference_jobs`` in the book's order (the baselines' MLP methods on
+    Fashion-MNIST, cheapest first; DSSL, DCSS and DML on the conv-AE data; DynAE and
+    R-DC), then the grid studies (sweeps, imbalance, paper vs code) of the pages
+    that have them, on the conv-AE data: many runs each, the longest jobs, last."""
+    grids_data = dataset(profile, "conv")
     jobs = []
     for seed in seeds:
-        caps = CPU_PRETRAIN_CAP if profile == "full" else {}
-        stage_caps = CPU_CLUSTERING_CAP if profile == "full" else {}
-        mlp = [
-            Job(
-                "baseline",
-                mlp_data,
-                seed,
-                {"method": m},
-                caps.get(m),
-                stage_caps.get(m),
-            )
-            for m in MLP_METHODS
-        ]
-        conv = [
-            Job("dssl", conv_data, seed),
-            Job("dcss", conv_data, seed, clustering_cap=stage_caps.get("dcss")),
-        ]
-        conv += [
-            Job("dml", conv_data, seed, {"base": b}) for b in ("dcn", "dsl", "dkm")
-        ]
-        mlp.append(
-            Job(
-                "dynae",
-                mlp_data,
-                seed,
-                {},
-                caps.get("dynae"),
-                stage_caps.get("dynae"),
-                ("dynae", "dc_star"),
-            )
-        )
-        mlp.append(
-            Job("rdc", mlp_data, seed, {}, None, stage_caps.get("rdc"), ("rdc",))
-        )
-        grids = [Job("grids", conv_data, seed, {"page": p}) for p in papers.GRIDS]
-        jobs += mlp[:2] + conv + mlp[2:] + grids  # cheapest first: results land early
+        for module in papers.RECIPES.values():
+            jobs += papers.reference_jobs(module, profile, seed)
+        jobs += [Job("grids", grids_data, seed, {"page": p}) for p in papers.GRIDS]
     return jobs
 
 
@@ -221,7 +118,7 @@ def run_names(job: Job) -> tuple[str, ...]:
     """The runs a job writes (their result folders), in the order it computes them."""
     if job.recipe == "grids":
         return (f"grids-{job.args['page']}",)
-    return _paper(job).reference_names(**job.args)
+    return papers.reference_names(_paper(job), **job.args)
 
 
 def _paper(job: Job) -> ModuleType:
