@@ -46,9 +46,9 @@ from IPython.display import Markdown, display
 from dclib import book
 from dclib import functional as Fn
 from dclib.book import plotting, recipes, report
-from dclib.book.cache import epoch_costs
 from dclib.book.paper_tables import ours_vs_paper
 from dclib.book.papers import baselines
+from dclib.book.recipes import epoch_costs
 from dclib.methods import stage_records
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -170,7 +170,7 @@ fig = plotting.curves(cluster, ["acc"])
 # ## Latent spaces
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "t-SNE of each method's latent space after training (first seed, at most the profile's tsne_samples random samples), coloured by the true label.", "name": "fig-tsne"}}
-codes = {labels[m]: r[run.seed].arrays["z"] for m, r in results.items()}
+codes = {labels[m]: r[run.seed].codes for m, r in results.items()}
 fig = plotting.embeddings(
     codes, ds.y, n=min(run.profile.tsne_samples, len(ds)), seed=run.seed
 )

@@ -190,7 +190,7 @@ sweep_vs_paper(imbalance, "dssl", "Table II", prefix="r=").style.format(
 # ## Figures
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 3 — the first image of each class with its soft assignment p (DSSL, first seed).", "name": "fig-dssl-bars"}}
-fig = plotting.assignment_bars(run.load(), results["dssl"][run.seed].arrays["q"])
+fig = plotting.assignment_bars(run.load(), results["dssl"][run.seed].soft)
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed) in the latent spaces of AE + k-means (DSSL's pretrained autoencoder), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
 codes = {labels[k]: results[k][run.seed].codes for k in results}
 n_tsne = min(run.profile.tsne_samples, len(ds))

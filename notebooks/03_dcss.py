@@ -248,10 +248,10 @@ mark = cfg.t2 if cfg.t2 < cfg.phase2_epochs else None
 fig = plotting.curves(phase2, ["loss", "pairs", "isolated"], mark=mark)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 7 — the first image of each class with its q vector (DCSS, first seed; for feature or pixel vectors, the image behind the vector).", "name": "fig-dcss-qbars"}}
-fig = plotting.assignment_bars(run.load(), first["dcss"].arrays["q"])
+fig = plotting.assignment_bars(run.load(), first["dcss"].soft)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 8 — histogram of h_i = ||I_i - q_i||_1 = 2 (1 - max_k q_ik), the distance of each q to its one-hot crisp assignment (first seed, all samples).", "name": "fig-dcss-hist"}}
-fig = plotting.onehot_residuals(first["dcss"].arrays["q"])
+fig = plotting.onehot_residuals(first["dcss"].soft)
 
 # %% [markdown]
 # ## Sensitivity, imbalance and the official code

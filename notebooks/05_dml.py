@@ -235,7 +235,7 @@ page.table(rows2, run.dataset, "Table II").style.set_caption(
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 2 — t-SNE of each base M's latent space and of DML-M's, where every sample is shown in the latent space of its most probable cluster (first seed, random samples coloured by the true class).", "name": "fig-dml-tsne"}}
 tsne_n = min(run.profile.tsne_samples, len(ds))
-codes = {page.paper_name(k): first[k].arrays["z"] for k in page.paper_names()}
+codes = {page.paper_name(k): first[k].codes for k in page.paper_names()}
 fig = plotting.embeddings(codes, ds.y, n=tsne_n, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 3 — the centres of each base M in its latent space (first two principal axes of the codes, first seed): difficult clusters (their nearest centre closer than tau) as red circles, easy ones as green triangles.", "name": "fig-dml-centres"}}
@@ -244,7 +244,7 @@ fig = plotting.difficult_centres(panels, ds.y, seed=run.seed)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 4 — the first image of each class with its soft assignment p of DML-DSL (first seed).", "name": "fig-dml-bars"}}
 if ds.image_shape is not None:
-    fig = plotting.assignment_bars(ds, first["dml-dsl"].arrays["q"])
+    fig = plotting.assignment_bars(ds, first["dml-dsl"].soft)
 else:
     display(
         Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")

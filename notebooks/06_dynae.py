@@ -108,7 +108,7 @@ assert dynae.one_weight_cosines((3.0, 0.0)) == [1.0, -1.0]
 # reconstruction, and with a trained critic the autoencoder can then lower it by
 # collapsing all codes to nearly one point (`recon_sum = False` shows it; the
 # code's frozen critic hides it). In
-# `dclib` this is `train.pretrain_autoencoder` with `dynae.ACAI_PRETRAIN`; each
+# `dclib` this is `pretrain.pretrain_autoencoder` with `dynae.ACAI_PRETRAIN`; each
 # batch is paired with itself read backwards. Every run of this page (DynAE, DC\*,
 # DEC\*, IDEC\*, and k-means on the codes) starts from this one pretrained network,
 # shared through the run cache.
@@ -327,12 +327,10 @@ dynae.official_code_table(named, studies)
 # ## Qualitative results
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 17 — DynAE's latent space on its first two principal axes, coloured by the true class, centres as black crosses (first seed).", "name": "fig-dynae-pca"}}
-fig = plotting.principal_plane(
-    first["dynae"].arrays["z"], ds.y, first["dynae"].arrays["mu"]
-)
+fig = plotting.principal_plane(first["dynae"].codes, ds.y, first["dynae"].centres)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 18 — the ten most confident images (highest q) of each cluster of DynAE (first seed).", "name": "fig-dynae-confident"}}
-q_dyn = first["dynae"].arrays["q"]
+q_dyn = first["dynae"].soft
 if ds.image_shape is not None:
     fig = plotting.most_confident(ds.X, q_dyn)
 else:

@@ -346,9 +346,7 @@ papers.rdc.official_code_table(studies)
 # ## Qualitative results
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 18 — R-DC's latent space on its first two principal axes, coloured by the true class, k-means centres as black crosses (first seed).", "name": "fig-rdc-pca"}}
-fig = plotting.principal_plane(
-    first["rdc"].arrays["z"], ds.y, first["rdc"].arrays["mu"]
-)
+fig = plotting.principal_plane(first["rdc"].codes, ds.y, first["rdc"].centres)
 
 # %% [markdown]
 # ## What we find

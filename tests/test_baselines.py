@@ -18,7 +18,7 @@ from sklearn.cluster import KMeans
 from dclib import metrics
 from dclib.diagnostics import Diagnostics
 from dclib.methods import REGISTRY, FitContext, baselines, get_method
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 CPU = FitContext(device="cpu")
 

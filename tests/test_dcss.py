@@ -17,7 +17,7 @@ from dclib import functional as Fn
 from dclib.estimators import DCSS, DSSL
 from dclib.methods import FitContext, _fuzzy, dcss, dssl, get_method
 from dclib.models import MLPAutoencoder
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 CPU = FitContext(device="cpu")
 

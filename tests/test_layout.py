@@ -21,11 +21,7 @@ SOURCES = sorted(PACKAGE.glob("**/*.py"))
 LIBRARY = [p for p in SOURCES if BOOK not in p.parents and p.name != "cli.py"]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 MAX_LINES = 500
-LONG_FOR_NOW = {"dclib.train": 570}
-"""a module over ``MAX_LINES`` for a stated reason: ``train.py``'s text keys the run
-cache's pretrained networks (``cache.PRETRAINING_SOURCES``), so splitting it now
-would redo every cached pretraining (CPU hours on Fashion-MNIST); it splits when the
-reference's pretrained networks are committed and loaded by name instead"""
+
 MAX_CELL_LINES = 20
 
 
@@ -144,8 +140,7 @@ def test_no_import_runs_back_up(path):
 @pytest.mark.parametrize("path", SOURCES, ids=_name)
 def test_no_module_is_over_about_500_lines(path):
     lines = len(path.read_text().splitlines())
-    limit = LONG_FOR_NOW.get(_name(path), MAX_LINES)
-    assert lines <= limit, f"{_name(path)}: {lines} lines"
+    assert lines <= MAX_LINES, f"{_name(path)}: {lines} lines"
 
 
 def _cells(path: Path) -> list[tuple[int, list[str]]]:

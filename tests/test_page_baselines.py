@@ -15,7 +15,7 @@ from dclib.book.papers import baselines
 from dclib.book.profiles import Run, get_profile
 from dclib.data import Dataset
 from dclib.methods.baselines import DECConfig, IDECConfig
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 
 def _run(profile: str = "smoke", dataset: str = "mnist5k") -> Run:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dclib.book.profiles import PROFILES, start_run
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 
 @pytest.mark.parametrize("cuda", [False, True])

@@ -12,7 +12,7 @@ from conftest import resumed_after_a_kill, shrink
 
 from dclib import metrics
 from dclib.methods import FitContext, get_method, rdc
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 CPU = FitContext(device="cpu")
 
@@ -167,7 +167,7 @@ def test_interrupted_rdc_resumes_to_the_same_labels(unit, tmp_path, monkeypatch)
 
 def test_alternating_acai_updates_one_player_per_iteration(unit):
     from dclib.models import MLPAutoencoder
-    from dclib.train import pretrain_autoencoder
+    from dclib.pretrain import pretrain_autoencoder
 
     X = torch.as_tensor(unit.X[:64])
     cfg = PretrainConfig(n_epochs=1, batch_size=64, acai_lambda=0.5)
@@ -194,7 +194,7 @@ def test_registered_and_continues_a_trained_network(unit):
 def test_contrastive_pretraining_pulls_views_together():
     from dclib.functional import nt_xent
     from dclib.models import MLPAutoencoder
-    from dclib.train import pretrain_autoencoder
+    from dclib.pretrain import pretrain_autoencoder
 
     torch.manual_seed(0)
     X = torch.rand(128, 1, 8, 8)

@@ -81,7 +81,7 @@ def test_cached_pretraining_is_shared_and_exact(run_dirs):
 
     from dclib.book.cache import array_hash, cached_pretraining
     from dclib.models import MLPAutoencoder
-    from dclib.train import PretrainConfig
+    from dclib.pretrain import PretrainConfig
 
     X = torch.randn(32, 6, generator=torch.Generator().manual_seed(0))
     cfg = PretrainConfig(n_epochs=2, batch_size=8)
@@ -147,7 +147,7 @@ def test_a_table_whose_rows_are_settings_is_read_by_method_and_setting():
 def test_epoch_costs_by_stage():
     import math
 
-    from dclib.book.cache import RunResult, epoch_costs
+    from dclib.book.recipes import epoch_costs
 
     hist = [
         {"stage": "pretrain", "seconds": 1.0},

@@ -7,14 +7,8 @@ import pytest
 import torch
 
 from dclib.models import MLPAutoencoder
-from dclib.train import (
-    History,
-    PretrainConfig,
-    fit_epochs,
-    load_checkpoint,
-    off_the_clock,
-    pretrain_autoencoder,
-)
+from dclib.pretrain import PretrainConfig, pretrain_autoencoder
+from dclib.train import History, fit_epochs, load_checkpoint, off_the_clock
 
 
 def _data(n=64, d=12, seed=0):

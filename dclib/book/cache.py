@@ -27,14 +27,9 @@ from dclib.diagnostics import Diagnostics
 from dclib.methods import FitContext, get_method, kmeans_spread
 from dclib.methods._common import Start, stage_records
 from dclib.models import Autoencoder, autoencoder_for, build
+from dclib.pretrain import PretrainConfig, pretrain_autoencoder
 from dclib.storage import array_hash
-from dclib.train import (
-    History,
-    PretrainConfig,
-    load_checkpoint,
-    pretrain_autoencoder,
-    save_checkpoint,
-)
+from dclib.train import History, load_checkpoint, save_checkpoint
 
 PACKAGE_DIR = Path(__file__).parents[1]
 """the dclib package, whose source the run cache's keys hash"""
@@ -60,8 +55,14 @@ def source_hash() -> str:
     return storage.files_hash(sorted(PACKAGE_DIR.glob("**/*.py")), PACKAGE_DIR)
 
 
-PRETRAINING_SOURCES = ("train.py", "models.py", "augment.py", "functional.py")
-"""the modules an autoencoder's pretraining executes (``train.pretrain_autoencoder``
+PRETRAINING_SOURCES = (
+    "train.py",
+    "pretrain.py",
+    "models.py",
+    "augment.py",
+    "functional.py",
+)
+"""the modules an autoencoder's pretraining executes (``pretrain.pretrain_autoencoder``
 and what it imports from dclib besides file writing)"""
 
 
@@ -477,24 +478,3 @@ def pretrained_model(
     X = torch.as_tensor(ds.X, device=device)
     history = cached_pretraining(array_hash(ds.X, ds.y))(model.to(device), X, cfg, seed)
     return model, history
-
-
-def epoch_costs(
-    results: dict[str, RunResult], stages: Iterable[str] = ("pretrain", "cluster")
-) -> pd.DataFrame:
-    """Epochs and mean wall-clock seconds per epoch of each run, by stage.
-
-    ``results`` maps a method to one run; each of ``stages`` names the history
-    records it counts (records without ``seconds`` are skipped).
-    """
-    rows = {}
-    for method, run in results.items():
-        row = {}
-        for name in stages:
-            secs = [
-                r["seconds"] for r in stage_records(run.history, name) if "seconds" in r
-            ]
-            row[f"{name} epochs"] = len(secs)
-            row[f"s / {name} epoch"] = float(np.mean(secs)) if secs else np.nan
-        rows[method] = row
-    return pd.DataFrame.from_dict(rows, orient="index")

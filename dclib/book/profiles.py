@@ -25,8 +25,8 @@ from typing import Any
 import torch
 
 from dclib import data
+from dclib.pretrain import PretrainConfig
 from dclib.repro import pick_device, seed_everything
-from dclib.train import PretrainConfig
 
 
 @dataclass(frozen=True)

@@ -424,3 +424,24 @@ def paper_claim(run: Run, ds: Dataset, paper: str, table: str, method: str) -> s
         f"The paper reports ACC {theirs.value:.1f} % for {method} on the full "
         f"{theirs.dataset}; this page clustered {len(ds):,} samples of {run.dataset}"
     )
+
+
+def epoch_costs(
+    results: dict[str, RunResult], stages: Iterable[str] = ("pretrain", "cluster")
+) -> pd.DataFrame:
+    """Epochs and mean wall-clock seconds per epoch of each run, by stage.
+
+    ``results`` maps a method to one run; each of ``stages`` names the history
+    records it counts (records without ``seconds`` are skipped).
+    """
+    rows = {}
+    for method, run in results.items():
+        row = {}
+        for name in stages:
+            secs = [
+                r["seconds"] for r in stage_records(run.history, name) if "seconds" in r
+            ]
+            row[f"{name} epochs"] = len(secs)
+            row[f"s / {name} epoch"] = float(np.mean(secs)) if secs else np.nan
+        rows[method] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -33,14 +33,9 @@ from torch import Tensor, nn
 from dclib import metrics
 from dclib.diagnostics import Check, Epoch, MethodLoss, Monitor
 from dclib.models import Autoencoder, autoencoder_for
+from dclib.pretrain import PretrainConfig, pretrain_autoencoder
 from dclib.repro import pick_device
-from dclib.train import (
-    History,
-    PretrainConfig,
-    check_config,
-    off_the_clock,
-    pretrain_autoencoder,
-)
+from dclib.train import History, check_config, off_the_clock
 
 
 @dataclass(frozen=True)

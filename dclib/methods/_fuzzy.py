@@ -20,7 +20,8 @@ from torch import Tensor
 from dclib import functional as Fn
 from dclib.methods._common import FitContext, encode, label_monitor
 from dclib.models import Autoencoder, MultiAutoencoder
-from dclib.train import History, PretrainConfig, TensorState, check_config, fit_epochs
+from dclib.pretrain import PretrainConfig
+from dclib.train import History, TensorState, check_config, fit_epochs
 
 CONV_PRETRAIN = PretrainConfig(n_epochs=200, batch_size=500)
 """Pretraining of the DSSL and DCSS code: MSE, Adam 1e-3, batch 500, 200 epochs (the

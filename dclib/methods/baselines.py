@@ -46,7 +46,8 @@ from dclib.methods._common import (
     monitor_check,
     prepare,
 )
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
+from dclib.pretrain import PretrainConfig
+from dclib.train import History, TensorState, fit_epochs, off_the_clock
 
 GREEDY = PretrainConfig(n_epochs=200, greedy_dropout=0.2)
 """DEC §3.2: each layer a denoising AE (dropout 0.2), then end-to-end fine-tuning.

@@ -46,7 +46,8 @@ from dclib.methods._fuzzy import (
     train_cluster_specific,
 )
 from dclib.models import Autoencoder, MNet
-from dclib.train import PretrainConfig, TensorState, fit_epochs
+from dclib.pretrain import PretrainConfig
+from dclib.train import TensorState, fit_epochs
 
 
 @dataclass(frozen=True)

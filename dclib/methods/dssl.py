@@ -31,7 +31,7 @@ from dclib.methods._fuzzy import (
     FuzzyConfig,
     train_cluster_specific,
 )
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ from dclib.methods._targets import (
     phase_start,
     target_losses,
 )
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
+from dclib.pretrain import PretrainConfig
+from dclib.train import History, TensorState, fit_epochs, off_the_clock
 
 ACAI_PRETRAIN = PretrainConfig(
     n_epochs=475, lr=1e-4, augment=True, acai_lambda=0.5, recon_sum=True

@@ -49,7 +49,8 @@ from dclib.methods._common import (
     prepare,
 )
 from dclib.methods._targets import l1_weight, phase_start, target_losses
-from dclib.train import History, PretrainConfig, TensorState, fit_epochs, off_the_clock
+from dclib.pretrain import PretrainConfig
+from dclib.train import History, TensorState, fit_epochs, off_the_clock
 
 RDC_PRETRAIN = PretrainConfig(
     n_epochs=37,

@@ -233,8 +233,7 @@ def difficult(first: Mapping[str, RunResult]) -> dict[str, tuple[Any, Any]]:
     """Each base M's run (of ``first``) -> ``assign_networks`` of its centres:
     (the network of each cluster, whether it is difficult)."""
     return {
-        m: assign_networks(torch.as_tensor(first[m].arrays["mu"]))
-        for m in BASES.values()
+        m: assign_networks(torch.as_tensor(first[m].centres)) for m in BASES.values()
     }
 
 
@@ -258,7 +257,7 @@ def centre_panels(
     """``plotting.difficult_centres``'s panels: each base M's codes, centres and
     difficult clusters."""
     return {
-        paper_name(m): (first[m].arrays["z"], first[m].arrays["mu"], h.numpy())
+        paper_name(m): (first[m].codes, first[m].centres, h.numpy())
         for m, (_, h) in hard.items()
     }
 

@@ -27,7 +27,7 @@ from dclib.book.profiles import Run
 from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.rdc import RDC_PRETRAIN
-from dclib.train import PretrainConfig
+from dclib.pretrain import PretrainConfig
 
 PAGE = "rdc"
 """its key in the catalog (``catalog.PAGES``)"""
@@ -272,7 +272,7 @@ def separation(curve_runs: Mapping[str, RunResult], y: np.ndarray) -> pd.DataFra
         {
             method: {
                 "ACC (%)": 100 * r.metrics["acc"],
-                SILHOUETTE: silhouette_score(r.arrays["z"], y),
+                SILHOUETTE: silhouette_score(r.codes, y),
             }
             for method, r in curve_runs.items()
         },
@@ -294,7 +294,7 @@ def curves_table(frame: pd.DataFrame, n: int, seed: int) -> Styler:
 
 def curve_codes(curve_runs: Mapping[str, RunResult]) -> dict[str, np.ndarray]:
     """Each ``curves_runs`` method's label -> its final codes (Figs. 2 and 16)."""
-    return {CURVE_LABELS[k]: r.arrays["z"] for k, r in curve_runs.items()}
+    return {CURVE_LABELS[k]: r.codes for k, r in curve_runs.items()}
 
 
 def checks(first: Mapping[str, RunResult]) -> dict[str, list[dict]]:

@@ -223,7 +223,7 @@ def findings(
     says = (
         phase_claims(acc, where, ds.n_clusters, n_seeds)
         + stop_claims(checks(first)[ours], cfg)
-        + filter_claims(first[ours].arrays["z"], cfg)
+        + filter_claims(first[ours].codes, cfg)
         + [curves_claim(curves[SILHOUETTE])]
         + recipes.reference_claims(catalog.names(PAGE, reference=True))
         + reference_claims(ref, paper, cfg)

@@ -135,7 +135,7 @@ def trained_dcss(run: Run) -> tuple[RunResult, Any, Dataset]:
 def trained_q(result: RunResult) -> Tensor:
     """A run's q-vectors in float64, renormalised (a float32 softmax sums to one
     only up to rounding)."""
-    q = torch.from_numpy(result.arrays["q"]).double()
+    q = torch.from_numpy(result.soft).double()
     return q / q.sum(1, keepdim=True)
 
 
