@@ -187,3 +187,11 @@ def test_the_cell_reader_counts_code_lines_only(tmp_path):
     page = tmp_path / "p.py"
     page.write_text("# %%\nx = 1\n\ny = 2\n# %% [markdown]\n# text\n# %%\nz = 3\n")
     assert [len(c) for _, c in _cells(page)] == [2, 1]
+
+
+def test_every_folder_of_the_package_is_a_regular_package():
+    folders = {p.parent for p in SOURCES}
+    missing = [
+        str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").exists()
+    ]
+    assert not missing, f"no __init__.py (setuptools would not ship them): {missing}"
