@@ -47,24 +47,7 @@ ENTRIES = catalog.BOARD
 
 BY_NAME = catalog.BY_NAME
 
-CLAIMS: tuple[tuple[str, str, str], ...] = (
-    ("dcss", "dcss_u", "DCSS Table 1"),
-    ("dcss_u", "ae_kmeans_dcss", "DCSS Table 1"),
-    ("dec+mnet", "dec", "DCSS Table 3"),
-    ("idec+mnet", "idec", "DCSS Table 3"),
-    ("dcn+mnet", "dcn", "DCSS Table 3"),
-    ("dkm_p+mnet", "dkm_p", "DCSS Table 3"),
-    ("dssl", "ae_kmeans_dssl", "DSSL Table I"),
-    ("dml-dsl", "dcss_u", "DML Table I"),
-    ("dml-dcn", "dcn", "DML Table I"),
-    ("dml-dkm", "dkm_p", "DML Table I"),
-    ("dynae", "dec_star", "DynAE Table 3"),
-    ("dynae", "idec_star", "DynAE Table 3"),
-    ("rdc", "ae_kmeans_rdc", "R-DC Table 8"),
-    ("rdc", "dec_rdc", "R-DC Table 8"),
-)
-"""orderings the papers claim, (better, worse, where): DCSS > DCSS_u > AE + k-means,
-X + MNet > X, DSSL > AE + k-means, DML-X > X, DynAE > DEC*, IDEC*, R-DC > P1, P1&P3"""
+
 
 
 def oracle_gap(run: RunResult) -> float | None:
@@ -246,17 +229,17 @@ def atlas_end(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
-    """Each ordering of ``CLAIMS`` whose two runs ``results`` holds: both mean
-    ACCs and whether the claimed order holds here."""
+    """Each ordering of the claims ledger (``catalog.CLAIMS``) whose two runs
+    ``results`` holds: both mean ACCs and whether the claimed order holds here."""
     rows = []
-    for better, worse, where in CLAIMS:
-        if not results.get(better) or not results.get(worse):
+    for c in catalog.CLAIMS:
+        if not results.get(c.better) or not results.get(c.worse):
             continue
-        a, b = (100 * seed_mean(results[n]) for n in (better, worse))
+        a, b = (100 * seed_mean(results[n]) for n in (c.better, c.worse))
         rows.append(
             {
-                "claim": f"{BY_NAME[better].label} > {BY_NAME[worse].label}",
-                "where": where,
+                "claim": c.statement,
+                "where": c.source,
                 "ours (ACC)": f"{a:.1f} vs {b:.1f}",
                 "holds": "yes" if a > b else "no",
             }

@@ -1,0 +1,97 @@
+"""The one verdict rule: does a paper's claim hold on the committed reference?
+
+A claim (``catalog.Claim``) says run ``better`` reaches a higher ACC than run
+``worse``. Its evidence is the committed reference (profile ``full`` or ``paper``,
+never a page's quick run) of both runs on the claim's data, paired by seed:
+
+- with two or more seeds, the mean paired difference in ACC points and its 95 %
+  Student-t interval (``t_{0.975, n-1} * sd / sqrt(n)``): the claim **holds** when
+  the interval lies above 0, **fails** when it lies below, and is **inconclusive**
+  when it contains 0;
+- with one seed, the claim is **inconclusive** unless the difference exceeds the
+  k-means spread (the range of ``KMEANS_SEEDS`` draws on the final codes) of both
+  runs: then it holds or fails by its sign. A run whose labels are no k-means draw
+  reports no spread, so one seed of it decides nothing;
+- without a committed seed of both runs there is **no evidence**.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from dclib.book.cache import RunResult
+
+HOLDS, FAILS, INCONCLUSIVE, NO_EVIDENCE = (
+    "holds",
+    "fails",
+    "inconclusive",
+    "no evidence",
+)
+
+LEVEL = 0.95
+"""the interval's coverage"""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim's verdict and the evidence behind it (ACC in percentage points)."""
+
+    verdict: str
+    """``HOLDS``, ``FAILS``, ``INCONCLUSIVE`` or ``NO_EVIDENCE``"""
+    effect: float | None = None
+    """mean over the paired seeds of ACC(better) - ACC(worse)"""
+    low: float | None = None
+    """the interval's lower end (one seed: the difference less the larger spread)"""
+    high: float | None = None
+    seeds: tuple[int, ...] = ()
+    how: str = ""
+    """how the verdict was reached, for the reader"""
+
+
+def spread(run: RunResult) -> float | None:
+    """The range of a run's k-means draws on its final codes, in ACC points (None:
+    its labels are no k-means draw)."""
+    m = run.metrics
+    if "kmeans_acc_max" not in m or "kmeans_acc_min" not in m:
+        return None
+    return 100 * (m["kmeans_acc_max"] - m["kmeans_acc_min"])
+
+
+def paired(better: Mapping[int, RunResult], worse: Mapping[int, RunResult]) -> Verdict:
+    """The verdict on "``better`` > ``worse``" from their runs by seed."""
+    seeds = tuple(sorted(set(better) & set(worse)))
+    if not seeds:
+        return Verdict(NO_EVIDENCE, how="no seed of both runs is committed")
+    d = np.array(
+        [100 * (better[s].metrics["acc"] - worse[s].metrics["acc"]) for s in seeds]
+    )
+    effect = float(d.mean())
+    if len(seeds) == 1:
+        return _one_seed(effect, better[seeds[0]], worse[seeds[0]], seeds)
+    half = float(
+        stats.t.ppf(0.5 + LEVEL / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+    )
+    low, high = effect - half, effect + half
+    verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
+    how = f"paired difference over {len(seeds)} seeds, {LEVEL:.0%} t interval"
+    return Verdict(verdict, effect, low, high, seeds, how)
+
+
+def _one_seed(
+    effect: float, better: RunResult, worse: RunResult, seeds: tuple[int, ...]
+) -> Verdict:
+    """One seed: decided only by a difference beyond both runs' k-means spread."""
+    spreads = [spread(better), spread(worse)]
+    if None in spreads:
+        how = "one seed, and a run without a k-means spread to measure it against"
+        return Verdict(INCONCLUSIVE, effect, seeds=seeds, how=how)
+    widest = max(spreads)
+    low, high = effect - widest, effect + widest
+    verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
+    how = f"one seed against the k-means spread of both runs ({widest:.1f} points)"
+    return Verdict(verdict, effect, low, high, seeds, how)

@@ -1,0 +1,71 @@
+"""The one verdict rule (``verdicts.paired``) on hand-computed evidence, and the
+claims ledger it reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from dclib.book import catalog, verdicts
+from dclib.book.cache import RunResult
+
+
+def _runs(accs, spread=None):
+    out = {}
+    for seed, acc in enumerate(accs):
+        m = {"acc": acc}
+        if spread is not None:
+            m |= {
+                "kmeans_acc_min": acc - spread / 2,
+                "kmeans_acc_max": acc + spread / 2,
+            }
+        out[seed] = RunResult(m, [], {})
+    return out
+
+
+def test_three_seeds_whose_interval_lies_above_zero_hold():
+    # differences 2, 3, 4 points: mean 3, sd 1, t(0.975, 2) = 4.3027 -> 3 +- 2.484
+    v = verdicts.paired(_runs([0.52, 0.53, 0.54]), _runs([0.50, 0.50, 0.50]))
+    assert v.verdict == verdicts.HOLDS and v.seeds == (0, 1, 2)
+    assert v.effect == pytest.approx(3.0)
+    assert (v.low, v.high) == pytest.approx((3 - 2.4841, 3 + 2.4841), abs=1e-3)
+
+
+def test_an_interval_across_zero_is_inconclusive_and_one_below_fails():
+    # differences 1, -1, 3: mean 1, sd 2 -> 1 +- 4.968
+    v = verdicts.paired(_runs([0.51, 0.49, 0.53]), _runs([0.5, 0.5, 0.5]))
+    assert v.verdict == verdicts.INCONCLUSIVE
+    assert v.low == pytest.approx(1 - 4.9683, abs=1e-3)
+    worse = verdicts.paired(_runs([0.48, 0.47, 0.46]), _runs([0.5, 0.5, 0.5]))
+    assert worse.verdict == verdicts.FAILS and worse.effect == pytest.approx(-3.0)
+
+
+def test_one_seed_decides_only_beyond_both_k_means_spreads():
+    wide = verdicts.paired(_runs([0.53], spread=0.01), _runs([0.50], spread=0.02))
+    assert wide.verdict == verdicts.HOLDS  # 3 points against a 2-point spread
+    assert (wide.low, wide.high) == pytest.approx((1.0, 5.0))
+    close = verdicts.paired(_runs([0.51], spread=0.01), _runs([0.50], spread=0.02))
+    assert close.verdict == verdicts.INCONCLUSIVE
+    below = verdicts.paired(_runs([0.46], spread=0.01), _runs([0.50], spread=0.02))
+    assert below.verdict == verdicts.FAILS
+    unmeasured = verdicts.paired(_runs([0.60]), _runs([0.50], spread=0.02))
+    assert unmeasured.verdict == verdicts.INCONCLUSIVE and unmeasured.low is None
+
+
+def test_no_common_seed_is_no_evidence():
+    v = verdicts.paired({1: _runs([0.6])[0]}, _runs([0.5]))
+    assert v.verdict == verdicts.NO_EVIDENCE and v.effect is None
+
+
+def test_the_ledger_names_catalog_runs_on_one_kind_of_data():
+    keys = [c.key for c in catalog.CLAIMS]
+    assert len(set(keys)) == len(keys)
+    for c in catalog.CLAIMS:
+        assert c.better in catalog.BY_NAME and c.worse in catalog.BY_NAME
+        assert c.data in ("mlp", "conv") and c.paper in catalog.PAGE_LABELS
+    assert {c.key for c in catalog.page_claims("dml")} == {
+        "dml-dsl>dcss_u",
+        "dml-dcn>dcn",
+        "dml-dkm>dkm_p",
+    }
+    assert catalog.CLAIMS[0].statement == "DCSS > DCSS_u"
+    assert catalog.CLAIMS[0].source == "DCSS Table 1"
