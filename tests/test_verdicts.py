@@ -3,10 +3,13 @@ claims ledger it reads."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dclib.book import catalog, verdicts
 from dclib.book.cache import RunResult
+from dclib.book.reference import store
 
 
 def _runs(accs, spread=None):
@@ -69,3 +72,27 @@ def test_the_ledger_names_catalog_runs_on_one_kind_of_data():
     }
     assert catalog.CLAIMS[0].statement == "DCSS > DCSS_u"
     assert catalog.CLAIMS[0].source == "DCSS Table 1"
+
+
+def _commit(root, dataset, run, seed, acc):
+    path = store.result_path(root, "full", dataset, run, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"seed": seed, "metrics": {"acc": acc}, "history": []}))
+
+
+def test_the_ledger_reads_each_claim_from_the_committed_reference(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    for seed, (a, b) in enumerate([(0.60, 0.55), (0.62, 0.56), (0.61, 0.58)]):
+        _commit(tmp_path, "fmnist", "dynae", seed, a)
+        _commit(tmp_path, "fmnist", "dec_star", seed, b)
+    _commit(tmp_path, "mnist5k", "dcss", 0, 0.9)  # DCSS_u not committed
+    claims = [c for c in catalog.CLAIMS if c.key in ("dynae>dec_star", "dcss>dcss_u")]
+    table = verdicts.ledger(claims)
+    row = table.loc["dynae>dec_star"]
+    assert row.verdict == verdicts.HOLDS and row.seeds == "0, 1, 2"
+    assert row["effect (ACC points)"].startswith("+4.7 [")  # 5, 6, 3 points
+    assert row["data"] == "fmnist (full)" and row["where"] == "DynAE Table 3"
+    assert table.loc["dcss>dcss_u"].verdict == verdicts.NO_EVIDENCE
+    assert table.loc["dcss>dcss_u"].data == "mnist5k (full)"

@@ -18,13 +18,17 @@ never a page's quick run) of both runs on the claim's data, paired by seed:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from dclib.book import catalog
 from dclib.book.cache import RunResult
+from dclib.book.catalog import Claim
+from dclib.book.reference import jobs, store
 
 HOLDS, FAILS, INCONCLUSIVE, NO_EVIDENCE = (
     "holds",
@@ -95,3 +99,46 @@ def _one_seed(
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
     how = f"one seed against the k-means spread of both runs ({widest:.1f} points)"
     return Verdict(verdict, effect, low, high, seeds, how)
+
+
+def evidence(
+    claim: Claim, profile: str = "full"
+) -> tuple[str, dict[int, RunResult], dict[int, RunResult]]:
+    """The committed reference of a claim's two runs in ``profile`` on its data:
+    ``(dataset, better by seed, worse by seed)``."""
+    dataset = jobs.dataset(profile, claim.data)
+    found = store.results(profile, dataset, [claim.better, claim.worse])
+    return dataset, found.get(claim.better, {}), found.get(claim.worse, {})
+
+
+def ledger(
+    claims: Iterable[Claim] = catalog.CLAIMS, profile: str = "full"
+) -> pd.DataFrame:
+    """Every claim's verdict on the committed reference of ``profile``: one row a
+    claim (paper, claim, where the paper makes it, data, seeds, effect and its
+    interval in ACC points, verdict, how), indexed by ``Claim.key``. The same rows
+    feed the intro's status table, each page's box and the leaderboard."""
+    rows = {}
+    for c in claims:
+        dataset, better, worse = evidence(c, profile)
+        v = paired(better, worse)
+        rows[c.key] = {
+            "paper": catalog.PAGE_LABELS[c.paper],
+            "claim": c.statement,
+            "where": c.source,
+            "data": f"{dataset} ({profile})",
+            "seeds": ", ".join(map(str, v.seeds)) or "—",
+            "effect (ACC points)": _effect(v),
+            "verdict": v.verdict,
+            "how": v.how,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _effect(v: Verdict) -> str:
+    """ "+3.0 [+0.5, +5.5]": the effect and its interval ("—": none)."""
+    if v.effect is None:
+        return "—"
+    if v.low is None or v.high is None:
+        return f"{v.effect:+.1f}"
+    return f"{v.effect:+.1f} [{v.low:+.1f}, {v.high:+.1f}]"
