@@ -43,6 +43,16 @@ run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=devic
 display(Markdown(run.describe()))
 
 # %% [markdown]
+# ## Did it reproduce?
+#
+# Each claim of the paper that the book tests, with its verdict from the committed
+# reference (several seeds of the papers' protocol, never this execution's quick
+# runs) by the one rule of the introduction ({ref}`verdicts`).
+
+# %% tags=["remove-input"]
+report.claims_box(dssl.PAGE)
+
+# %% [markdown]
 # ## The loss of run $k$
 #
 # With codes $\mathbf{u}_i = f(\mathbf{x}_i)$ and centres $\boldsymbol{\mu}_k$, the

@@ -49,6 +49,16 @@ run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=devic
 display(Markdown(run.describe()))
 
 # %% [markdown]
+# ## Did it reproduce?
+#
+# Each claim of the paper that the book tests, with its verdict from the committed
+# reference (several seeds of the papers' protocol, never this execution's quick
+# runs) by the one rule of the introduction ({ref}`verdicts`).
+
+# %% tags=["remove-input"]
+report.claims_box(dynae.PAGE)
+
+# %% [markdown]
 # ## Feature Randomness and Feature Drift (eq. 1 and 3)
 #
 # Let $L(x, y_{\text{true}}, w)$ be a supervised loss and $L(x, y_{\text{pseudo}},

@@ -51,6 +51,16 @@ run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=devic
 display(Markdown(run.describe()))
 
 # %% [markdown]
+# ## Did it reproduce?
+#
+# Each claim of the paper that the book tests, with its verdict from the committed
+# reference (several seeds of the papers' protocol, never this execution's quick
+# runs) by the one rule of the introduction ({ref}`verdicts`).
+
+# %% tags=["remove-input"]
+report.claims_box(papers.rdc.PAGE)
+
+# %% [markdown]
 # ## Feature Twist: intrinsic and linear dimension (§1.2.1, §4.1.2)
 #
 # The *intrinsic dimension* (ID) of a set of codes is the number of parameters

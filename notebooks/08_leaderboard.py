@@ -82,13 +82,24 @@ shown.style.set_caption(
 report.say([page.paper_note(run.dataset, protocol, board)])
 
 # %% [markdown]
-# ## The papers' claims under one protocol
+# ## The papers' claims: verdicts
+#
+# Every claim of the ledger with its verdict from the committed reference, by the
+# one rule of the introduction ({ref}`verdicts`): the same rows as each paper page's
+# *Did it reproduce?* box.
+
+# %% tags=["remove-input"]
+report.ledger_table()
+
+# %% [markdown]
+# The same orderings in this execution's runs, for comparison only: one quick run
+# decides nothing.
 
 # %% tags=["hide-input"]
 claims = leaderboard.verdicts(results)
 claims.style.set_caption(
-    f"Leaderboard claims — each ordering a paper claims, with our mean ACC of the two "
-    f"runs ({protocol}): {page.held(claims)}."
+    f"Leaderboard claims in this execution — each ordering a paper claims, with our "
+    f"mean ACC of the two runs ({protocol}): {page.held(claims)}; not a verdict."
 ).hide(axis="index")
 
 # %% [markdown]

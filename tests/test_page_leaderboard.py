@@ -46,8 +46,8 @@ def test_the_gap_sentence_averages_the_rows_with_a_monitored_curve():
 
 def test_held_counts_the_claims_that_hold():
     claims = pd.DataFrame({"holds": ["yes", "no", "yes"]})
-    assert page.held(claims) == "2 of 3 hold here"
-    assert page.held(pd.DataFrame()) == "0 of 0 hold here"
+    assert page.held(claims) == "2 of 3 ordered so here"
+    assert page.held(pd.DataFrame()) == "0 of 0 ordered so here"
 
 
 def test_the_atlas_end_is_headed_as_the_page_shows_it_and_correlated_with_acc():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dclib.book import catalog, verdicts
+from dclib.book import catalog, report, verdicts
 from dclib.book.cache import RunResult
 from dclib.book.reference import store
 
@@ -96,3 +96,13 @@ def test_the_ledger_reads_each_claim_from_the_committed_reference(
     assert row["data"] == "fmnist (full)" and row["where"] == "DynAE Table 3"
     assert table.loc["dcss>dcss_u"].verdict == verdicts.NO_EVIDENCE
     assert table.loc["dcss>dcss_u"].data == "mnist5k (full)"
+
+
+def test_each_page_box_and_the_leaderboard_render_the_same_verdicts():
+    board = report.ledger_table().data.set_index("claim")
+    for page in catalog.PAGES:
+        box = report.claims_box(page).data.set_index("claim")
+        assert {c.statement for c in catalog.page_claims(page)} == set(box.index)
+        for claim, row in box.iterrows():
+            assert board.loc[claim, "verdict"] == row["verdict"], claim
+            assert board.loc[claim, "seeds"] == row["seeds"], claim

@@ -48,8 +48,6 @@ ENTRIES = catalog.BOARD
 BY_NAME = catalog.BY_NAME
 
 
-
-
 def oracle_gap(run: RunResult) -> float | None:
     """Best monitored ACC over the epochs of the last training stage minus the
     reported ACC, in percentage points: what selecting the checkpoint with the true

@@ -11,6 +11,7 @@ from typing import Any
 
 from IPython.display import Markdown, display
 
+from dclib.book import catalog, verdicts
 from dclib.book.recipes import reference_curves, reference_tables
 
 NOT_COMMITTED = (
@@ -67,3 +68,34 @@ def say(sentences: Iterable[str]) -> None:
     """Display each sentence of ``sentences`` as a paragraph (none: nothing)."""
     for sentence in sentences:
         display(Markdown(sentence))
+
+
+VERDICT_COLUMNS = ["claim", "where", "data", "seeds", "effect (ACC points)", "verdict"]
+"""what a page's box shows of the ledger (``verdicts.ledger``)"""
+
+
+def claims_box(page: str) -> Any:
+    """ "Did it reproduce?": the ledger's rows of paper ``page``'s claims, each
+    verdict from the committed reference by the one rule (``verdicts``), never from
+    this execution's runs."""
+    table = verdicts.ledger(catalog.page_claims(page))[VERDICT_COLUMNS]
+    return table.style.hide(axis="index").set_caption(
+        f"Did it reproduce? {catalog.PAGE_LABELS[page]}'s claims on the committed "
+        "reference: the paired ACC difference over seeds with its 95 % interval "
+        "(one seed: decided only beyond both runs' k-means spread). Holds: the "
+        "interval lies above 0; fails: below; inconclusive: it contains 0; no "
+        "evidence: the reference holds no seed of both runs on the same data"
+    )
+
+
+def ledger_table() -> Any:
+    """Every claim of the ledger with its verdict (``verdicts.ledger``): the
+    leaderboard's claims section, the same rows as the pages' boxes."""
+    table = verdicts.ledger()
+    shown = table[["paper", *VERDICT_COLUMNS]]
+    return shown.style.hide(axis="index").set_caption(
+        "The papers' claims — each ordering of the claims ledger, its verdict on the "
+        "committed reference by the one rule (the paired ACC difference over seeds "
+        "and its 95 % interval; one seed decides only beyond both runs' k-means "
+        "spread)"
+    )

@@ -132,7 +132,20 @@ def ledger(
             "verdict": v.verdict,
             "how": v.how,
         }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return pd.DataFrame.from_dict(rows, orient="index", columns=LEDGER_COLUMNS)
+
+
+LEDGER_COLUMNS = [
+    "paper",
+    "claim",
+    "where",
+    "data",
+    "seeds",
+    "effect (ACC points)",
+    "verdict",
+    "how",
+]
+"""the ledger's columns (``ledger``)"""
 
 
 def _effect(v: Verdict) -> str:

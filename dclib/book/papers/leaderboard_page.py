@@ -54,9 +54,10 @@ def gap_sentence(board: pd.DataFrame) -> str:
 
 
 def held(claims: pd.DataFrame) -> str:
-    """ "3 of 5 hold here": how many of ``leaderboard.verdicts``'s claims hold."""
+    """ "3 of 5 ordered so here": how many of ``leaderboard.verdicts``'s
+    orderings this execution's runs show (not a verdict)."""
     n = int((claims["holds"] == "yes").sum()) if len(claims) else 0
-    return f"{n} of {len(claims)} hold here"
+    return f"{n} of {len(claims)} ordered so here"
 
 
 def atlas_end(found: pd.DataFrame) -> pd.DataFrame:
