@@ -179,7 +179,9 @@ def test_every_job_of_the_plan_yields_its_run_names_in_order(monkeypatch):
     monkeypatch.setattr(rdc, "runs", chosen)
     monkeypatch.setattr(dssl, "runs", fake(*dssl.RUNS))
     monkeypatch.setattr(dcss, "runs", fake(*dcss.RUNS))
-    monkeypatch.setattr(dml, "runs", lambda r, d, base, s: {f"dml-{base}": 0})
+    monkeypatch.setattr(
+        dml, "runs", lambda r, d, base, s: {dml.BASES[base]: 0, f"dml-{base}": 0}
+    )
     for job in reference.plan("smoke"):
         if job.recipe == "grids":
             continue
@@ -312,9 +314,13 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-dkm_p-fmnist-seed0": 50,
         "baseline-dkm-fmnist-seed0": 50,
         "dcss-mnist5k-seed0": 50,
+        "dml-dsl-mnist5k-seed0": 50,  # DML-DSL starts from the DCSS job's DCSS_u
         "dynae-fmnist-seed0": 30,
         "rdc-fmnist-seed0": 40,
     }
+    dsl = jobs["dml-dsl-mnist5k-seed0"]
+    assert (dsl.stage_cap("dcss_u"), dsl.stage_cap("dml-dsl")) == (50, None)
+    assert reference.run_names(jobs["dml-dcn-mnist5k-seed0"]) == ("dcn", "dml-dcn")
     rdc = jobs["rdc-fmnist-seed0"]
     # R-DC alone: k-means and DEC (P1 & P3, P1 & P2 & P3) end by their own rules
     assert [rdc.stage_cap(n) for n in reference.run_names(rdc)] == [

@@ -133,19 +133,28 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
 
 
 def reference_names(base: str) -> tuple[str, ...]:
-    """The run the page's reference job for ``base`` computes."""
-    return (catalog.entry(f"dml-{base}").name,)
+    """The runs the page's reference job for ``base`` computes: its base M on the
+    same data (so that DML Table I's claim DML-M > M compares runs on one dataset),
+    unless another job on this data computes M already (DCSS_u: the DCSS job), then
+    DML-M."""
+    method = BASES[base]
+    shared = method in catalog.names("dcss", reference=True)
+    return (() if shared else (method,)) + (catalog.entry(f"dml-{base}").name,)
 
 
 def reference_runs(
     at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str], base: str
 ) -> Iterator[tuple[str, RunResult, Any]]:
-    """The reference job's run of DML-``base``, ``(name, RunResult, config)``."""
-    (name,) = reference_names(base)
-    if name in todo:
-        run = at(name)
+    """The reference job's runs for ``base`` (``reference_names``): ``(name,
+    RunResult, config)``."""
+    todo = [n for n in reference_names(base) if n in todo]
+    if todo:
+        run = at(BASES[base])  # M's caps, which DML-M's few epochs stay under
+        found = runs(run, ds, base, seed)
         cfg = recipes.config(run, "dml", ds, base=base)
-        yield name, runs(run, ds, base, seed)[name], cfg
+        for name in todo:
+            own = recipes.config(run, name, ds) if name == BASES[base] else cfg
+            yield name, found[name], own
 
 
 # The page's tables, figures and findings: DML's names for its runs.
@@ -400,8 +409,14 @@ def findings(
 
 
 def reference_jobs(profile: str, seed: int) -> list[Job]:
-    """The page's reference jobs: one per base M, on the conv-AE methods' data."""
-    return [
-        job(RECIPE, "conv", profile, seed, [catalog.entry(f"dml-{b}")], {"base": b})
-        for b in BASES
-    ]
+    """The page's reference jobs: one per base M, on the conv-AE methods' data.
+    Where another job computes M on this data (DCSS_u: the DCSS job), the DML job
+    takes M's CPU caps, so that DML-M starts from that job's M."""
+    return [job(RECIPE, "conv", profile, seed, _entries(b), {"base": b}) for b in BASES]
+
+
+def _entries(base: str) -> list[catalog.Entry]:
+    """The catalog entries whose caps the job for ``base`` takes: DML-M's, and M's
+    where another job computes M (``reference_names`` leaves it out)."""
+    shared = BASES[base] not in reference_names(base)
+    return [catalog.entry(BASES[base])] * shared + [catalog.entry(f"dml-{base}")]
