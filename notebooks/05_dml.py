@@ -214,7 +214,7 @@ page.networks_table(hard, run.seed)
 
 # %% tags=["hide-input"]
 where = recipes.describe_data(run, ds)
-beside = page.beside(run.dataset)
+beside = recipes.beside(run.dataset)
 page.table(results, run.dataset).style.set_caption(
     f"DML Table I — each base M and DML-M: ours ({where}; ACC and NMI in %, mean ± "
     f"std) {beside}"

@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 from dclib import book, data
+from dclib.book import recipes
 from dclib.book.cache import RunResult
 from dclib.book.grids import Grids
 from dclib.book.paper_tables import paper_results
@@ -59,8 +60,8 @@ def test_table_i_sets_ours_beside_the_paper_under_its_names():
     assert table.loc["DML-DSL", ("DML Table I", "ACC")] == f"{theirs:.1f}"
     assert dml.paper_rows("digits", results) == {}  # no paper reports digits
     assert "DML Table I" not in dml.table(results, "digits").columns.get_level_values(0)
-    assert dml.beside("mnist5k") == "beside the paper's"
-    assert dml.beside("digits") == "(no paper reports digits)"
+    assert recipes.beside("mnist5k") == "beside the paper's"
+    assert recipes.beside("digits") == "(no paper reports digits)"
 
 
 def test_the_difficult_clusters_and_their_networks():

@@ -58,8 +58,8 @@ def test_tables_3_to_5_name_the_same_methods_and_no_paper_reports_digits():
         ("rdc:Table 3", "rdc:Table 4", "rdc:Table 5"), "DynAE"
     )
     assert rdc.tables_rows("digits") == {} == rdc.table8_rows("digits")
-    assert rdc.beside("digits") == "(no paper reports digits)"
-    assert rdc.beside("fmnist") == "beside the paper's"
+    assert recipes.beside("digits") == "(no paper reports digits)"
+    assert recipes.beside("fmnist") == "beside the paper's"
 
 
 def test_the_paper_tables_show_ours_beside_the_papers_rows():

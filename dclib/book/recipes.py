@@ -246,15 +246,34 @@ def conv_input(ds: Dataset) -> Dataset:
     return dataclasses.replace(ds, X=flat, image_shape=None, name=f"{ds.name}-vectors")
 
 
-def paper_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:
+def paper_rows(
+    dataset: str, names: Iterable[str], tables: Iterable[str] | None = None
+) -> dict[str, dict[str, PaperName]]:
     """``paper_tables.ours_vs_paper``'s ``rows`` for the catalog's runs ``names``:
     each run -> every table that reports it ("paper:table") -> its name there
-    (``catalog.Entry.paper_names``); empty for a dataset that no paper reports (e.g.
+    (``catalog.Entry.paper_names``), or only the ``tables`` named (a "paper:table"
+    or a whole paper, "dcss"); empty for a dataset that no paper reports (e.g.
     digits), whose table then shows our columns alone."""
     if dataset not in PAPER_DATASETS:
         return {}
-    found = {name: catalog.entry(name).paper_names for name in names}
+    keep = None if tables is None else set(tables)
+    found = {
+        name: {
+            source: paper_name
+            for source, paper_name in catalog.entry(name).paper_names.items()
+            if keep is None or {source, source.split(":")[0]} & keep
+        }
+        for name in names
+    }
     return {name: rows for name, rows in found.items() if rows}
+
+
+def beside(dataset: str) -> str:
+    """A caption's words for the paper's columns: "beside the paper's", or why
+    there are none."""
+    if dataset in PAPER_DATASETS:
+        return "beside the paper's"
+    return f"(no paper reports {dataset})"
 
 
 def official_code_fields(method: str) -> dict[str, Any]:

@@ -153,10 +153,7 @@ def reference_runs(
 def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:
     """``recipes.paper_rows`` of the runs ``names`` in DCSS's own tables only (the
     baselines' DynAE columns left out)."""
-    return {
-        name: {s: v for s, v in rows.items() if s.startswith("dcss:")}
-        for name, rows in recipes.paper_rows(dataset, names).items()
-    }
+    return recipes.paper_rows(dataset, names, (PAGE,))
 
 
 def table3(x_mnet: dict[str, dict[int, RunResult]], dataset: str) -> pd.DataFrame:

@@ -195,16 +195,6 @@ def paper_rows(
     return {n: {f"dml:{table}": paper_name(n)} for n in names}
 
 
-def beside(dataset: str) -> str:
-    """A caption's words for the paper's columns: "beside the paper's", or why
-    there are none."""
-    return (
-        "beside the paper's"
-        if dataset in PAPER_DATASETS
-        else (f"(no paper reports {dataset})")
-    )
-
-
 def table(
     results: Mapping[str, dict[int, RunResult]], dataset: str, name: str = "Table I"
 ) -> pd.DataFrame:

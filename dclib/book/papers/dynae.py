@@ -166,8 +166,7 @@ def table_rows(
     dataset: str, table: str, names: Iterable[str]
 ) -> dict[str, dict[str, PaperName]]:
     """``recipes.paper_rows`` of ``names`` restricted to one ``table``."""
-    rows = recipes.paper_rows(dataset, names)
-    return {n: {table: found[table]} for n, found in rows.items() if table in found}
+    return recipes.paper_rows(dataset, names, (table,))
 
 
 def _beside(rows: Mapping[str, Any], dataset: str) -> str:

@@ -171,15 +171,6 @@ def table_runs(source: str) -> tuple[str, ...]:
     return tuple(e.name for e in catalog.page_runs(PAGE) if source in e.paper_names)
 
 
-def beside(dataset: str) -> str:
-    """How the page's tables' captions say whether a paper reports ``dataset``."""
-    return (
-        "beside the paper's"
-        if dataset in PAPER_DATASETS
-        else (f"(no paper reports {dataset})")
-    )
-
-
 def tables_rows(dataset: str, tables: Iterable[int] = (3, 4, 5)) -> dict[str, dict]:
     """``ours_vs_paper``'s rows of Table 3's runs in R-DC ``tables`` (Tables 3-5 name
     the same methods); empty for a dataset that no paper reports."""
@@ -195,9 +186,7 @@ def tables_rows(dataset: str, tables: Iterable[int] = (3, 4, 5)) -> dict[str, di
 
 def table8_rows(dataset: str) -> dict[str, dict[str, PaperName]]:
     """``ours_vs_paper``'s rows of Table 8's runs, Table 8's columns alone."""
-    if dataset not in PAPER_DATASETS:
-        return {}
-    return {name: {TABLE8: catalog.entry(name).paper_names[TABLE8]} for name in PHASES}
+    return recipes.paper_rows(dataset, PHASES, (TABLE8,))
 
 
 ACC_F1 = ("acc", "f1_macro")
@@ -215,7 +204,7 @@ def paper_table(
         dataset,
         f"R-DC Tables 3-5 — R-DC and the baselines of its tables that run from "
         f"R-DC's pretraining here: ours ({where}; ACC and F1 macro in %) "
-        f"{beside(dataset)}. The paper's AE + K-means, DEC and DynAE rows used "
+        f"{recipes.beside(dataset)}. The paper's AE + K-means, DEC and DynAE rows used "
         "their own pretraining",
         ACC_F1,
     )
@@ -231,7 +220,7 @@ def ablation_table(
         dataset,
         f"R-DC Table 8 — the phases: P1 pretraining (k-means on its codes), P2 R-DC's "
         f"second phase, P3 DEC's loss: ours ({where}; ACC and F1 macro in %) "
-        f"{beside(dataset)}",
+        f"{recipes.beside(dataset)}",
         ACC_F1,
     )
 
