@@ -7,6 +7,7 @@ from importlib.metadata import version
 
 from dclib.data import Dataset, load
 from dclib.metrics import acc, ari, f1, nmi
+from dclib.networks import pretrained
 from dclib.repro import pick_device, seed_everything
 
 __version__ = version("dclib")
@@ -20,5 +21,6 @@ __all__ = [
     "load",
     "nmi",
     "pick_device",
+    "pretrained",
     "seed_everything",
 ]

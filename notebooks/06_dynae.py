@@ -40,10 +40,9 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import functional as Fn
-from dclib.book import papers, plotting, recipes, reconciliation, report
+from dclib.book import papers, plotting, provenance, recipes, reconciliation, report
 from dclib.book.papers import dynae
 from dclib.book.papers import dynae_findings as findings
-from dclib.book.reference import runner as reference
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
 display(Markdown(run.describe()))
@@ -267,7 +266,7 @@ display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 # network; the paper's times are totals on its hardware, which it does not name.
 
 # %% tags=["hide-input"]
-dynae.times(results, run.dataset, where, reference.device_name(run.device))
+dynae.times(results, run.dataset, where, provenance.device_name(run.device))
 
 # %% [markdown]
 # ## Figures

@@ -42,9 +42,8 @@ from IPython.display import Markdown, display
 
 from dclib import book, geometry
 from dclib import functional as Fn
-from dclib.book import papers, plotting, recipes, reconciliation, report
+from dclib.book import papers, plotting, provenance, recipes, reconciliation, report
 from dclib.book.papers import rdc_findings
-from dclib.book.reference import runner as reference
 from dclib.methods import rdc
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -264,7 +263,7 @@ display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 # ## Run times (Table 6)
 
 # %% tags=["hide-input"]
-device_name = reference.device_name(run.device)
+device_name = provenance.device_name(run.device)
 papers.rdc.times_table(results, run.dataset, where, device_name)
 
 # %% [markdown]

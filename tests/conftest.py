@@ -139,12 +139,14 @@ def mnist5k():
 
 @pytest.fixture
 def run_dirs(tmp_path, monkeypatch):
-    """The run cache writes its results and arrays under ``tmp_path``, not the
-    checkout."""
+    """The run cache writes its results and arrays, and a reference profile its
+    committed networks, under ``tmp_path``, not the checkout."""
+    from dclib import networks
     from dclib.book import cache
 
     monkeypatch.setattr(cache, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(networks, "DIRECTORY", tmp_path / "pretrained")
     return tmp_path
 
 

@@ -442,3 +442,29 @@ def test_a_capped_dkm_a_reference_is_said_to_be_truncated(tmp_path, monkeypatch)
 def test_first_seed_is_the_lowest_seed_whatever_the_order():
     a, b = (RunResult({"acc": v}, [], {}) for v in (0.1, 0.2))
     assert store.first_seed({2: a, 0: b}) is b
+
+
+def test_later_seeds_of_a_shared_network_cluster_on_seed_zeros(tmp_path, monkeypatch):
+    """R-DC's and the MLP baselines' seeds 1 and 2 start from seed 0's committed
+    network (``jobs.SHARED_NETWORKS``); DynAE's and the conv autoencoders' seeds
+    pretrain their own."""
+    from dclib.book.papers import rdc
+
+    jobs = {j.name: j for j in reference.plan("full", [0, 1])}
+    assert jobs["rdc-fmnist-seed1"].pretrain_seed == 0
+    assert jobs["baseline-dec-fmnist-seed1"].pretrain_seed == 0
+    assert jobs["rdc-fmnist-seed0"].pretrain_seed is None
+    assert jobs["dynae-fmnist-seed1"].pretrain_seed is None
+    assert jobs["dcss-mnist5k-seed1"].pretrain_seed is None
+    seen = {}
+
+    def fake_runs(run, ds, seed, names, second=None):
+        (key,) = names
+        seen[key] = (seed, run.profile.pretrain_seed)
+        history = [{"stage": "cluster", "seconds": 1.0}]
+        return {key: RunResult({"acc": 0.5}, history, {"labels": np.zeros(4, int)})}
+
+    monkeypatch.setattr(rdc, "runs", fake_runs)
+    job = reference.Job("rdc", "blobs", 1, pretrain_seed=0)
+    reference.run_job(job, "smoke", "cpu", str(tmp_path))
+    assert set(seen.values()) == {(1, 0)}

@@ -245,7 +245,8 @@ def test_a_diverged_run_is_kept_only_where_asked(run_dirs, monkeypatch, blobs):
 
     from conftest import shrink
 
-    from dclib.book.cache import cluster, sweep
+    from dclib.book.cache import cluster
+    from dclib.book.grids import sweep
     from dclib.methods import REGISTRY
 
     calls = []

@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from dclib import storage
+from dclib import networks, storage
+from dclib.book import catalog, provenance
 from dclib.diagnostics import Diagnostics
 from dclib.methods import FitContext, get_method, kmeans_spread
 from dclib.methods._common import Start, stage_records
-from dclib.models import Autoencoder, autoencoder_for, build
-from dclib.pretrain import PretrainConfig, pretrain_autoencoder
+from dclib.models import Autoencoder, build
+from dclib.pretrain import pretrain_autoencoder
 from dclib.storage import array_hash
 from dclib.train import History, load_checkpoint, save_checkpoint
 
@@ -269,17 +269,57 @@ def remove_checkpoints(path: Path) -> None:
         found.unlink(missing_ok=True)
 
 
-def cached_pretraining(data_id: str) -> Callable:
+def cached_pretraining(
+    data_id: str, dataset: str = "", commit_as: str | None = None
+) -> Callable:
     """A ``pretrain(model, X, cfg, seed)`` that caches the trained weights.
 
-    Weights are stored in ``CACHE_DIR`` under a key of the architecture, the
-    pretraining config, ``data_id`` (e.g. ``array_hash(X)``), the seed and the source
-    of the pretraining code (``pretraining_source_hash``), so every method whose
-    autoencoder config matches shares one pretraining.
-    An interrupted pretraining resumes from its checkpoint.
+    A network committed for ``dataset`` with the same identity
+    (``networks.network_key``: config, architecture, ``data_id``, seed; not the
+    code's hash) is loaded and nothing is trained. Otherwise weights are stored in
+    ``CACHE_DIR`` under a key of the architecture, the pretraining config,
+    ``data_id`` (e.g. ``array_hash(X)``), the seed and the source of the pretraining
+    code (``pretraining_source_hash``), so every method whose autoencoder config
+    matches shares one pretraining. An interrupted pretraining resumes from its
+    checkpoint.
+
+    ``commit_as`` (a reference run's pretraining, a key of
+    ``catalog.PRETRAININGS``) commits the network under that name
+    (``networks.path_of``) with its provenance; a different network committed
+    there is refused before any training.
     """
 
     def pretrain(model, X, cfg, seed):
+        key = networks.network_key(cfg, model.arch, data_id, seed)
+        committed = networks.find(key, dataset) if dataset else None
+        if committed is not None:
+            found, meta = networks.load(committed)
+            model.load_state_dict(found.state_dict())
+            return History(meta["history"])
+        target = networks.path_of(dataset, commit_as, seed) if commit_as else None
+        if target is not None and target.exists():
+            raise ValueError(
+                f"{target} holds another network than this run pretrains (its key "
+                f"{networks.describe(target).get('key')}, this run's {key}); remove "
+                "it to commit the new one"
+            )
+        history = cache_pretraining(model, X, cfg, seed)
+        if target is not None:
+            device = next(model.parameters()).device
+            meta = {
+                "key": key,
+                "dataset": dataset,
+                "pretraining": commit_as,
+                "seed": seed,
+                "data": data_id,
+                "config": dataclasses.asdict(cfg),
+                "history": history.records,
+                "provenance": provenance.stamp(device),
+            }
+            networks.save(target, model, meta)
+        return history
+
+    def cache_pretraining(model, X, cfg, seed):
         arch = [(name, tuple(p.shape)) for name, p in model.state_dict().items()]
         key = run_key(
             "ae",
@@ -319,6 +359,11 @@ def cached_pretraining(data_id: str) -> Callable:
         return history
 
     return pretrain
+
+
+COMMITTING_PROFILES = ("full", "paper")
+"""the profiles whose pretrained networks are committed (the reference's: a run of
+a catalog entry commits its network as the entry's pretraining)"""
 
 
 def cluster(
@@ -371,11 +416,13 @@ def cluster(
     name = method + tag
     key = run_key(name, config, dataset=ds.name, profile=profile, seed=seed)
     ckpt = CACHE_DIR / f"{key}.ckpt"
+    committing = profile in COMMITTING_PROFILES
+    commit_as = catalog.pretraining_of(name) if committing else None
     ctx = FitContext(
         seed=seed,
         device=device,
         y_monitor=ds.y,
-        pretrain=cached_pretraining(data_id),
+        pretrain=cached_pretraining(data_id, ds.name, commit_as),
         checkpoint=ckpt,
         start=start,
         monitor=Diagnostics(checks=diagnostics, atlas=atlas)
@@ -418,34 +465,6 @@ def setting_tag(over: dict[str, Any]) -> str:
     return "".join(f"-{k}={v}" for k, v in over.items())
 
 
-def sweep(
-    method: str,
-    cfg: Any,
-    ds: Any,
-    settings: dict[Any, dict],
-    *,
-    profile: str,
-    seed: int,
-    device: Any = "auto",
-    start: Start | None = None,
-) -> tuple[pd.DataFrame, dict[Any, RunResult]]:
-    """``cluster`` once per setting (a label -> field overrides of ``cfg``), e.g. a
-    sensitivity study; returns a frame of each label's scores and the runs. A
-    setting whose loss diverges is a row of NaN scores with ``diverged = 1``
-    (``cluster``'s ``keep_diverged``)."""
-    kw = dict(
-        profile=profile, seed=seed, device=device, start=start, keep_diverged=True
-    )
-    runs = {
-        label: cluster(
-            method, dataclasses.replace(cfg, **over), ds, tag=setting_tag(over), **kw
-        )
-        for label, over in settings.items()
-    }
-    frame = pd.DataFrame([{"setting": label, **r.metrics} for label, r in runs.items()])
-    return frame, runs
-
-
 def trained_model(run: RunResult) -> Autoencoder:
     """The model of a cached ``cluster`` run, rebuilt from its stored architecture
     and loaded (CPU)."""
@@ -459,22 +478,3 @@ def trained_model(run: RunResult) -> Autoencoder:
 def trained_start(run: RunResult) -> Start:
     """``(model, centres)`` of a cached run: where a method continuing it starts."""
     return trained_model(run), run.centres
-
-
-def pretrained_model(
-    ds: Any,
-    cfg: PretrainConfig,
-    *,
-    kind: str = "mlp",
-    latent_dim: int = 10,
-    seed: int = 0,
-    device: Any = "cpu",
-) -> tuple[Autoencoder, History]:
-    """The autoencoder ``kind`` (mlp, dcss, dssl) pretrained on ``ds`` with ``cfg``,
-    from the same cache the methods use (a method with this config reuses it)."""
-    seed = seed if cfg.seed is None else cfg.seed
-    torch.manual_seed(seed)
-    model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind)
-    X = torch.as_tensor(ds.X, device=device)
-    history = cached_pretraining(array_hash(ds.X, ds.y))(model.to(device), X, cfg, seed)
-    return model, history

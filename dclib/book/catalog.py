@@ -441,6 +441,12 @@ P1 & P2 > P1, P1 & P2 & P3 > P1 & P3, and P1 & P2 > P1 & P2 & P3 (P1 & P3 agains
 P1 is "no consistent improvement", not an ordering)"""
 
 
+def pretraining_of(cache_name: str) -> str | None:
+    """The pretraining of the entry whose runs are cached as ``cache_name`` (None:
+    a setting no entry names, such as a grid's)."""
+    return next((e.pretraining for e in RUNS if e.cache_name == cache_name), None)
+
+
 def page_claims(page: str) -> tuple[Claim, ...]:
     """The claims of paper ``page``, in ledger order."""
     if page not in PAGE_LABELS:

@@ -26,10 +26,11 @@ from typing import Any
 import pandas as pd
 
 from dclib.book import recipes
-from dclib.book.cache import RESULTS_DIR, RunResult, sweep
+from dclib.book.cache import RESULTS_DIR, RunResult, cluster, setting_tag
 from dclib.book.profiles import PROFILES, Run
 from dclib.book.reference import store
 from dclib.data import Dataset
+from dclib.methods._common import Start
 
 
 @dataclass(frozen=True)
@@ -156,3 +157,31 @@ def page_grids(
         "a check that every setting runs, not the paper's protocol)"
     )
     return dataclasses.replace(compute(smoke, ds), source=scale)
+
+
+def sweep(
+    method: str,
+    cfg: Any,
+    ds: Any,
+    settings: dict[Any, dict],
+    *,
+    profile: str,
+    seed: int,
+    device: Any = "auto",
+    start: Start | None = None,
+) -> tuple[pd.DataFrame, dict[Any, RunResult]]:
+    """``cluster`` once per setting (a label -> field overrides of ``cfg``), e.g. a
+    sensitivity study; returns a frame of each label's scores and the runs. A
+    setting whose loss diverges is a row of NaN scores with ``diverged = 1``
+    (``cluster``'s ``keep_diverged``)."""
+    kw = dict(
+        profile=profile, seed=seed, device=device, start=start, keep_diverged=True
+    )
+    runs = {
+        label: cluster(
+            method, dataclasses.replace(cfg, **over), ds, tag=setting_tag(over), **kw
+        )
+        for label, over in settings.items()
+    }
+    frame = pd.DataFrame([{"setting": label, **r.metrics} for label, r in runs.items()])
+    return frame, runs

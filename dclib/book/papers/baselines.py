@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.cluster import KMeans
 
 from dclib import functional as Fn
 from dclib.book import catalog, recipes
-from dclib.book.cache import RunResult, pretrained_model, seed_mean
+from dclib.book.cache import RunResult, cached_pretraining, seed_mean
 from dclib.book.paper_tables import paper_results
 from dclib.book.profiles import Run
 from dclib.book.reference import store
@@ -22,6 +23,10 @@ from dclib.data import Dataset
 from dclib.methods import get_method, stage_records
 from dclib.methods.baselines import DCNConfig
 from dclib.metrics import scores
+from dclib.models import Autoencoder, autoencoder_for
+from dclib.pretrain import PretrainConfig
+from dclib.storage import array_hash
+from dclib.train import History
 
 PAGE = "baselines"
 """its key in the catalog (``catalog.PAGES``)"""
@@ -346,3 +351,23 @@ def reference_jobs(profile: str, seed: int) -> list[Job]:
         job(RECIPE, "mlp", profile, seed, [catalog.entry(m)], {"method": m})
         for m in RUNS
     ]
+
+
+def pretrained_model(
+    ds: Any,
+    cfg: PretrainConfig,
+    *,
+    kind: str = "mlp",
+    latent_dim: int = 10,
+    seed: int = 0,
+    device: Any = "cpu",
+) -> tuple[Autoencoder, History]:
+    """The autoencoder ``kind`` (mlp, dcss, dssl) pretrained on ``ds`` with ``cfg``,
+    from the same cache the methods use (a method with this config reuses it)."""
+    seed = seed if cfg.seed is None else cfg.seed
+    torch.manual_seed(seed)
+    model = autoencoder_for(ds.image_shape, ds.flat.shape[1], latent_dim, kind)
+    X = torch.as_tensor(ds.X, device=device)
+    pretrain = cached_pretraining(array_hash(ds.X, ds.y), ds.name)
+    history = pretrain(model.to(device), X, cfg, seed)
+    return model, history

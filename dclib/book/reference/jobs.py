@@ -47,6 +47,15 @@ Fashion-MNIST (70,000 images), the conv-AE methods (DSSL, DCSS, DML) on mnist5k 
 ``full`` (their 70k runs need a GPU) and on Fashion-MNIST in ``paper``"""
 
 
+SHARED_NETWORKS = ("mlp", "mlp_greedy", "rdc_acai")
+"""the pretrainings (``catalog.PRETRAININGS``) whose reference seeds all cluster on
+seed 0's network: their claims' seeds are clustering seeds (k-means draws, batch
+order) on one committed pretraining. DynAE's ACAI network and the conv
+autoencoders are pretrained anew for every seed. The reason is the repository's
+room for committed networks (100 MB): an MLP autoencoder takes 13 MB, and three
+seeds of both 70k ACAI pretrainings with the baselines' would take 112 MB"""
+
+
 def dataset(profile: str, kind: str) -> str:
     """The reference dataset of ``kind`` ("mlp", "conv") methods in ``profile``."""
     if profile not in REFERENCE_PROFILES:
@@ -74,6 +83,9 @@ class Job:
     """the same for each clustering stage's epochs (``Profile.clustering_epochs``)"""
     capped_runs: tuple[str, ...] = ()
     """the runs of ``run_names`` the clustering cap binds; empty: all of them"""
+    pretrain_seed: int | None = None
+    """the seed of the pretrained network the job clusters on, where it is not the
+    job's own (``SHARED_NETWORKS``; ``Profile.pretrain_seed``)"""
 
     def stage_cap(self, run_name: str | None = None) -> int | None:
         """The clustering cap of the job's run ``run_name`` (None: of the runs its
@@ -99,12 +111,13 @@ def job(
 ) -> Job:
     """The job of ``recipe`` computing the catalog's runs ``entries`` on the
     reference data of ``kind`` methods, with their CPU caps in the ``full`` profile:
-    the pretraining cap of any of them (they share one pretraining), and the
+    the pretraining cap of any of them (they share one pretraining), the
     clustering cap binding the runs that have one (all of them: ``capped_runs``
-    empty)."""
+    empty), and seed 0's network for a later seed of ``SHARED_NETWORKS``."""
     full = profile == "full"
     pre = [e.cpu_pretrain_cap for e in entries if full and e.cpu_pretrain_cap]
     capped = [e for e in entries if full and e.cpu_clustering_cap]
+    shared = seed != 0 and all(e.pretraining in SHARED_NETWORKS for e in entries)
     return Job(
         recipe,
         dataset(profile, kind),
@@ -113,4 +126,5 @@ def job(
         max(pre, default=None),
         max((e.cpu_clustering_cap or 0 for e in capped), default=None),
         () if len(capped) == len(entries) else tuple(e.name for e in capped),
+        0 if shared else None,
     )

@@ -25,11 +25,8 @@ Pages read these files with ``dclib.book.reference.store``.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -38,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from dclib import storage
-from dclib.book import papers, recipes
+from dclib.book import papers, provenance, recipes
 from dclib.book.cache import RESULTS_DIR, RunResult, source_hash
 from dclib.book.params import OneLineParser
 from dclib.book.profiles import start_run
@@ -65,53 +62,6 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
             jobs += papers.reference_jobs(module, profile, seed)
         jobs += [Job("grids", grids_data, seed, {"page": p}) for p in papers.GRIDS]
     return jobs
-
-
-def git_commit() -> str:
-    """The checkout's commit, with "+dirty" when tracked files outside ``results/``
-    differ from it."""
-    top = Path(__file__).parents[3]
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(top), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            # the results a rerun replaces are not the code that made them
-            ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no"]
-            + ["--", ".", ":!results"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def device_name(device) -> str:
-    """A human name of the device a job ran on."""
-    import torch
-
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = _cpu_model() or platform.processor() or platform.machine()
-    return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
-
-
-def _cpu_model() -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (Linux; empty elsewhere)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return ""
-    for line in lines:
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == "model name":
-            return value.strip()
-    return ""
 
 
 def run_names(job: Job) -> tuple[str, ...]:
@@ -148,8 +98,6 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     result as soon as that run ends; returns the paths written. A run whose result
     file this job has written already is kept, not rerun: a job stopped between its
     runs (a session's end) goes on with the next one."""
-    import torch
-
     root_dir = Path(root) if root is not None else RESULTS_DIR
     run = start_run(
         profile=profile, dataset=job.dataset, seeds=[job.seed], device=device
@@ -159,13 +107,9 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
     written = []
     tic = time.perf_counter()
     for name, body in _records_of_job(job, run, todo):
-        stamp = {
-            "git_commit": git_commit(),
+        stamp = provenance.stamp(run.device) | {
             "dclib_source": source_hash(),
             "profile": profile,
-            "device": device_name(run.device),
-            "torch": torch.__version__,
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "job_wall_seconds": round(time.perf_counter() - tic, 1),
             "command": f"dclib reference --profile {profile} --only {job.name}",
         }
@@ -181,11 +125,13 @@ def run_job(job: Job, profile: str, device: str = "auto", root: str | None = Non
 
 
 def _capped(run, job: Job, name: str | None = None):
-    """``run`` at ``job``'s caps for its run ``name`` (``Job.stage_cap``)."""
+    """``run`` at ``job``'s caps for its run ``name`` (``Job.stage_cap``), on its
+    shared network's seed (``Job.pretrain_seed``)."""
     profile = dataclasses.replace(
         run.profile,
         pretrain_epochs=job.pretrain_cap,
         clustering_epochs=job.stage_cap(name),
+        pretrain_seed=job.pretrain_seed,
     )
     return dataclasses.replace(run, profile=profile)
 
