@@ -112,3 +112,25 @@ def test_diverged_settings_are_named_for_the_page():
         grids.Grids({"zeta": frame.drop(columns="diverged")}, {}, {}, "").diverged()
         == ""
     )
+
+
+def test_grids_not_from_the_reference_are_a_collapsed_wiring_check(monkeypatch):
+    """Smoke-scale studies are displayed once, folded, with no paper number; the
+    page draws its figures and quotes findings only from committed studies."""
+    import dataclasses
+
+    from dclib.book import report
+
+    shown = []
+    monkeypatch.setattr(report, "display", shown.append)
+    frame = pd.DataFrame(
+        {"setting": [0.5, 0.9], "method": "dcss", "n": 64, "acc": 0.5, "nmi": 0.4}
+    )
+    studies = grids.Grids({"zeta": frame}, {}, {}, "this execution at smoke scale")
+    assert not report.grids_shown(studies, {"dcss": "DCSS"})
+    (html,) = shown
+    assert html.data.startswith("<details><summary>Wiring check, not evidence")
+    assert "paper" not in html.data.lower()
+    assert "DCSS" in html.data and "<table" in html.data
+    committed = dataclasses.replace(studies, committed=True)
+    assert report.grids_shown(committed) and len(shown) == 1

@@ -106,3 +106,14 @@ def test_each_page_box_and_the_leaderboard_render_the_same_verdicts():
         for claim, row in box.iterrows():
             assert board.loc[claim, "verdict"] == row["verdict"], claim
             assert board.loc[claim, "seeds"] == row["seeds"], claim
+
+
+def test_a_pages_findings_open_with_its_claims_verdicts_from_the_ledger():
+    from dclib.book import catalog, verdicts
+
+    for page in ("dcss", "dssl", "dml", "dynae", "rdc"):
+        said = verdicts.sentences(page)
+        table = verdicts.ledger(catalog.page_claims(page))
+        assert len(said) == len(table)
+        for sentence, row in zip(said, table.itertuples(), strict=True):
+            assert sentence.startswith(row.claim) and f"**{row.verdict}**" in sentence

@@ -47,6 +47,9 @@ class Grids:
     source: str
     """"the committed reference (profile full, commit ..., device, date)" or "this
     execution at smoke scale (no committed reference for ...)\""""
+    committed: bool = False
+    """whether the studies are the committed reference's (evidence a page may set
+    beside the paper's numbers and quote), not this execution's wiring check"""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,7 +147,7 @@ def page_grids(
                 f"the committed reference (profile {profile}, commit "
                 f"{p['git_commit'][:12]}, {p['device']}, {p['date'][:10]})"
             )
-            return Grids.from_json(record, source)
+            return dataclasses.replace(Grids.from_json(record, source), committed=True)
     if run.profile.name in ("full", "paper"):
         return dataclasses.replace(
             compute(run, ds), source=f"this execution ({run.profile.name})"

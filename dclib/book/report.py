@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from dclib.book import catalog, verdicts
+from dclib.book.grids import Grids
 from dclib.book.recipes import reference_curves, reference_tables
 
 NOT_COMMITTED = (
@@ -99,3 +100,31 @@ def ledger_table() -> Any:
         "and its 95 % interval; one seed decides only beyond both runs' k-means "
         "spread)"
     )
+
+
+WIRING_COLUMNS = ["setting", "method", "n", "acc", "nmi"]
+"""what a wiring check shows of a study (no paper number beside it)"""
+
+
+def grids_shown(studies: Grids, names: dict[str, str] | None = None) -> bool:
+    """Whether a page shows its grid studies as evidence: True for the committed
+    reference's (the page then draws them beside the paper's numbers); otherwise
+    displays them once, collapsed, as a wiring check (every setting runs) with no
+    paper number and nothing a finding may quote, and returns False. ``names`` maps
+    run names to the page's labels."""
+    if studies.committed:
+        return True
+    parts = [
+        f"<details><summary>Wiring check, not evidence: this page's grid studies "
+        f"ran at smoke scale; the committed reference holds none for this data "
+        f"yet ({studies.source})</summary>"
+    ]
+    for study, frame in studies.studies.items():
+        shown = frame[[c for c in WIRING_COLUMNS if c in frame]].copy()
+        if "method" in shown:
+            shown["method"] = shown["method"].replace(names or {})
+        for col in ("acc", "nmi"):
+            shown[col] = (100 * shown[col]).round(1)
+        parts.append(f"<p>{study}</p>" + shown.to_html(index=False, na_rep="—"))
+    display(HTML("\n".join(parts) + "</details>"))
+    return False

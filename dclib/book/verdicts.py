@@ -155,3 +155,17 @@ def _effect(v: Verdict) -> str:
     if v.low is None or v.high is None:
         return f"{v.effect:+.1f}"
     return f"{v.effect:+.1f} [{v.low:+.1f}, {v.high:+.1f}]"
+
+
+def sentences(page: str) -> list[str]:
+    """What a page's "What we find" says first: each of paper ``page``'s claims
+    with its verdict and evidence, from the same ledger as its box."""
+    out = []
+    for r in ledger(catalog.page_claims(page)).to_dict("records"):
+        effect = r["effect (ACC points)"]
+        why = r["how"] if effect == "—" else f"{effect} ACC points ({r['how']})"
+        out.append(
+            f"{r['claim']} ({r['where']}) **{r['verdict']}** on the committed "
+            f"reference, {r['data']}, seeds {r['seeds']}: {why}."
+        )
+    return out
