@@ -367,88 +367,9 @@ BOARD = tuple(e for e in RUNS if e.board)
 """the leaderboard's rows, in the order of the book's pages"""
 
 
-@dataclass(frozen=True)
-class Claim:
-    """One headline claim of a paper: run ``better`` reaches a higher ACC than run
-    ``worse`` on the same data (``verdicts`` decides whether it holds)."""
-
-    paper: str
-    """the paper that makes it (a key of ``PAGE_LABELS``)"""
-    where: str
-    """its table or figure in that paper ("Table 1")"""
-    better: str
-    """the run the paper says is better (a catalog name)"""
-    worse: str
-    """the run it beats"""
-    data: str
-    """the kind of reference data both runs are tested on ("mlp": Fashion-MNIST
-    70k; "conv": mnist5k on a CPU; ``reference.jobs.DATA``)"""
-
-    @property
-    def key(self) -> str:
-        """``better>worse``: the claim's name in tables and links."""
-        return f"{self.better}>{self.worse}"
-
-    @property
-    def statement(self) -> str:
-        """ "DCSS > DCSS_u": the claim in the runs' labels."""
-        return f"{entry(self.better).label} > {entry(self.worse).label}"
-
-    @property
-    def source(self) -> str:
-        """ "DCSS Table 1": where the paper makes it."""
-        return f"{PAGE_LABELS[self.paper]} {self.where}"
-
-
-def _mnet_claims() -> tuple[Claim, ...]:
-    """X + MNet > X for every baseline X of DCSS Table 3."""
-    return tuple(
-        Claim("dcss", "Table 3", e.name, e.start, "mlp")
-        for e in RUNS
-        if e.method == "mnet"
-        and e.start is not None
-        and e.page == "dcss"
-        and not e.reference
-    )
-
-
-def _dml_claims() -> tuple[Claim, ...]:
-    """DML-M > M for every base M of DML Table I."""
-    return tuple(
-        Claim("dml", "Table I", e.name, e.start, "conv") for e in page_runs("dml")
-    )
-
-
-CLAIMS: tuple[Claim, ...] = (
-    Claim("dcss", "Table 1", "dcss", "dcss_u", "conv"),
-    Claim("dcss", "Table 1", "dcss_u", "ae_kmeans_dcss", "conv"),
-    *_mnet_claims(),
-    Claim("dssl", "Table I", "dssl", "ae_kmeans_dssl", "conv"),
-    *_dml_claims(),
-    Claim("dynae", "Table 3", "dynae", "dec_star", "mlp"),
-    Claim("dynae", "Table 3", "dynae", "idec_star", "mlp"),
-    Claim("dynae", "§5.2.2", "dynae", "dc_star", "mlp"),
-    Claim("rdc", "Table 8", "rdc", "ae_kmeans_rdc", "mlp"),
-    Claim("rdc", "Table 8", "dec_rdc-after-rdc", "dec_rdc", "mlp"),
-    Claim("rdc", "Table 8", "rdc", "dec_rdc-after-rdc", "mlp"),
-)
-"""the papers' headline orderings: DCSS > DCSS_u > AE + k-means and X + MNet > X
-(DCSS Tables 1, 3), DSSL > its AE + k-means (DSSL Table I), DML-M > M (DML Table
-I), DynAE > DEC*, IDEC* (DynAE Table 3) and > DC*, its ablation without the dynamic
-loss (§5.2.2, which shows it through Feature Randomness and Drift; the ledger tests
-it on ACC), and R-DC Table 8's three (§4.3):
-P1 & P2 > P1, P1 & P2 & P3 > P1 & P3, and P1 & P2 > P1 & P2 & P3 (P1 & P3 against
-P1 is "no consistent improvement", not an ordering)"""
-
-
 def pretraining_of(cache_name: str) -> str | None:
     """The pretraining of the entry whose runs are cached as ``cache_name`` (None:
     a setting no entry names, such as a grid's)."""
     return next((e.pretraining for e in RUNS if e.cache_name == cache_name), None)
 
 
-def page_claims(page: str) -> tuple[Claim, ...]:
-    """The claims of paper ``page``, in ledger order."""
-    if page not in PAGE_LABELS:
-        raise ValueError(f"unknown page {page!r}; choose one of {PAGES}")
-    return tuple(c for c in CLAIMS if c.paper == page)

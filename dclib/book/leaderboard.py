@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dclib.book import catalog, recipes
+from dclib.book import catalog, claims, recipes
 from dclib.book.cache import RESULTS_DIR, TABLES_DIR, RunResult, seed_mean, seed_table
 from dclib.book.paper_tables import (
     PAPER_DATASETS,
@@ -227,10 +227,11 @@ def atlas_end(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
-    """Each ordering of the claims ledger (``catalog.CLAIMS``) whose two runs
+    """Each ordering of the claims ledger (``claims.CLAIMS``) whose two runs
     ``results`` holds: both mean ACCs and whether the claimed order holds here."""
     rows = []
-    for c in catalog.CLAIMS:
+    orderings = [c for c in claims.CLAIMS if isinstance(c, claims.Claim)]
+    for c in orderings:
         if not results.get(c.better) or not results.get(c.worse):
             continue
         a, b = (100 * seed_mean(results[n]) for n in (c.better, c.worse))

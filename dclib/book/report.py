@@ -11,7 +11,7 @@ from typing import Any
 
 from IPython.display import HTML, Markdown, display
 
-from dclib.book import catalog, verdicts
+from dclib.book import catalog, claims, verdicts
 from dclib.book.grids import Grids
 from dclib.book.recipes import reference_curves, reference_tables
 
@@ -79,7 +79,7 @@ def claims_box(page: str) -> Any:
     """ "Did it reproduce?": the ledger's rows of paper ``page``'s claims, each
     verdict from the committed reference by the one rule (``verdicts``), never from
     this execution's runs."""
-    table = verdicts.ledger(catalog.page_claims(page))[VERDICT_COLUMNS]
+    table = verdicts.ledger(claims.page_claims(page))[VERDICT_COLUMNS]
     return table.style.hide(axis="index").set_caption(
         f"Did it reproduce? {catalog.PAGE_LABELS[page]}'s claims on the committed "
         "reference: the paired ACC difference over seeds with its 95 % interval "
@@ -90,16 +90,30 @@ def claims_box(page: str) -> Any:
 
 
 def ledger_table() -> Any:
-    """Every claim of the ledger with its verdict (``verdicts.ledger``): the
+    """Every claim of the ledger with its verdict (``verdicts.ledger``) and a link
+    to the page that shows its evidence: the intro's status table and the
     leaderboard's claims section, the same rows as the pages' boxes."""
     table = verdicts.ledger()
-    shown = table[["paper", *VERDICT_COLUMNS]]
+    shown = table[["paper", *VERDICT_COLUMNS]].copy()
+    shown["evidence"] = [evidence_link(stem) for stem in table["evidence"]]
     return shown.style.hide(axis="index").set_caption(
-        "The papers' claims — each ordering of the claims ledger, its verdict on the "
-        "committed reference by the one rule (the paired ACC difference over seeds "
-        "and its 95 % interval; one seed decides only beyond both runs' k-means "
-        "spread)"
+        "The papers' claims — each claim of the ledger with its verdict on the "
+        "committed reference by the one rule: an ordering by the paired ACC "
+        "difference over seeds and its 95 % interval (one seed decides only beyond "
+        "both runs' k-means spread), a sensitivity statement by the margin of its "
+        "ACC range under the bound over seeds, DCSS's theorems by their check on "
+        "exhaustive simplex grids"
     )
+
+
+def evidence_link(stem: str) -> str:
+    """A link to page ``stem``'s evidence: a paper page's *Did it reproduce?* box,
+    or the top of the page that checks DCSS's theorems."""
+    pages = {v: k for k, v in verdicts.PAGE_STEMS.items()}
+    if stem not in pages:
+        return f'<a href="{stem}.html">the theory page</a>'
+    label = catalog.PAGE_LABELS[pages[stem]]
+    return f'<a href="{stem}.html#did-it-reproduce">{label} page</a>'
 
 
 WIRING_COLUMNS = ["setting", "method", "n", "acc", "nmi"]

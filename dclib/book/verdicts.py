@@ -1,22 +1,32 @@
 """The one verdict rule: does a paper's claim hold on the committed reference?
 
-A claim (``catalog.Claim``) says run ``better`` reaches a higher ACC than run
-``worse``. Its evidence is the committed reference (profile ``full`` or ``paper``,
-never a page's quick run) of both runs on the claim's data, paired by seed:
+Each claim of the ledger (``claims.CLAIMS``) comes down to one number per seed of
+the committed reference (profile ``full`` or ``paper``, never a page's quick run):
 
-- with two or more seeds, the mean paired difference in ACC points and its 95 %
-  Student-t interval (``t_{0.975, n-1} * sd / sqrt(n)``): the claim **holds** when
-  the interval lies above 0, **fails** when it lies below, and is **inconclusive**
-  when it contains 0;
-- with one seed, the claim is **inconclusive** unless the difference exceeds the
-  k-means spread (the range of ``KMEANS_SEEDS`` draws on the final codes) of both
-  runs: then it holds or fails by its sign. A run whose labels are no k-means draw
-  reports no spread, so one seed of it decides nothing;
-- without a committed seed of both runs there is **no evidence**.
+- an ordering (``claims.Claim``: run ``better`` reaches a higher ACC than
+  ``worse``, both on the claim's data): the difference in ACC points, paired by
+  seed;
+- a sensitivity statement (``claims.Robustness``): the margin by which the run's
+  ACC range over the paper's settings (the page's grid study) stays under
+  ``claims.ROBUSTNESS_TOLERANCE``, or under another run's range.
+
+With two or more seeds, the mean and its 95 % Student-t interval
+(``t_{0.975, n-1} * sd / sqrt(n)``): the claim **holds** when the interval lies
+above 0, **fails** when it lies below, and is **inconclusive** when it contains 0.
+With one seed an ordering is **inconclusive** unless the difference exceeds the
+k-means spread (the range of ``KMEANS_SEEDS`` draws on the final codes) of both
+runs: then it holds or fails by its sign (a run whose labels are no k-means draw
+reports no spread, so one seed of it decides nothing); a range needs seeds to be
+told from noise, so one seed of a grid decides nothing. Without a committed seed
+there is **no evidence**. DCSS's theorems (``claims.Theorems``) are statements of
+mathematics: checked on exhaustive simplex grids, they hold when no input meeting
+a statement's premises breaks it.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,9 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dclib.book import catalog
+from dclib import theory
+from dclib.book import catalog, claims
 from dclib.book.cache import RunResult
-from dclib.book.catalog import Claim
+from dclib.book.claims import Claim, Robustness, Theorems
+from dclib.book.grids import Grids
 from dclib.book.reference import jobs, store
 
 HOLDS, FAILS, INCONCLUSIVE, NO_EVIDENCE = (
@@ -74,15 +86,21 @@ def paired(better: Mapping[int, RunResult], worse: Mapping[int, RunResult]) -> V
     d = np.array(
         [100 * (better[s].metrics["acc"] - worse[s].metrics["acc"]) for s in seeds]
     )
-    effect = float(d.mean())
     if len(seeds) == 1:
-        return _one_seed(effect, better[seeds[0]], worse[seeds[0]], seeds)
+        return _one_seed(float(d[0]), better[seeds[0]], worse[seeds[0]], seeds)
+    return _interval(d, seeds, "paired difference")
+
+
+def _interval(d: np.ndarray, seeds: tuple[int, ...], what: str) -> Verdict:
+    """The verdict of per-seed numbers ``d`` (two or more) by their mean's t
+    interval: holds above 0, fails below, inconclusive across."""
+    effect = float(d.mean())
     half = float(
         stats.t.ppf(0.5 + LEVEL / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
     )
     low, high = effect - half, effect + half
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
-    how = f"paired difference over {len(seeds)} seeds, {LEVEL:.0%} t interval"
+    how = f"{what} over {len(seeds)} seeds, {LEVEL:.0%} t interval"
     return Verdict(verdict, effect, low, high, seeds, how)
 
 
@@ -111,28 +129,150 @@ def evidence(
     return dataset, found.get(claim.better, {}), found.get(claim.worse, {})
 
 
+def grid_studies(claim: Robustness, dataset: str, profile: str) -> dict[int, Grids]:
+    """The committed grid studies of ``claim``'s page on ``dataset``, by seed."""
+    folder = store.result_path(
+        store.RESULTS_DIR, profile, dataset, f"grids-{claim.paper}", 0
+    ).parent
+    found = {}
+    for path in sorted(folder.glob("seed=*.json")):
+        record = json.loads(path.read_text())
+        found[int(record["seed"])] = Grids.from_json(record, "the reference")
+    return found
+
+
+def ranges(claim: Robustness, studies: Mapping[int, Grids]) -> dict[int, float]:
+    """Per seed, the margin of ``claim``: the tolerance (or the ``than`` method's
+    ACC range) less its method's ACC range over the paper's settings, in ACC points.
+    A seed whose study lacks a setting or diverged on one is left out."""
+    margins = {}
+    for seed, grids in studies.items():
+        frame = grids.studies.get(claim.study)
+        if frame is None:
+            continue
+        bound = claims.ROBUSTNESS_TOLERANCE
+        if claim.than is not None:
+            bound = _span(frame, claim.settings, claim.than)
+        margin = bound - _span(frame, claim.settings, claim.method)
+        if not math.isnan(margin):
+            margins[seed] = margin
+    return margins
+
+
+def _span(
+    frame: pd.DataFrame, settings: tuple[float, ...], method: str | None
+) -> float:
+    """The range of ``method``'s ACC (points) over ``settings`` in a study's frame
+    (NaN when a setting is missing or diverged)."""
+    rows = frame if method is None else frame[frame["method"] == method]
+    at = rows["setting"].astype(float).to_numpy()[:, None]
+    rows = rows[np.isclose(at, np.asarray(settings)[None, :]).any(axis=1)]
+    acc = 100 * rows["acc"].astype(float)
+    if len(acc) != len(settings) or acc.isna().any():
+        return math.nan
+    return float(acc.max() - acc.min())
+
+
+def robust(claim: Robustness, studies: Mapping[int, Grids]) -> Verdict:
+    """The verdict on a sensitivity statement from its page's grid studies."""
+    margins = ranges(claim, studies)
+    seeds = tuple(sorted(margins))
+    if not seeds:
+        how = f"the reference holds no complete grid study {claim.study!r} yet"
+        return Verdict(NO_EVIDENCE, how=how)
+    d = np.array([margins[s] for s in seeds])
+    if len(seeds) == 1:
+        how = "one seed: a range is told from noise only over seeds"
+        return Verdict(INCONCLUSIVE, float(d[0]), seeds=seeds, how=how)
+    return _interval(d, seeds, "margin under the bound")
+
+
+@functools.cache
+def proved() -> Verdict:
+    """DCSS's seven statements on the exhaustive simplex grids of K = 2 and 3 at
+    the paper's zeta = 0.8, gamma = 0.2 (the theory page checks many more)."""
+    tested = broke = 0
+    for k, points in ((2, 200), (3, 20)):
+        found = theory.check_set(theory.simplex_grid(k, points), 0.8, 0.2, seed=0)
+        tested += sum(c.tested for c in found.values() if c.premise)
+        broke += sum(c.violated for c in found.values() if c.premise)
+    verdict = HOLDS if tested and not broke else FAILS if broke else NO_EVIDENCE
+    how = (
+        f"checked on exhaustive simplex grids (K = 2, 3): {tested:,} inputs met "
+        f"the premises, {broke} broke a statement; no data, no seeds"
+    )
+    return Verdict(verdict, how=how)
+
+
+def judge(claim: Claim | Robustness | Theorems, profile: str) -> tuple[str, Verdict]:
+    """A claim's data (in words) and verdict on the committed reference of
+    ``profile``."""
+    if isinstance(claim, Theorems):
+        return "simplex grids", proved()
+    dataset = jobs.dataset(profile, claim.data)
+    where = f"{dataset} ({profile})"
+    if isinstance(claim, Robustness):
+        return where, robust(claim, grid_studies(claim, dataset, profile))
+    _, better, worse = evidence(claim, profile)
+    return where, paired(better, worse)
+
+
 def ledger(
-    claims: Iterable[Claim] = catalog.CLAIMS, profile: str = "full"
+    claims_: Iterable[Claim | Robustness | Theorems] = claims.CLAIMS,
+    profile: str = "full",
 ) -> pd.DataFrame:
     """Every claim's verdict on the committed reference of ``profile``: one row a
     claim (paper, claim, where the paper makes it, data, seeds, effect and its
-    interval in ACC points, verdict, how), indexed by ``Claim.key``. The same rows
-    feed the intro's status table, each page's box and the leaderboard."""
+    interval in ACC points, verdict, how, the page that shows its evidence),
+    indexed by the claim's key, in the book's order of papers. The same rows feed
+    the intro's status table, each page's box and the leaderboard."""
     rows = {}
-    for c in claims:
-        dataset, better, worse = evidence(c, profile)
-        v = paired(better, worse)
+    for c in sorted(claims_, key=lambda c: catalog.PAGES.index(c.paper)):
+        data, v = judge(c, profile)
         rows[c.key] = {
             "paper": catalog.PAGE_LABELS[c.paper],
             "claim": c.statement,
             "where": c.source,
-            "data": f"{dataset} ({profile})",
-            "seeds": ", ".join(map(str, v.seeds)) or "—",
+            "data": data,
+            "seeds": _seeds(c, v),
             "effect (ACC points)": _effect(v),
             "verdict": v.verdict,
             "how": v.how,
+            "evidence": evidence_page(c),
         }
     return pd.DataFrame.from_dict(rows, orient="index", columns=LEDGER_COLUMNS)
+
+
+def _seeds(claim: Claim | Robustness | Theorems, v: Verdict) -> str:
+    """ "0, 1, 2 (one pretraining)": the seeds and their design: clustering seeds
+    on one committed pretraining (``jobs.SHARED_NETWORKS``), or a pretraining of
+    its own per seed."""
+    if not v.seeds:
+        return "—"
+    shared = isinstance(claim, Claim) and all(
+        catalog.entry(n).pretraining in jobs.SHARED_NETWORKS
+        for n in (claim.better, claim.worse)
+    )
+    design = "one pretraining" if shared else "own pretraining"
+    return f"{', '.join(map(str, v.seeds))} ({design})"
+
+
+def evidence_page(claim: Claim | Robustness | Theorems) -> str:
+    """The executed page (stem) that shows a claim's evidence."""
+    if isinstance(claim, Theorems):
+        return claim.page
+    return PAGE_STEMS[claim.paper]
+
+
+PAGE_STEMS = {
+    "baselines": "01_baselines",
+    "dssl": "02_dssl",
+    "dcss": "03_dcss",
+    "dml": "05_dml",
+    "dynae": "06_dynae",
+    "rdc": "07_rdc",
+}
+"""each paper page's notebook stem (``_toc.yml``)"""
 
 
 LEDGER_COLUMNS = [
@@ -144,6 +284,7 @@ LEDGER_COLUMNS = [
     "effect (ACC points)",
     "verdict",
     "how",
+    "evidence",
 ]
 """the ledger's columns (``ledger``)"""
 
@@ -161,7 +302,7 @@ def sentences(page: str) -> list[str]:
     """What a page's "What we find" says first: each of paper ``page``'s claims
     with its verdict and evidence, from the same ledger as its box."""
     out = []
-    for r in ledger(catalog.page_claims(page)).to_dict("records"):
+    for r in ledger(claims.page_claims(page)).to_dict("records"):
         effect = r["effect (ACC points)"]
         why = r["how"] if effect == "—" else f"{effect} ACC points ({r['how']})"
         out.append(
