@@ -96,7 +96,7 @@ report.ledger_table()
 # decides nothing.
 
 # %% tags=["hide-input"]
-claims = leaderboard.verdicts(results)
+claims = leaderboard.orderings(results)
 claims.style.set_caption(
     f"Leaderboard claims in this execution — each ordering a paper claims, with our "
     f"mean ACC of the two runs ({protocol}): {page.held(claims)}; not a verdict."

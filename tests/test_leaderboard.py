@@ -78,12 +78,12 @@ def test_verdicts_check_each_claimed_ordering_that_has_both_runs():
         "dcss_u": {0: _run(0.75)},
         "ae_kmeans_dcss": {0: _run(0.60)},
     }
-    claims = leaderboard.verdicts(results).set_index("claim")
+    claims = leaderboard.orderings(results).set_index("claim")
     assert list(claims.index) == [
         "DCSS > DCSS_u",
         "DCSS_u > AE + k-means (DCSS conv AE)",
     ]
-    assert list(claims["holds"]) == ["no", "yes"]
+    assert list(claims["same order here"]) == ["no", "yes"]
     assert claims.loc["DCSS > DCSS_u", "ours (ACC)"] == "70.0 vs 75.0"
 
 

@@ -45,7 +45,7 @@ def test_the_gap_sentence_averages_the_rows_with_a_monitored_curve():
 
 
 def test_held_counts_the_claims_that_hold():
-    claims = pd.DataFrame({"holds": ["yes", "no", "yes"]})
+    claims = pd.DataFrame({"same order here": ["yes", "no", "yes"]})
     assert page.held(claims) == "2 of 3 ordered so here"
     assert page.held(pd.DataFrame()) == "0 of 0 ordered so here"
 

@@ -226,12 +226,12 @@ def atlas_end(frame: pd.DataFrame) -> pd.DataFrame:
     return end[["final acc", *ATLAS_KEYS]]
 
 
-def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
+def orderings(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
     """Each ordering of the claims ledger (``claims.CLAIMS``) whose two runs
-    ``results`` holds: both mean ACCs and whether the claimed order holds here."""
+    ``results`` holds: both mean ACCs and whether this execution's runs come in
+    the claimed order (a comparison, not a verdict: ``verdicts`` judges claims)."""
     rows = []
-    orderings = [c for c in claims.CLAIMS if isinstance(c, claims.Claim)]
-    for c in orderings:
+    for c in [c for c in claims.CLAIMS if isinstance(c, claims.Claim)]:
         if not results.get(c.better) or not results.get(c.worse):
             continue
         a, b = (100 * seed_mean(results[n]) for n in (c.better, c.worse))
@@ -240,7 +240,7 @@ def verdicts(results: dict[str, dict[int, RunResult]]) -> pd.DataFrame:
                 "claim": c.statement,
                 "where": c.source,
                 "ours (ACC)": f"{a:.1f} vs {b:.1f}",
-                "holds": "yes" if a > b else "no",
+                "same order here": "yes" if a > b else "no",
             }
         )
     return pd.DataFrame(rows)

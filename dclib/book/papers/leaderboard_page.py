@@ -54,9 +54,9 @@ def gap_sentence(board: pd.DataFrame) -> str:
 
 
 def held(claims: pd.DataFrame) -> str:
-    """ "3 of 5 ordered so here": how many of ``leaderboard.verdicts``'s
+    """ "3 of 5 ordered so here": how many of ``leaderboard.orderings``'s
     orderings this execution's runs show (not a verdict)."""
-    n = int((claims["holds"] == "yes").sum()) if len(claims) else 0
+    n = int((claims["same order here"] == "yes").sum()) if len(claims) else 0
     return f"{n} of {len(claims)} ordered so here"
 
 
