@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: setup book test notebooks reference clean
+.PHONY: setup book serve test notebooks reference clean
 
 # Set-up: a virtual environment with the project and its book/dev extras, pinned by
 # constraints.txt, plus (when run as root) Debian's full Fashion-MNIST for offline use.
@@ -27,11 +27,16 @@ notebooks: setup
 
 book: notebooks
 	$(BIN)/jupyter-book build -W -n --keep-going --all .
-	@echo "Book: $(CURDIR)/_build/html/index.html"
+	@echo "Book: $(CURDIR)/_build/html/index.html (make serve: with search snippets)"
+
+# Serve the built book on http://localhost:8000: a browser opening the files directly
+# (file://) blocks the fetches that give search results their snippets.
+serve:
+	$(BIN)/python -m http.server --directory _build/html 8000
 
 test: setup
-	$(BIN)/ruff check dclib tests notebooks
-	$(BIN)/ruff format --check dclib tests notebooks
+	$(BIN)/ruff check dclib tests notebooks book/_ext
+	$(BIN)/ruff format --check dclib tests notebooks book/_ext
 	$(BIN)/python -m pytest
 
 # Rerun (or resume) the committed reference results: the papers' protocol on the full

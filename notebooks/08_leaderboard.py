@@ -202,8 +202,8 @@ leaderboard.records(("mnist", "fmnist")).style.set_caption(
 # %% [markdown]
 # Records from outside the five papers, each with its source and protocol, read
 # from `results/published_records.csv`. The file holds only numbers that two
-# public listings agree on; for MNIST none is there yet (two listings of N2D's
-# MNIST result disagree).
+# public listings agree on; for MNIST none is there yet (two listings of the MNIST
+# result of N2D {cite}`mcconville2020n2d` disagree).
 
 # %% tags=["hide-input"]
 leaderboard.published(("mnist", "fmnist")).style.set_caption(

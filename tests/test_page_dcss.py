@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dclib.book import verdicts
 from dclib.book.cache import RunResult
 from dclib.book.grids import Grids
 from dclib.book.paper_tables import ours_vs_paper
@@ -134,7 +135,7 @@ def test_the_official_code_table_compares_dcss_u_and_dcss_in_percent():
     assert table.loc["DCSSConfig()", ("NMI", "DCSS_u")] == 10.0
     said = dcss.code_gap(frame, "the sweep data")
     assert said == (
-        "On the sweep data the official code's config changes DCSS's ACC by -25.0 "
+        "On the sweep data, the official code's config changes DCSS's ACC by -25.0 "
         "points against the paper's."
     )
 
@@ -167,29 +168,31 @@ def test_the_grids_sentence_lists_each_sweep_and_the_diverged():
     assert "official code DCSSConfig() (DCSS_u)" in said  # diverged, labelled
 
 
-def test_the_headline_and_phase_sentences_follow_the_accuracies():
+VERDICT_WORDS = ("beat", "holds", "reproduc", "fails", "improves", "raises")
+
+
+def test_this_execution_is_labelled_and_gives_no_verdict():
     acc = {AE: 0.3, PHASE1: 0.2, DCSS: 0.25}
-    said = dcss.headline(_run(seeds=(0, 1)), _data(), acc)
-    assert "mean over seeds 0, 1) AE + k-means reaches ACC 30.0 %" in said
-    assert "DCSS_u 20.0 % and DCSS 25.0 %." in said
-    lost = dcss.phase1_sentence(acc, CFG)
-    assert lost.startswith("DCSS_u does not beat AE + k-means here: phase 1 ran 1")
-    assert lost.endswith("far from the pretrained ones.")
-    full = dcss.phase1_sentence(acc, DCSSConfig(n_clusters=2))  # the paper's epochs
-    assert full.endswith("(adam at lr 1e-05; the paper: 200).")
-    assert dcss.phase1_sentence({**acc, PHASE1: 0.4}, CFG) == (
-        "Phase 1 improves on AE + k-means."
+    said = dcss.this_execution(_run(seeds=(0, 1)), _data(), CFG, acc)
+    assert said.startswith(
+        "This execution (smoke profile, 20 samples of mnist5k, mean over seeds 0, 1;"
     )
-    assert dcss.phase2_sentence(acc, CFG) == "Phase 2 improves on phase 1."
-    lost2 = dcss.phase2_sentence({**acc, DCSS: 0.1}, CFG)
-    assert "for 2 epoch(s) (the paper: 20), 2 of them supervised" in lost2
+    assert "phase 1 1 of the paper's 200 epochs, adam at lr 1e-05" in said
+    assert "phase 2 2 of its 20)" in said
+    assert "AE + k-means ACC 30.0 %, DCSS_u 20.0 %, DCSS 25.0 %." in said
+    assert not any(w in said for w in VERDICT_WORDS)
+    one = dcss.this_execution(_run(), _data(), CFG, acc)
+    assert one.startswith(
+        "This execution (smoke profile, 20 samples of mnist5k, seed 0;"
+    )
 
 
-def test_the_x_mnet_sentence_counts_the_bases_phase_2_improves():
+def test_the_x_mnet_sentence_gives_this_executions_numbers_without_a_verdict():
     acc = {e.start: 0.3 for e in dcss.X_MNET} | {e.name: 0.2 for e in dcss.X_MNET}
-    said = dcss.x_mnet_sentence(acc | {"idec+mnet": 0.5, "dkm_p+mnet": 0.4})
-    assert said.endswith("raises the ACC of 2 of 4 (IDEC, DKM_p).")
-    assert dcss.x_mnet_sentence(acc).endswith("of 0 of 4 (none).")
+    said = dcss.x_mnet_sentence(_run(), acc | {"idec+mnet": 0.5})
+    assert said.startswith("This execution's Table 3 runs (smoke profile, seed 0)")
+    assert "IDEC 30.0 %, IDEC + MNet 50.0 %; DCN 30.0 %, DCN + MNet 20.0 %" in said
+    assert not any(w in said for w in VERDICT_WORDS)
 
 
 def test_the_reference_sentence_needs_all_three_runs_and_checks_the_order():
@@ -219,13 +222,13 @@ def test_the_imbalance_gap_averages_dcss_minus_ae_kmeans():
     )
 
 
-def test_the_findings_cover_every_study():
+def _studies(committed: bool) -> Grids:
     code = {
         (PHASE1, "DCSSConfig()"): 0.1,
         (DCSS, "DCSSConfig()"): 0.3,
         (DCSS, "DCSSConfig.official_code()"): 0.2,
     }
-    studies = Grids(
+    return Grids(
         {
             "imbalance": _study({(AE, 0.1): 0.5, (DCSS, 0.1): 0.5}),
             "official code": _study(code),
@@ -233,17 +236,58 @@ def test_the_findings_cover_every_study():
         {},
         {"sweeps": "S", "imbalance": "I"},
         "here",
+        committed=committed,
     )
+
+
+def _findings(monkeypatch, committed: bool, dataset: str = "digits") -> list[str]:
+    monkeypatch.setattr(dcss.verdicts, "sentences", lambda page: [f"VERDICT {page}."])
+    monkeypatch.setattr(dcss.recipes, "reference_claims", lambda names: ["REF."])
     results = _by_seed({AE: 0.3, PHASE1: 0.2, DCSS: 0.25})
     x_mnet = _table3_results(0.3, 0.2)
-    said = dcss.findings(_run("digits"), _data("digits"), CFG, results, x_mnet, studies)
-    assert len(said) == 6  # no paper column, no committed reference for digits
-    assert said[0].startswith("On digits (20 samples")
+    run, ds = _run(dataset), _data(dataset)
+    return dcss.findings(run, ds, CFG, results, x_mnet, _studies(committed))
+
+
+def test_the_findings_open_with_the_ledger_then_the_reference(monkeypatch):
+    said = _findings(monkeypatch, committed=False)
+    assert said[:2] == ["VERDICT dcss.", "REF."]
+    assert said[2].startswith("This execution (smoke profile, 20 samples of digits")
+    assert said[3].startswith("This execution's Table 3 runs")
+    monkeypatch.undo()
+    results = _by_seed({AE: 0.3, PHASE1: 0.2, DCSS: 0.25})
+    real = dcss.findings(
+        _run(), _data(), CFG, results, _table3_results(0.3, 0.2), _studies(False)
+    )
+    ledger = verdicts.sentences("dcss")
+    assert ledger and real[: len(ledger)] == ledger
+
+
+def test_findings_say_nothing_from_grids_the_reference_does_not_hold(monkeypatch):
+    said = _findings(monkeypatch, committed=False)
+    assert len(said) == 4  # no committed reference for digits, no grid
+    text = " ".join(said)
+    assert "imbalanced" not in text and "official code" not in text
+    assert "(I)" not in text and "On S" not in text
+
+
+def test_findings_quote_the_committed_grids(monkeypatch):
+    said = _findings(monkeypatch, committed=True)
+    assert len(said) == 6
+    assert said[-2].startswith("On the imbalanced MNIST subsets (the committed ")
     assert said[-2].endswith("averages +0.0 points over r = 0.1.")
+    assert said[-1].startswith("On the committed reference, S, the official code's")
     assert "by -10.0 points" in said[-1]
-    reported = dcss.findings(_run(), _data(), CFG, results, x_mnet, studies)
-    claim = [s for s in reported if s.startswith("The paper reports ACC 98.0 %")]
-    assert claim == [
-        "The paper reports ACC 98.0 % for DCSS on the full MNIST; this page "
-        "clustered 20 samples of mnist5k with 1 + 2 epochs of the paper's 200 + 20."
-    ]
+
+
+def test_findings_keep_the_committed_reference_sentence(monkeypatch):
+    phase1 = [{"stage": "phase1"}] * 2
+    ref = {
+        AE: {0: _result(0.5)},
+        PHASE1: {0: RunResult({"acc": 0.6}, phase1, {})},
+        DCSS: {0: _result(0.7)},
+    }
+    monkeypatch.setattr(dcss.store, "results", lambda profile, dataset, names: ref)
+    said = _findings(monkeypatch, committed=False, dataset="mnist5k")
+    assert said[2].startswith("The committed reference (full profile, mnist5k")
+    assert said[3].startswith("This execution (")

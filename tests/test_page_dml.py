@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from dclib import book, data
-from dclib.book import recipes
+from dclib.book import recipes, verdicts
 from dclib.book.cache import RunResult
 from dclib.book.grids import Grids
 from dclib.book.paper_tables import paper_results
@@ -77,7 +77,7 @@ def test_the_difficult_clusters_and_their_networks():
     assert list(panels) == ["DCN"] and panels["DCN"][2].tolist() == [0, 1, 1, 0]
 
 
-def _studies(paper: float, code: float) -> Grids:
+def _studies(paper: float, code: float, committed: bool = False) -> Grids:
     versus = pd.DataFrame(
         {
             "method": ["dml-dsl", "dml-dsl"],
@@ -86,7 +86,8 @@ def _studies(paper: float, code: float) -> Grids:
             "nmi": [0.2, 0.3],
         }
     )
-    return Grids({"official code": versus}, {}, {"sweeps": "128 samples"}, "now")
+    where = {"sweeps": "128 samples"}
+    return Grids({"official code": versus}, {}, where, "now", committed)
 
 
 def test_grid_studies_and_the_code_table_use_the_papers_names():
@@ -101,32 +102,86 @@ def test_grid_studies_and_the_code_table_use_the_papers_names():
     )
 
 
-def test_each_dml_run_is_set_beside_its_base():
+VERDICT_WORDS = ("improve", "does not", "beat", "reproduce", "holds", "fails")
+
+
+def test_each_dml_run_is_set_beside_its_base_without_a_verdict():
     acc = {"dcss_u": 0.5, "dml-dsl": 0.6, "dcn": 0.4, "dml-dcn": 0.3}
     acc |= {"dkm_p": 0.2, "dml-dkm": 0.2}
     networks = {"dcss_u": 3, "dcn": 1, "dkm_p": 10}
     says = dml.gain_sentences(acc, networks, seed=0)
     assert says[0] == (
-        "DML-DSL (3 network(s) for seed 0) reaches ACC 60.0 % against 50.0 % for "
+        "DML-DSL (3 network(s) for seed 0) reached ACC 60.0 % against 50.0 % for "
         "DSL (+10.0 points)."
     )
-    assert says[1].endswith("(-10.0 points); here DML does not improve on its base.")
+    assert says[1].endswith("for DCN (-10.0 points).")
     assert says[2].endswith("(+0.0 points).")
-    assert dml.single_network_sentences(networks)[0].startswith("With a single")
+    assert not any(w in s for s in says for w in VERDICT_WORDS)
+
+
+def test_a_single_network_is_said_to_be_this_execution_and_not_dml_as_intended():
+    (one,) = dml.single_network_sentences({"dcss_u": 1, "dcn": 2, "dkm_p": 2})
+    assert "no cluster of DSL was difficult" in one
+    assert "DML-DSL only continued training its base's autoencoder" in one
+    (said,) = dml.single_network_sentences({"dcss_u": 3, "dcn": 1, "dkm_p": 1})
+    assert said.startswith("In this execution no cluster of DCN and DKM was difficult")
+    assert "L = 1: DML-DCN and DML-DKM only continued training their bases'" in said
+    assert "DML did not run as the paper intends" in said
+    assert "DSL" not in said
     assert dml.single_network_sentences({"dcn": 2, "dkm_p": 4}) == []
 
 
-def test_the_findings_of_a_capped_profile_state_its_budget():
+def _findings(studies: Grids, networks: int = 2) -> list[str]:
     run = book.start_run(profile="smoke", dataset="digits", seeds=[0], device="cpu")
     ds = data.load("digits")
     results = {n: {0: _run(0.5)} for n in dml.SHOWN}
     results["dml-dcn"] = {0: _run(0.7)}
-    eye = torch.eye(ds.n_clusters)
-    hard = {m: (torch.arange(ds.n_clusters), eye[0] > 0) for m in dml.BASES.values()}
-    says = dml.findings(run, ds, results, hard, _studies(0.5, 0.5))
-    assert says[0].startswith("With smoke profile, digits, n = 1,797, seed 0 (K = 10")
-    assert any("DML-DCN" in s and "70.0 % against 50.0 % for DCN" in s for s in says)
+    owner = torch.arange(ds.n_clusters).clamp(max=networks - 1)
+    hard = {m: (owner, owner < networks - 1) for m in dml.BASES.values()}
+    return dml.findings(run, ds, results, hard, studies)
+
+
+def test_the_findings_open_with_the_ledgers_verdicts_then_the_reference():
+    says = _findings(_studies(0.5, 0.5))
+    ledger = verdicts.sentences("dml")
+    assert len(ledger) == len(dml.RUNS)
+    assert says[: len(ledger)] == ledger
+    reference = recipes.reference_claims(dml.RUNS)
+    assert says[len(ledger) : len(ledger) + len(reference)] == reference
     assert any("alpha held at 1000" in s for s in says)
-    assert not any(s.startswith("With a single network") for s in says)
-    assert any("+0.0 points for DML-DSL (128 samples, from now)" in s for s in says)
-    assert says[-1].startswith("DML ran 1 epoch(s) (the code: 10)")
+
+
+def test_this_executions_runs_are_one_labelled_paragraph_with_no_verdict():
+    says = _findings(_studies(0.5, 0.5))
+    execution = says[-1]
+    assert execution.startswith(
+        "This execution (smoke profile, digits, n = 1,797, seed 0; K = 10;"
+    )
+    assert "not evidence on the claims above" in execution
+    assert "DML-DCN (2 network(s) for seed 0) reached ACC 70.0 % against 50.0 %" in (
+        execution
+    )
+    assert "This execution's DML ran 1 epoch(s) (the code: 10)" in execution
+    assert not any(w in execution for w in VERDICT_WORDS)
+    assert "In this execution no cluster" not in execution
+    assert not any("reached ACC" in s or "This execution" in s for s in says[:-1])
+
+
+def test_a_single_network_of_this_execution_is_said_in_its_paragraph():
+    says = _findings(_studies(0.5, 0.5), networks=1)
+    assert "In this execution no cluster of DSL, DCN and DKM was difficult" in says[-1]
+    assert "DML-DSL, DML-DCN and DML-DKM only continued" in says[-1]
+    assert sum("no cluster of" in s for s in says) == 1
+
+
+def test_the_findings_say_nothing_from_grids_that_are_not_committed():
+    says = _findings(_studies(0.5, 0.4))
+    assert not any("official code" in s or "128 samples" in s for s in says)
+    assert dml.grid_sentences(_studies(0.5, 0.4)) == []
+    committed = _findings(_studies(0.5, 0.4, committed=True))
+    assert (
+        "The official code's variant moves ACC by -10.0 points for DML-DSL "
+        "(128 samples, from now)."
+    ) in committed
+    (code,) = dml.grid_sentences(_studies(0.5, 0.4, committed=True))
+    assert committed.index(code) < len(committed) - 1  # before this execution's

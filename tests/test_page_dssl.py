@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dclib.book import verdicts
 from dclib.book.cache import RunResult
 from dclib.book.grids import Grids
 from dclib.book.paper_tables import ours_vs_paper
@@ -74,16 +75,19 @@ def test_table_rows_give_dssl_table_i_numbers_only():
     assert table.loc["dssl", ("DSSL Table I", "ACC")] == "92.2"
 
 
-def test_the_headline_says_whether_dssl_beats_ae_kmeans():
+def test_this_execution_is_labelled_and_gives_no_verdict():
     cfg = DSSLConfig(n_clusters=2, n_epochs=3)
-    won = dssl.headline(_run(), _data(), cfg, _results(0.25, 0.5))
-    assert "DSSL reaches ACC 50.0 % and beats AE + k-means" in won
-    assert "(25.0 %)" in won and "after 3 epoch(s) of SGD" in won
-    assert "(the paper: 100 epochs; the official code: 200)" in won
-    assert "20 samples, smoke profile, seed 0)" in won
-    lost = dssl.headline(_run(seeds=(0, 1)), _data(), cfg, _results(0.5, 0.25))
-    assert "and does not beat AE + k-means" in lost
-    assert "mean over seeds 0, 1" in lost
+    won = dssl.this_execution(_run(), _data(), cfg, _results(0.25, 0.5))
+    assert won.startswith(
+        "This execution (smoke profile, 20 samples of mnist5k, seed 0;"
+    )
+    assert "3 epoch(s) of SGD" in won
+    assert "where the paper runs 100 and the official code 200)" in won
+    assert "DSSL ACC 50.0 %, AE + k-means on the same autoencoder 25.0 %." in won
+    lost = dssl.this_execution(_run(seeds=(0, 1)), _data(), cfg, _results(0.5, 0.25))
+    assert "mean over seeds 0, 1" in lost and "DSSL ACC 25.0 %" in lost
+    for said in (won, lost):
+        assert not any(w in said for w in ("beat", "holds", "reproduc", "fails"))
 
 
 def test_the_imbalance_gain_averages_dssl_minus_ae_kmeans():
@@ -108,28 +112,58 @@ def test_the_best_settings_are_the_argmax_of_each_sweep():
     assert "(the paper's defaults: zeta = 0.1, T = 2, m = 1.5)" in said
 
 
-def test_the_findings_set_the_paper_beside_a_reported_dataset_only():
-    studies = Grids(
+def _studies(committed: bool) -> Grids:
+    return Grids(
         {
-            "zeta": _sweep([0.1], [0.3]),
+            "zeta": _sweep([0.1, 7.0], [0.3, 0.4]),
             "T": _sweep([2], [0.3]),
             "m": _sweep([1.5], [0.3]),
-            "imbalance": _imbalance([0.5] * 3, [0.5] * 3),
+            "imbalance": _imbalance([0.5] * 3, [0.6] * 3),
         },
         {},
         {"sweeps": "the sweep data", "imbalance": "the imbalance data"},
         "here",
+        committed=committed,
     )
+
+
+def _findings(monkeypatch, committed: bool, dataset: str = "mnist5k") -> list[str]:
+    monkeypatch.setattr(dssl.verdicts, "sentences", lambda page: [f"VERDICT {page}."])
+    monkeypatch.setattr(dssl.recipes, "reference_claims", lambda names: ["REF."])
     cfg = DSSLConfig(n_clusters=2)
-    said = dssl.findings(_run(), _data(), cfg, _results(0.2, 0.3), studies)
-    assert len(said) == 4
-    assert said[1].startswith("The paper reports ACC 92.2 % for DSSL on the full")
-    assert said[1].endswith("20 samples of mnist5k.")
-    assert "(the imbalance data)" in said[2] and "(the sweep data)" in said[3]
-    digits = dssl.findings(
-        _run("digits"), _data("digits"), cfg, _results(0.2, 0.3), studies
+    run, ds = _run(dataset), _data(dataset)
+    return dssl.findings(run, ds, cfg, _results(0.2, 0.3), _studies(committed))
+
+
+def test_the_findings_open_with_the_ledger_then_the_reference(monkeypatch):
+    said = _findings(monkeypatch, committed=False)
+    assert said[:2] == ["VERDICT dssl.", "REF."]
+    assert said[2].startswith("This execution (smoke profile")
+    real = dssl.findings(
+        _run(), _data(), DSSLConfig(n_clusters=2), _results(0.2, 0.3), _studies(False)
     )
+    ledger = verdicts.sentences("dssl")
+    assert ledger and real[: len(ledger)] == ledger
+
+
+def test_findings_say_nothing_from_grids_the_reference_does_not_hold(monkeypatch):
+    said = _findings(monkeypatch, committed=False)
+    assert len(said) == 3
+    text = " ".join(said)
+    for quoted in ("imbalanced", "sensitivity", "zeta = 7", "the sweep data"):
+        assert quoted not in text
+    digits = _findings(monkeypatch, committed=False, dataset="digits")
     assert len(digits) == 3 and not any("paper reports" in s for s in digits)
+
+
+def test_findings_quote_the_committed_grids(monkeypatch):
+    said = _findings(monkeypatch, committed=True)
+    assert len(said) == 5
+    assert said[3].startswith("On the imbalanced MNIST subsets (the committed ")
+    assert "reference, the imbalance data) DSSL's ACC minus" in said[3]
+    assert "averages +10.0 points" in said[3]
+    assert "(the committed reference, the sweep data)" in said[4]
+    assert "zeta = 7" in said[4]
 
 
 def test_the_studies_sentence_names_the_source_and_the_diverged():

@@ -3,6 +3,7 @@ sentences (``dynae_findings``), on hand-built runs and committed results."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import types
@@ -194,19 +195,24 @@ def test_the_grid_studies_are_shown_with_labels_and_log_gamma():
 # What we find
 
 
-def test_the_pretraining_gain_says_when_it_does_not_help():
-    said = findings.pretraining_gain("smoke", 10, 0.277, 0.23)
-    assert said[0] == "With smoke (K = 10; means over the seeds):"
-    assert said[1].endswith("ACC 27.7 % against 23.0 % on the plain autoencoder's.")
-    said = findings.pretraining_gain("smoke", 10, 0.2, 0.23)
-    assert said[1].endswith(": here the pretraining does not help.")
+def test_the_pretraining_gain_compares_numbers_without_a_verdict():
+    said = findings.pretraining_gain(0.277, 0.23)
+    assert said == (
+        "k-means on the ACAI-pretrained codes reaches ACC 27.7 % against 23.0 % on "
+        "the plain autoencoder's (+4.7 points)."
+    )
+    assert "help" not in findings.pretraining_gain(0.2, 0.23)
+    assert findings.this_execution("smoke", 10, 2) == (
+        "This execution (smoke, K = 10; means over the seeds):"
+    )
+    assert findings.this_execution("smoke", 10, 1) == "This execution (smoke, K = 10):"
 
 
-def test_dynae_is_set_against_each_rival_found():
+def test_dynae_is_set_against_each_rival_found_by_its_numbers():
     said = findings.versus({"dynae": 0.281, "dec_star": 0.277, "dc_star": 0.281})
     assert said == [
-        "DynAE (28.1 %) beats DEC* (27.7 %, +0.4 points).",
-        "DynAE (28.1 %) does not beat DC* (28.1 %, +0.0 points).",
+        "DynAE 28.1 % against DEC* 27.7 % (+0.4 points).",
+        "DynAE 28.1 % against DC* 28.1 % (+0.0 points).",
     ]
 
 
@@ -273,7 +279,8 @@ def test_the_reference_dc_star_says_whether_its_start_differs():
 def test_capped_profiles_say_how_far_their_pretraining_is():
     smoke = types.SimpleNamespace(profile=PROFILES["smoke"])
     (said,) = findings.capped(smoke, 2)
-    assert said.startswith(f"These runs use {PROFILES['smoke'].epoch_caps} (2 of ACAI")
+    caps = PROFILES["smoke"].epoch_caps
+    assert said.startswith(f"This execution's runs use {caps} (2 of ACAI")
     assert findings.capped(types.SimpleNamespace(profile=PROFILES["full"]), 2) == []
 
 
@@ -290,8 +297,8 @@ def test_the_reference_sentences_read_what_is_committed(tmp_path):
     _commit(tmp_path, "ae_kmeans_acai", {"acc": 0.53}, [])
     said = findings.reference(0.01, {"DynAE": [{"fr": 0.1}]}, tmp_path)
     assert said[:3] == [
-        "In the committed reference on the full Fashion-MNIST:",
-        "DynAE (60.0 %) beats DC* (50.0 %, +10.0 points).",
+        "In the committed reference on the full Fashion-MNIST, ACC:",
+        "DynAE 60.0 % against DC* 50.0 % (+10.0 points).",
         said[2],
     ]
     assert said[2].startswith("The reference's DynAE starts")
@@ -300,23 +307,57 @@ def test_the_reference_sentences_read_what_is_committed(tmp_path):
     assert len(said) == 5  # same k-means start: no sentence on it
 
 
-def test_the_findings_are_one_paragraph_per_source(monkeypatch):
+def _committed(studies: Grids) -> Grids:
+    return dataclasses.replace(
+        studies, source="the committed reference", committed=True
+    )
+
+
+def test_the_grid_claims_speak_only_from_the_committed_reference():
+    assert findings.grid_claims(_studies()) == []  # a smoke-scale wiring check
+    said = findings.grid_claims(_committed(_studies()))
+    assert said[0] == (
+        "In the committed reference's grids (smoke, 128 samples), over gamma from "
+        "10^-3 to 10^3 (Fig. 13) DynAE's ACC spans 50.0-50.0 % (0.0 points) and "
+        "IDEC*'s 60.0-60.0 % (0.0 points) (the paper's Fig. 13 compares the same two "
+        "sensitivities on MNIST)."
+    )
+    assert said[1] == (
+        "In the same grids, DynAE's ACC with DynAEConfig() 51.2 %; "
+        "DynAEConfig(per_element=False) diverged."
+    )
+    assert said[2].startswith("These settings diverged")
+
+
+def _findings(monkeypatch, studies, profile="full"):
+    monkeypatch.setattr(findings.verdicts, "sentences", lambda page: [f"{page} V."])
     monkeypatch.setattr(findings.recipes, "reference_claims", lambda names: ["CLAIM."])
     monkeypatch.setattr(findings, "reference", lambda tol, checks: ["REF."])
-    results = _page_results()
     checks = {
         n: [_check(140, tau=0.5, centres_updated=0, fr=0.5)] for n in dynae.WATCHED
     }
     cfg = types.SimpleNamespace(
         n_clusters=10, tol=0.01, pretrain=types.SimpleNamespace(n_epochs=2)
     )
-    run = types.SimpleNamespace(profile=PROFILES["full"])
-    said = findings.findings(run, cfg, "here", results, checks, {})
-    assert len(said) == 2
-    assert said[0].startswith("With here (K = 10; means over the seeds): k-means")
-    assert "on the plain autoencoder's: here the pretraining does not help." in said[0]
-    assert " does not beat DEC* (42.5 %, " in said[0]
-    assert "Its mean Delta_FR over the checks is 0.50, against 0.50 for DC*." in said[0]
-    assert said[1] == "CLAIM. REF."
-    run = types.SimpleNamespace(profile=PROFILES["smoke"])
-    assert len(findings.findings(run, cfg, "here", results, checks, {})) == 3
+    run = types.SimpleNamespace(profile=PROFILES[profile])
+    return findings.findings(run, cfg, "here", _page_results(), checks, {}, studies)
+
+
+def test_the_findings_open_with_the_ledger_then_the_reference(monkeypatch):
+    said = _findings(monkeypatch, _studies())
+    assert said[:2] == ["dynae V.", "CLAIM. REF."]  # no grid sentence: not committed
+    assert len(said) == 3
+    committed = _findings(monkeypatch, _committed(_studies()))
+    assert committed[1].startswith("CLAIM. REF. In the committed reference's grids")
+    assert committed[2] == said[2]
+
+
+def test_this_executions_paragraph_says_so_and_gives_no_verdict(monkeypatch):
+    ours = _findings(monkeypatch, _studies())[2]
+    assert ours.startswith("This execution (here, K = 10): k-means on the ACAI")
+    assert "DynAE 36.2 % against DEC* 42.5 % (-6.2 points)." in ours
+    assert "Its mean Delta_FR over the checks is 0.50, against 0.50 for DC*." in ours
+    for verdict in ("beat", "help", "holds", "reproduce"):
+        assert verdict not in ours
+    smoke = _findings(monkeypatch, _studies(), "smoke")[2]
+    assert smoke.startswith("This execution (") and "This execution's runs use" in smoke

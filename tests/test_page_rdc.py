@@ -11,6 +11,7 @@ import torch
 
 from dclib.book import recipes, reconciliation
 from dclib.book.cache import RunResult
+from dclib.book.grids import Grids
 from dclib.book.papers import rdc, rdc_findings
 from dclib.methods.rdc import RDCConfig
 
@@ -107,18 +108,22 @@ def test_the_separation_of_the_toy_curves():
     ]
 
 
-def test_phase_claims_say_whether_the_second_phase_helps():
+def test_phase_claims_are_this_executions_numbers_without_a_verdict():
     acc = {P1: 0.5, P2: 0.6, P3: 0.55, P23: 0.58, rdc.DYNAE: 0.52}
     said = rdc_findings.phase_claims(acc, "mnist5k", 10, 1)
-    assert said[0] == "With mnist5k (K = 10):"
-    assert "from 50.0 % to 60.0 % ACC (+10.0 points; P1 & P2 beats P1" in said[1]
+    assert said[0] == "This execution (mnist5k, K = 10):"
+    assert said[1] == (
+        "R-DC's second phase takes k-means on the pretrained codes from 50.0 % to "
+        "60.0 % ACC (+10.0 points)."
+    )
     assert said[2] == (
         "DEC from the same network reaches 55.0 % and DynAE 52.0 %; DEC after R-DC "
         "58.0 %."
     )
     worse = rdc_findings.phase_claims(acc | {P2: 0.45}, "x", 10, 2)
-    assert "; means over the seeds" in worse[0]
-    assert "(-5.0 points; here P2 does not help)." in worse[1]
+    assert worse[0] == "This execution (x, K = 10; means over the seeds):"
+    assert worse[1].endswith("(-5.0 points).")
+    assert not any(w in " ".join(said + worse) for w in ("beat", "help", "as in"))
 
 
 def test_the_stop_claim_tells_the_rule_from_the_cap():
@@ -149,14 +154,14 @@ def test_the_filter_claim_measures_the_second_filter_on_the_final_codes():
     assert rdc_findings.filter_claims(z.numpy(), none) == []
 
 
-def test_the_curves_claim_compares_r_dc_with_dec():
+def test_the_curves_claim_compares_r_dc_with_dec_by_numbers():
     said = rdc_findings.curves_claim({"ae_kmeans": 0.2, "dec": 0.1, "rdc": 0.3})
-    assert said.startswith(
+    assert said == (
         "On curves2d the silhouette of the true curves is 0.100 after DEC and 0.300 "
-        "after R-DC (0.200 after pretraining): R-DC keeps"
+        "after R-DC (0.200 after pretraining; R-DC minus DEC: +0.200)."
     )
     worse = rdc_findings.curves_claim({"ae_kmeans": 0.2, "dec": 0.3, "rdc": 0.1})
-    assert worse.endswith("here R-DC does not keep them apart better than DEC.")
+    assert worse.endswith("R-DC minus DEC: -0.200).") and "keep" not in worse
 
 
 def _reference(draws: tuple[float, float] | None) -> dict[str, dict[int, RunResult]]:
@@ -207,28 +212,78 @@ def test_the_ranking_claim_needs_every_setting():
 def test_the_caps_claim_only_for_capped_profiles():
     assert rdc_findings.caps_claims(None, 37) == []
     (said,) = rdc_findings.caps_claims("at most 2 epochs", 2)
-    assert said.startswith("These runs use at most 2 epochs (2 epochs of pretraining")
+    assert said.startswith(
+        "This execution's runs use at most 2 epochs (2 epochs of pretraining"
+    )
     assert "the paper's T1 is 37 epochs" in said
 
 
-def test_the_findings_are_one_paragraph_in_the_pages_order(monkeypatch):
+def _studies(committed: bool) -> Grids:
+    sweep = pd.DataFrame({"setting": [0.1, 0.6], "acc": [0.5, 0.62], "nmi": [0, 0]})
+    code = pd.DataFrame(
+        {
+            "setting": ["RDCConfig()", "RDCConfig.official_code()"],
+            "method": ["rdc", "rdc"],
+            "acc": [0.512, np.nan],
+            "nmi": [0.4, np.nan],
+        }
+    )
+    studies = {"alpha": sweep, "noise": sweep, "official code": code}
+    return Grids(studies, {}, {"sweeps": "smoke, 128 samples"}, "there", committed)
+
+
+def test_the_grid_claims_speak_only_from_the_committed_reference():
+    assert rdc_findings.grid_claims(_studies(False)) == []  # a wiring check
+    spans, code = rdc_findings.grid_claims(_studies(True))
+    assert spans == (
+        "In the committed reference's grids (smoke, 128 samples), R-DC's ACC spans "
+        "50.0-62.0 % (12.0 points) over alpha (Fig. 17); 50.0-62.0 % (12.0 points) "
+        "over the noise's sigma (Fig. 20) (the paper's Figs. 17 and 20: "
+        "PneumoniaMNIST, BloodMNIST and VesselMNIST3D)."
+    )
+    assert code == (
+        "In the same grids, R-DC's ACC with RDCConfig() 51.2 %; "
+        "RDCConfig.official_code() diverged."
+    )
+
+
+def _findings(monkeypatch, studies, profile):
     monkeypatch.setattr(rdc_findings.store, "results", lambda *a, **k: {})
     monkeypatch.setattr(rdc_findings.recipes, "reference_claims", lambda names: [])
+    monkeypatch.setattr(rdc_findings.verdicts, "sentences", lambda page: [page + "!"])
     z = np.array([[0.0], [1.0], [10.0], [11.0], [30.0]], dtype=np.float32)
     history = _checks([0.9] * 3, true_after=0.5, true_before=0.4)
     results = {n: _result(0.5) for n in rdc.RUNS}
     results[P2] = {0: RunResult({"acc": 0.6}, history, {"z": z})}
     results[rdc.DYNAE] = {0: RunResult({"acc": 0.5}, [], {})}
-    profile = SimpleNamespace(max_epochs=None, epoch_caps="")
     run = SimpleNamespace(seed=0, profile=profile)
     curves = pd.DataFrame({rdc.SILHOUETTE: {"ae_kmeans": 0.2, "dec": 0.1, "rdc": 0.3}})
     cfg = RDCConfig(n_neighbours=2, alpha=0.5, beta=0.5, beta_scale="absolute")
     ds = SimpleNamespace(n_clusters=4)
-    (said,) = rdc_findings.findings(run, ds, results, cfg, curves, "the blobs")
-    assert said.startswith("With the blobs (K = 4): R-DC's second phase takes")
+    return rdc_findings.findings(run, ds, results, cfg, curves, "the blobs", studies)
+
+
+def test_the_findings_open_with_the_ledger_and_label_this_execution(monkeypatch):
+    uncapped = SimpleNamespace(max_epochs=None, epoch_caps="")
+    ledger, said = _findings(monkeypatch, _studies(False), uncapped)
+    assert ledger == "rdc!"  # verdicts.sentences(PAGE), first
+    assert said.startswith("This execution (the blobs, K = 4): R-DC's second phase")
     order = ["DEC from the same", "R-DC (first seed)", "second filter", "curves2d"]
     assert [said.index(s) for s in order] == sorted(said.index(s) for s in order)
-    assert "There R-DC" not in said and "These runs use" not in said
+    assert "There R-DC" not in said and "runs use" not in said
+    assert "grids" not in said and "beats" not in said and "help" not in said
+    capped = SimpleNamespace(max_epochs=2, epoch_caps="at most 2 epochs")
+    _, said = _findings(monkeypatch, _studies(False), capped)
+    assert said.endswith(
+        "the reference above runs the paper's protocol on Fashion-MNIST."
+    )
+
+
+def test_only_committed_grids_reach_the_findings(monkeypatch):
+    uncapped = SimpleNamespace(max_epochs=None, epoch_caps="")
+    ledger, reference, ours = _findings(monkeypatch, _studies(True), uncapped)
+    assert reference.startswith("In the committed reference's grids (smoke, 128")
+    assert ours.startswith("This execution (") and "grids" not in ours
 
 
 def test_the_reconciliation_sets_every_table_8_phase_against_p1():

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -138,3 +140,97 @@ def test_quick_seeds_share_one_pretrained_autoencoder():
         b, _ = pretrained(X, c, FitContext(seed=2, device="cpu"))
         pairs = zip(a.parameters(), b.parameters(), strict=True)
         assert all(torch.equal(p, q) for p, q in pairs) == same
+
+
+INTRO = Path(__file__).resolve().parents[1] / "book" / "intro.md"
+NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?!\w)")
+
+
+def _intro_profile_table() -> dict[str, dict[str, str]]:
+    """The intro's profile table: profile -> column -> cell."""
+    section = INTRO.read_text().split("\n## Profiles", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.strip() for ln in section.splitlines() if ln.strip().startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        name = re.match(r"`(\w+)`", cells[0])
+        assert name, line
+        rows[name.group(1)] = dict(zip(header[1:], cells[1:], strict=True))
+    return rows
+
+
+def _numbers(text: str) -> set[int]:
+    return {int(n.replace(",", "")) for n in NUMBER.findall(text)}
+
+
+def _budget_caps(profile) -> tuple[set[int], set[int]]:
+    """The epochs that ``profile`` and the pages' budgets give the K-step stages
+    (DSSL, DCSS phase 1, DML) and DCSS phase 2, from the configs that run."""
+    from dclib.book.recipes import BUDGETS
+    from dclib.methods import get_method
+
+    k_step, phase2 = set(), set()
+    for method, budget in BUDGETS.items():
+        cfg = get_method(method).make_config(n_clusters=10)
+        cfg = profile.cap_epochs(cfg, budget)
+        for name in budget:
+            (phase2 if name == "phase2_epochs" else k_step).add(getattr(cfg, name))
+    return k_step, phase2
+
+
+def test_the_intros_profile_table_states_what_the_code_runs():
+    """Every number of the intro's profile table comes from the code (profiles,
+    the pages' budgets, grids' smoke scale, the reference runner's CPU caps), and
+    every number that matters is stated, so a change to them breaks this test
+    rather than leaving the text stale."""
+    from dclib.book import catalog
+    from dclib.book.reference import jobs
+
+    table = _intro_profile_table()
+    assert set(table) == set(PROFILES)
+    smoke, quick, full, paper = (
+        PROFILES[n] for n in ("smoke", "quick", "full", "paper")
+    )
+    k_smoke, p2_smoke = _budget_caps(smoke)
+    k_quick, p2_quick = _budget_caps(quick)
+    assert p2_smoke <= {smoke.max_epochs}  # "at most 2 per stage" covers phase 2
+    cpu_caps = {e.cpu_pretrain_cap for e in catalog.RUNS} | {
+        e.cpu_clustering_cap for e in catalog.RUNS
+    }
+    # profile -> column -> the numbers it must state (and may only state)
+    expected = {
+        "smoke": {
+            "data": {smoke.n_samples, smoke.sweep_samples},
+            "epochs": {smoke.max_epochs} | k_smoke,
+            "seeds": set(smoke.seeds),
+        },
+        "quick": {
+            # grids rerun at smoke scale (grids.page_grids), not quick's sweeps
+            "data": {smoke.sweep_samples, smoke.max_epochs},
+            "epochs": {quick.pretrain_epochs, quick.max_epochs} | k_quick | p2_quick,
+            # the example `-p seeds [0, 1]`
+            "seeds": set(quick.seeds) | {quick.pretrain_seed, 0, 1},
+        },
+        "full": {
+            "data": set(),
+            "epochs": cpu_caps - {None},
+            "seeds": set(full.seeds) | {0},  # seed 0's network (SHARED_NETWORKS)
+        },
+        "paper": {"data": set(), "epochs": set(), "seeds": set(paper.seeds)},
+    }
+    for name, columns in expected.items():
+        row = table[name]
+        for column, numbers in columns.items():
+            assert _numbers(row[column]) == numbers, (name, column, row[column])
+        for column in ("time", "for"):
+            assert not _numbers(row[column]), (name, column, row[column])
+    assert smoke.pretrain_seed is None and paper.pretrain_seed is None
+    assert "each seed pretrains its own" in table["smoke"]["seeds"]
+    assert "each seed pretrains its own" in table["paper"]["seeds"]
+    assert quick.n_samples is None and "whole" in table["quick"]["data"]
+    assert full.max_epochs is None and table["full"]["epochs"].startswith("the papers'")
+    assert paper.max_epochs is None and table["paper"]["epochs"] == "the papers'"
+    for profile in (quick, full, paper):
+        assert f"`{profile.dataset}`" in table[profile.name]["data"]
+    assert f"`{jobs.DATA['conv']['full']}`" in table["full"]["data"]

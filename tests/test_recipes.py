@@ -183,3 +183,25 @@ def test_runs_on_the_pages_data_log_the_atlas_and_sweeps_do_not(smoke, run_dirs)
     sweep = recipes.runs_of(smoke, "ae_kmeans", cfg, small, 0)
     assert "atlas_fr" in page.history[-1] and "acc" in page.history[-1]
     assert not any(k.startswith("atlas") for r in sweep.history for k in r)
+
+
+def test_the_reference_course_says_where_a_run_drifted_from_its_first_epoch(
+    tmp_path, monkeypatch
+):
+    import json
+
+    from dclib.book import recipes
+    from dclib.book.reference import store
+
+    monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
+    for run, accs in (("dml-dcn", [0.565, 0.55, 0.51]), ("dml-dkm", [0.59, 0.595])):
+        path = store.result_path(tmp_path, "full", "mnist5k", run, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        history = [
+            {"stage": "cluster", "epoch": i, "acc": a} for i, a in enumerate(accs)
+        ]
+        path.write_text(json.dumps({"seed": 0, "metrics": {}, "history": history}))
+    (said,) = recipes.reference_course(["dml-dcn", "dml-dkm"], "cluster", "mnist5k")
+    assert "DML-DCN's ACC falls from 56.5 %" in said and "51.0 %" in said
+    assert "last of its 3" in said  # DML-DKM moved half a point: not said
+    assert recipes.reference_course(["dml-dcn"], "cluster", "fmnist") == []

@@ -371,5 +371,3 @@ def pretraining_of(cache_name: str) -> str | None:
     """The pretraining of the entry whose runs are cached as ``cache_name`` (None:
     a setting no entry names, such as a grid's)."""
     return next((e.pretraining for e in RUNS if e.cache_name == cache_name), None)
-
-

@@ -135,7 +135,6 @@ PROFILES: dict[str, Profile] = {
             description="default: offline data, at most 25 epochs of pretraining and "
             "10 of each clustering stage, one seed (more seeds share one pretrained "
             "autoencoder), minutes on a CPU",
-            sweep_samples=300,
             tsne_samples=500,
             pretrain_seed=0,
         ),

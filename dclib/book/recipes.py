@@ -394,6 +394,32 @@ def reference_curves(
     return out
 
 
+def reference_course(names: Iterable[str], stage: str, dataset: str) -> list[str]:
+    """Sentences on how the committed reference runs ``names`` on ``dataset`` moved
+    over their ``stage`` (first seed): ACC after the first epoch and after the last,
+    where the two differ by more than a point, since the reported number is the
+    last iterate's."""
+    out = []
+    for profile, found in store.available():
+        if found != dataset:
+            continue
+        for name, label in labels(names).items():
+            seeds = store.load(profile, found, name)
+            if not seeds:
+                continue
+            seed = min(seeds)
+            acc = [r["acc"] for r in stage_records(seeds[seed].history, stage)]
+            if len(acc) >= 2 and abs(acc[-1] - acc[0]) > 0.01:
+                way = "falls" if acc[-1] < acc[0] else "rises"
+                out.append(
+                    f"In the committed reference (profile {profile}, {found}, seed "
+                    f"{seed}) {label}'s ACC {way} from {100 * acc[0]:.1f} % after "
+                    f"its first epoch to {100 * acc[-1]:.1f} % after the last of "
+                    f"its {len(acc)}; the reported number is the last iterate's."
+                )
+    return out
+
+
 def reference_claims(names: Sequence[str]) -> list[str]:
     """Sentences setting the committed reference's ACC of the runs ``names`` beside
     the paper's, one per (profile, dataset) and paper table: "In the committed

@@ -1,5 +1,7 @@
 """What the DynAE page finds: the sentences of its "What we find", each built from
-this execution's runs or the committed reference (``dclib.book.papers.dynae``)."""
+the claims' ledger, the committed reference or this execution's runs
+(``dclib.book.papers.dynae``). Only the ledger gives verdicts; this execution's
+sentences say that they are this execution's and compare numbers only."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from dclib.book import catalog, recipes
+from dclib.book import catalog, recipes, verdicts
 from dclib.book.cache import RunResult, seed_mean
-from dclib.book.papers.dynae import BASELINES, RIVALS, RUNS, START
+from dclib.book.grids import Grids
+from dclib.book.papers.dynae import BASELINES, PAGE, RIVALS, RUNS, START
 from dclib.book.profiles import Run
 from dclib.book.reference import store
 from dclib.methods import stage_records
@@ -24,31 +28,35 @@ REFERENCE = ("full", "fmnist")
 """the committed reference the page reads: profile full, the full Fashion-MNIST"""
 
 
-def pretraining_gain(
-    where: str, n_clusters: int, acai: float, plain: float
-) -> list[str]:
-    """What ran, and k-means on the ACAI-pretrained codes (ACC ``acai``, a fraction)
-    against k-means on the plain autoencoder's (``plain``)."""
-    return [
-        f"With {where} (K = {n_clusters}; means over the seeds):",
+def this_execution(where: str, n_clusters: int, n_seeds: int) -> str:
+    """The label that opens the sentences on this execution's runs (``where``:
+    ``recipes.describe_data``; ``n_seeds``: how many seeds its means are over)."""
+    word = "; means over the seeds" if n_seeds > 1 else ""
+    return f"This execution ({where}, K = {n_clusters}{word}):"
+
+
+def pretraining_gain(acai: float, plain: float) -> str:
+    """k-means on the ACAI-pretrained codes (ACC ``acai``, a fraction) against
+    k-means on the plain autoencoder's (``plain``)."""
+    return (
         f"k-means on the ACAI-pretrained codes reaches ACC {100 * acai:.1f} % against "
-        f"{100 * plain:.1f} % on the plain autoencoder's"
-        + ("." if acai > plain else ": here the pretraining does not help."),
-    ]
+        f"{100 * plain:.1f} % on the plain autoencoder's "
+        f"({100 * (acai - plain):+.1f} points)."
+    )
 
 
 def versus(acc: Mapping[str, float]) -> list[str]:
-    """DynAE's ACC against each of its rivals (``RIVALS``) found in ``acc`` (run
-    name -> ACC, a fraction)."""
+    """DynAE's ACC beside each of its rivals (``RIVALS``) found in ``acc`` (run
+    name -> ACC, a fraction): the numbers and their gaps, no verdict (the ledger
+    gives those)."""
     out = []
     for rival in RIVALS:
         if rival in acc:
             gap = 100 * (acc["dynae"] - acc[rival])
             out.append(
-                f"DynAE ({100 * acc['dynae']:.1f} %) "
-                + ("beats" if gap > 0 else "does not beat")
-                + f" {catalog.entry(rival).label} ({100 * acc[rival]:.1f} %, "
-                f"{gap:+.1f} points)."
+                f"DynAE {100 * acc['dynae']:.1f} % against "
+                f"{catalog.entry(rival).label} {100 * acc[rival]:.1f} % "
+                f"({gap:+.1f} points)."
             )
     return out
 
@@ -143,12 +151,13 @@ def reference_dc(dc: RunResult, start: RunResult, tol: float) -> list[str]:
 
 
 def capped(run: Run, pretrain_epochs: int) -> list[str]:
-    """In a capped profile: how far its ``pretrain_epochs`` of ACAI pretraining are
-    from the paper's; nothing in an uncapped one."""
+    """In a capped profile: how far this execution's ``pretrain_epochs`` of ACAI
+    pretraining are from the paper's (a sentence that follows ``this_execution``'s
+    label); nothing in an uncapped one."""
     if run.profile.max_epochs is None:
         return []
     return [
-        f"These runs use {run.profile.epoch_caps} ({pretrain_epochs} of "
+        f"This execution's runs use {run.profile.epoch_caps} ({pretrain_epochs} of "
         f"ACAI pretraining against the paper's 13·10^4 iterations, about "
         f"{ACAI_PRETRAIN.n_epochs} epochs of 70,000 images): the paper's "
         "numbers come from that much longer pretraining, which carries most of "
@@ -168,7 +177,7 @@ def reference(
     acc = {n: seed_mean(r) for n, r in found.items()}
     out = []
     if "dynae" in acc and len(acc) > 2:
-        out.append("In the committed reference on the full Fashion-MNIST:")
+        out.append("In the committed reference on the full Fashion-MNIST, ACC:")
         out += versus(acc)
     if "dynae" in found:
         history = store.first_seed(found["dynae"]).history
@@ -183,6 +192,46 @@ def reference(
     return out
 
 
+def spread(frame: pd.DataFrame, method: str) -> str:
+    """The range of ``method``'s ACC over the settings of a study ``frame``, in %."""
+    acc = 100 * frame.loc[frame.method == method, "acc"].astype(float)
+    if not acc.notna().any():
+        return "no finite ACC"
+    low, high = acc.min(), acc.max()
+    return f"{low:.1f}-{high:.1f} % ({high - low:.1f} points)"
+
+
+def grid_claims(studies: Grids) -> list[str]:
+    """What the committed reference's grids show (Fig. 13's gamma for DynAE and
+    IDEC*, the paper's configuration against the official code's); nothing when
+    ``studies`` are not the committed reference's (this execution's smoke-scale
+    wiring check is no evidence)."""
+    if not studies.committed:
+        return []
+    out = []
+    if "gamma" in studies.studies:
+        gamma = studies.studies["gamma"]
+        out.append(
+            f"In the committed reference's grids ({studies.data['sweeps']}), over "
+            f"gamma from 10^-3 to 10^3 (Fig. 13) DynAE's ACC spans "
+            f"{spread(gamma, 'dynae')} and IDEC*'s {spread(gamma, 'idec_star')} (the "
+            "paper's Fig. 13 compares the same two sensitivities on MNIST)."
+        )
+    if "official code" in studies.studies:
+        code = studies.studies["official code"]
+        out.append(
+            "In the same grids, DynAE's ACC with "
+            + "; ".join(
+                f"{row.setting} {100 * row.acc:.1f} %"
+                if np.isfinite(row.acc)
+                else f"{row.setting} diverged"
+                for row in code.itertuples()
+            )
+            + "."
+        )
+    return out + ([d.strip()] if (d := studies.diverged(recipes.labels(RUNS))) else [])
+
+
 def findings(
     run: Run,
     cfg: Any,
@@ -190,18 +239,24 @@ def findings(
     results: Mapping[str, dict[int, RunResult]],
     checks: Mapping[str, list[dict]],
     reference_checks: Mapping[str, list[dict]],
+    studies: Grids,
 ) -> list[str]:
-    """The page's "What we find", one paragraph per source: this execution
-    (``results``: the page's and the baselines page's runs by name; ``checks``: the
-    first seed's records at its checks by name; ``cfg``: DynAE's config), the
-    committed reference (``reference_checks``: label -> records), the profile's
+    """The page's "What we find", one paragraph per source, the ledger's verdicts
+    first (``verdicts.sentences``): the committed reference (``reference_checks``:
+    label -> records; its grids where ``studies`` are committed), then this
+    execution, labelled as such and compared by numbers only (``results``: the
+    page's and the baselines page's runs by name; ``checks``: the first seed's
+    records at its checks by name; ``cfg``: DynAE's config) with the profile's
     caps."""
     acc = {n: seed_mean(results[n]) for n in RUNS}
-    ours = pretraining_gain(
-        where, cfg.n_clusters, acc[START], seed_mean(results[PLAIN])
-    )
-    ours += versus(acc)
-    ours += [ending(checks["dynae"], cfg.tol), randomness(checks)]
     theirs = recipes.reference_claims(RUNS) + reference(cfg.tol, reference_checks)
-    caps = capped(run, cfg.pretrain.n_epochs)
-    return [" ".join(p) for p in (ours, theirs, caps) if p]
+    theirs += grid_claims(studies)
+    ours = [
+        this_execution(where, cfg.n_clusters, len(results["dynae"])),
+        pretraining_gain(acc[START], seed_mean(results[PLAIN])),
+        *versus(acc),
+        ending(checks["dynae"], cfg.tol),
+        randomness(checks),
+        *capped(run, cfg.pretrain.n_epochs),
+    ]
+    return [" ".join(p) for p in (verdicts.sentences(PAGE), theirs, ours) if p]

@@ -1,10 +1,12 @@
 """What the R-DC page finds: its closing sentences, each built by a pure function of
 the page's runs (or the committed reference's) and tested on hand-built results.
 
-``findings`` assembles them for the page: this execution's phases (Table 8's
-settings), how R-DC's second phase ended, its second filter on the final codes, the
-toy curves' separation, then the committed reference (Fashion-MNIST at the paper's
-protocol) beside the paper's Tables 3 and 8.
+``findings`` assembles them for the page: the claims' verdicts from the ledger
+(``verdicts.sentences``), the committed reference (Fashion-MNIST at the paper's
+protocol) beside the paper's Tables 3 and 8 and, when it holds them, its grids;
+then this execution's phases (Table 8's settings), how R-DC's second phase ended,
+its second filter on the final codes and the toy curves' separation, labelled as
+this execution's and compared by numbers only: only the ledger gives verdicts.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dclib.book import catalog, recipes
+from dclib.book import catalog, recipes, verdicts
 from dclib.book.cache import RunResult, seed_mean
+from dclib.book.grids import Grids
 from dclib.book.paper_tables import paper_acc
 from dclib.book.papers.rdc import (
     DYNAE,
@@ -38,19 +41,14 @@ def phase_claims(
     acc: Mapping[str, float], where: str, n_clusters: int, n_seeds: int
 ) -> list[str]:
     """This execution's Table 8 settings and DynAE (``acc``: run name -> ACC, a
-    fraction, the mean over ``n_seeds`` seeds) on the data ``where`` describes."""
+    fraction, the mean over ``n_seeds`` seeds) on the data ``where`` describes:
+    labelled as this execution's, numbers without a verdict."""
     p1, p2 = acc[phase("P1")], acc[phase("P1 & P2")]
     word = "; means over the seeds" if n_seeds > 1 else ""
-    gain = 100 * (p2 - p1)
     return [
-        f"With {where} (K = {n_clusters}{word}):",
+        f"This execution ({where}, K = {n_clusters}{word}):",
         f"R-DC's second phase takes k-means on the pretrained codes from "
-        f"{100 * p1:.1f} % to {100 * p2:.1f} % ACC ({gain:+.1f} points; "
-        + (
-            "P1 & P2 beats P1, as in Table 8)."
-            if gain > 0
-            else "here P2 does not help)."
-        ),
+        f"{100 * p1:.1f} % to {100 * p2:.1f} % ACC ({100 * (p2 - p1):+.1f} points).",
         f"DEC from the same network reaches {100 * acc[phase('P1 & P3')]:.1f} % and "
         f"DynAE {100 * acc[DYNAE]:.1f} %; DEC after R-DC "
         f"{100 * acc[phase('P1 & P2 & P3')]:.1f} %.",
@@ -108,12 +106,8 @@ def curves_claim(silhouette: Mapping[str, float]) -> str:
     dec, ours, start = silhouette["dec"], silhouette["rdc"], silhouette["ae_kmeans"]
     return (
         f"On curves2d the silhouette of the true curves is {dec:.3f} after DEC and "
-        f"{ours:.3f} after R-DC ({start:.3f} after pretraining): "
-        + (
-            "R-DC keeps the curves apart better than DEC."
-            if ours > dec
-            else "here R-DC does not keep them apart better than DEC."
-        )
+        f"{ours:.3f} after R-DC ({start:.3f} after pretraining; R-DC minus DEC: "
+        f"{ours - dec:+.3f})."
     )
 
 
@@ -196,10 +190,59 @@ def caps_claims(epoch_caps: str | None, pretrain_epochs: int) -> list[str]:
     if epoch_caps is None:
         return []
     return [
-        f"These runs use {epoch_caps} ({pretrain_epochs} epochs of pretraining, the "
-        f"paper's T1 is {RDC_PRETRAIN.n_epochs} epochs of 70,000 images); the "
-        "reference above runs the paper's protocol on Fashion-MNIST."
+        f"This execution's runs use {epoch_caps} ({pretrain_epochs} epochs of "
+        f"pretraining, the paper's T1 is {RDC_PRETRAIN.n_epochs} epochs of 70,000 "
+        "images); the reference above runs the paper's protocol on Fashion-MNIST."
     ]
+
+
+def spread(frame: pd.DataFrame) -> str:
+    """The range of a study ``frame``'s ACC over its settings, in %."""
+    acc = 100 * frame["acc"].astype(float)
+    if not acc.notna().any():
+        return "no finite ACC"
+    return f"{acc.min():.1f}-{acc.max():.1f} % ({acc.max() - acc.min():.1f} points)"
+
+
+GRID_FIGURES = {
+    "alpha": "alpha (Fig. 17)",
+    "beta": "beta (Fig. 17)",
+    "noise": "the noise's sigma (Fig. 20)",
+}
+"""the studies whose ACC range ``grid_claims`` states -> how it names them"""
+
+
+def grid_claims(studies: Grids) -> list[str]:
+    """What the committed reference's grids show: R-DC's ACC range over alpha, beta
+    and the noise, and the paper's configuration against the official code's;
+    nothing when ``studies`` are not the committed reference's (this execution's
+    smoke-scale wiring check is no evidence)."""
+    if not studies.committed:
+        return []
+    found = {k: v for k, v in GRID_FIGURES.items() if k in studies.studies}
+    out = []
+    if found:
+        out.append(
+            f"In the committed reference's grids ({studies.data['sweeps']}), R-DC's "
+            "ACC spans "
+            + "; ".join(
+                f"{spread(studies.studies[k])} over {v}" for k, v in found.items()
+            )
+            + " (the paper's Figs. 17 and 20: PneumoniaMNIST, BloodMNIST and "
+            "VesselMNIST3D)."
+        )
+    if "official code" in studies.studies:
+        out.append(
+            "In the same grids, R-DC's ACC with "
+            + "; ".join(
+                f"{row.setting} {100 * row.acc:.1f} %"
+                if np.isfinite(row.acc)
+                else f"{row.setting} diverged"
+                for row in studies.studies["official code"].itertuples()
+            )
+            + "."
+        )
+    return out + ([d.strip()] if (d := studies.diverged()) else [])
 
 
 def findings(
@@ -209,25 +252,33 @@ def findings(
     cfg: RDCConfig,
     curves: pd.DataFrame,
     where: str,
+    studies: Grids,
 ) -> list[str]:
-    """The page's "What we find", one paragraph: this execution's ``results`` (run
-    name -> seeds) on ``ds`` (``where`` describes them), R-DC's ``cfg``, the toy
-    curves' ``separation`` table ``curves``, then the committed reference (profile
-    full, Fashion-MNIST) where it holds R-DC's runs."""
+    """The page's "What we find", one paragraph per source: the ledger's verdicts
+    (``verdicts.sentences``); the committed reference (profile full, Fashion-MNIST)
+    where it holds R-DC's runs, and its grids where ``studies`` are committed; then
+    this execution, labelled as such: its ``results`` (run name -> seeds) on ``ds``
+    (``where`` describes them), R-DC's ``cfg``, the toy curves' ``separation``
+    table ``curves`` and the profile's caps."""
     acc = {name: seed_mean(by_seed) for name, by_seed in results.items()}
     n_seeds = len(next(iter(results.values())))
     first = {name: by_seed[run.seed] for name, by_seed in results.items()}
     ours = phase("P1 & P2")
     paper = table8_acc()
     ref = store.results("full", "fmnist", list(PHASES))
-    says = (
+    theirs = (
+        recipes.reference_claims(catalog.names(PAGE, reference=True))
+        + reference_claims(ref, paper, cfg)
+        + ranking_claims({k: 100 * seed_mean(v) for k, v in ref.items()}, paper)
+        + grid_claims(studies)
+    )
+    caps = run.profile.epoch_caps if run.profile.max_epochs is not None else None
+    this = (
         phase_claims(acc, where, ds.n_clusters, n_seeds)
         + stop_claims(checks(first)[ours], cfg)
         + filter_claims(first[ours].codes, cfg)
         + [curves_claim(curves[SILHOUETTE])]
-        + recipes.reference_claims(catalog.names(PAGE, reference=True))
-        + reference_claims(ref, paper, cfg)
-        + ranking_claims({k: 100 * seed_mean(v) for k, v in ref.items()}, paper)
+        + caps_claims(caps, cfg.pretrain.n_epochs)
     )
-    caps = run.profile.epoch_caps if run.profile.max_epochs is not None else None
-    return [" ".join(says + caps_claims(caps, cfg.pretrain.n_epochs))]
+    paragraphs = (verdicts.sentences(PAGE), theirs, this)
+    return [" ".join(p) for p in paragraphs if p]
