@@ -38,8 +38,8 @@ def computed(monkeypatch, tmp_path):
     monkeypatch.setattr(grids, "RESULTS_DIR", tmp_path)
     asked: list[str] = []
 
-    def fake(run, ds):
-        asked.append(run.profile.name)
+    def fake(run, ds, only=None):
+        asked.append(run.profile.name if only is None else (run.profile.name, only))
         return _tiny(run, ds)
 
     for module in papers.GRIDS.values():
@@ -134,3 +134,27 @@ def test_grids_not_from_the_reference_are_a_collapsed_wiring_check(monkeypatch):
     assert "DCSS" in html.data and "<table" in html.data
     committed = dataclasses.replace(studies, committed=True)
     assert report.grids_shown(committed) and len(shown) == 1
+
+
+def test_each_sensitivity_statement_has_a_reference_job_of_its_study_alone(
+    computed, tmp_path
+):
+    """The ledger's grid jobs: one per ``claims.Robustness``, on the claim's data at
+    its page's CPU caps (binding every run of the study), computing that study
+    alone into ``grids-<page>-<study>``."""
+    from dclib.book import claims
+
+    plan = {j.name: j for j in reference.plan("full", [0, 1])}
+    for c in claims.CLAIMS:
+        if isinstance(c, claims.Robustness):
+            job = plan[f"grids-{c.paper}-{c.study}-mnist5k-seed0"]
+            assert job.args == {"page": c.paper, "study": c.study}
+            assert job.capped_runs == ()
+    assert plan["grids-dcss-zeta-mnist5k-seed0"].clustering_cap == 50  # DCSS_u's
+    assert plan["grids-rdc-alpha-mnist5k-seed1"].pretrain_seed == 0  # shared
+    job = reference.Job("grids", "digits", 0, {"page": "rdc", "study": "alpha"})
+    (written,) = reference.run_job(job, "full", "cpu", str(tmp_path))
+    assert computed == [("full", ("alpha",))]
+    assert written == str(
+        store.result_path(tmp_path, "full", "digits", "grids-rdc-alpha", 0)
+    )

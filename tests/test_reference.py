@@ -308,6 +308,7 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-idec-fmnist-seed0": 50,
         "baseline-ae_kmeans-fmnist-seed0": 50,
         "dynae-fmnist-seed0": 50,
+        "grids-dynae-gamma-mnist5k-seed0": 50,  # the ledger's grids: their page's
     }
     stages = {n: j.clustering_cap for n, j in jobs.items() if j.clustering_cap}
     assert stages == {
@@ -317,6 +318,10 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "dml-dsl-mnist5k-seed0": 50,  # DML-DSL starts from the DCSS job's DCSS_u
         "dynae-fmnist-seed0": 30,
         "rdc-fmnist-seed0": 40,
+        "grids-dcss-zeta-mnist5k-seed0": 50,
+        "grids-dynae-gamma-mnist5k-seed0": 30,
+        "grids-rdc-alpha-mnist5k-seed0": 40,
+        "grids-rdc-beta-mnist5k-seed0": 40,
     }
     dsl = jobs["dml-dsl-mnist5k-seed0"]
     assert (dsl.stage_cap("dcss_u"), dsl.stage_cap("dml-dsl")) == (50, None)

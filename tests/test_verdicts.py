@@ -179,8 +179,10 @@ def test_the_ledger_reads_grid_studies_from_the_committed_reference(
     monkeypatch.setattr(store, "RESULTS_DIR", tmp_path)
     table = verdicts.ledger([_claim("dcss:zeta")])
     assert table.loc["dcss:zeta"].verdict == verdicts.NO_EVIDENCE
-    for seed, grids in _zeta_grids(*[[0.70, 0.71, 0.72, 0.70, 0.71]] * 2).items():
-        path = store.result_path(tmp_path, "full", "mnist5k", "grids-dcss", seed)
+    flat = [0.70, 0.71, 0.72, 0.70, 0.71]
+    for seed, grids in _zeta_grids(flat, flat).items():  # the page's job, the ledger's
+        run = ("grids-dcss", "grids-dcss-zeta")[seed]
+        path = store.result_path(tmp_path, "full", "mnist5k", run, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"seed": seed, **grids.to_json()}))
     row = verdicts.ledger([_claim("dcss:zeta")]).loc["dcss:zeta"]

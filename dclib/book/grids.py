@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +90,13 @@ class Grids:
             for k, v in record["studies"].items()
         }
         return cls(studies, record["curves"], record["data"], source)
+
+
+def wanted(only: Sequence[str] | None, study: str) -> bool:
+    """Whether a page's ``compute_grids`` computes ``study``: ``only`` names the
+    studies a reference job asks for (a sensitivity statement of the claims ledger:
+    that study alone); None: all of them."""
+    return only is None or study in only
 
 
 def rows(runs: dict[Any, dict[str, RunResult]], n: dict[Any, int]) -> pd.DataFrame:

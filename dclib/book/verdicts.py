@@ -130,14 +130,16 @@ def evidence(
 
 
 def grid_studies(claim: Robustness, dataset: str, profile: str) -> dict[int, Grids]:
-    """The committed grid studies of ``claim``'s page on ``dataset``, by seed."""
-    folder = store.result_path(
-        store.RESULTS_DIR, profile, dataset, f"grids-{claim.paper}", 0
-    ).parent
-    found = {}
-    for path in sorted(folder.glob("seed=*.json")):
-        record = json.loads(path.read_text())
-        found[int(record["seed"])] = Grids.from_json(record, "the reference")
+    """The committed grid studies of ``claim``'s page on ``dataset`` by seed: the
+    page's whole grids job, where committed, and its ledger job of the claim's
+    study alone (``jobs.grids_name``), which takes precedence."""
+    found: dict[int, Grids] = {}
+    whole, alone = (jobs.grids_name(claim.paper, s) for s in (None, claim.study))
+    for run in (whole, alone):
+        folder = store.result_path(store.RESULTS_DIR, profile, dataset, run, 0).parent
+        for path in sorted(folder.glob("seed=*.json")):
+            record = json.loads(path.read_text())
+            found[int(record["seed"])] = Grids.from_json(record, "the reference")
     return found
 
 

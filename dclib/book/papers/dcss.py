@@ -5,7 +5,7 @@ reference job: AE + k-means on DCSS's conv autoencoder, DCSS_u (phase 1) and DCS
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -90,10 +90,10 @@ def _table3_seed(run: Run, ds: Dataset, cfg: Any, seed: int) -> dict[str, RunRes
     return baselines.runs(run, ds, seed, BASES) | x_mnet_runs(run, ds, cfg, seed)
 
 
-def compute_grids(run: Run, ds: Dataset) -> Grids:
+def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> Grids:
     """DCSS Figs. 9 and 10 (alpha, m, T1 in phase 1; T2 and zeta + gamma = 1 in phase
     2 from the subset's DCSS_u), Fig. 6 (imbalance) and the paper's config against
-    the official code's."""
+    the official code's; ``only``: those studies alone (``grids.wanted``)."""
     cfg = recipes.config(run, "dcss", ds)
     small = run.sweep_subset(ds)
     kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
@@ -106,25 +106,39 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
         "T1": {t: {"t1": t} for t in t1_grid},
     }
+    phase2 = {
+        "T2": {t: {"t2": t} for t in sorted(t2_grid)},
+        "zeta": {
+            z: {"zeta": z, "gamma": round(1 - z, 2)}
+            for z in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+        },
+    }
     studies = {
-        t: grids.sweep_rows("dcss_u", cfg, small, g, **kw)[0] for t, g in phase1.items()
+        t: grids.sweep_rows("dcss_u", cfg, small, g, **kw)[0]
+        for t, g in phase1.items()
+        if grids.wanted(only, t)
     }
-    start = trained_start(recipes.runs_of(run, "dcss_u", cfg, small, run.seed))
-    t2 = {t: {"t2": t} for t in sorted(t2_grid)}
-    studies["T2"] = grids.sweep_rows("mnet", cfg, small, t2, start=start, **kw)[0]
-    zetas = {
-        z: {"zeta": z, "gamma": round(1 - z, 2)} for z in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-    }
-    studies["zeta"], zeta_runs = grids.sweep_rows(
-        "mnet", cfg, small, zetas, start=start, **kw
-    )
-    pairs = {
-        f"zeta={z}": stage_records(r.history, "phase2") for z, r in zeta_runs.items()
-    }
-    studies["imbalance"], imbalance = grids.imbalance(
-        run,
-        lambda part: runs(run, part, recipes.config(run, "dcss", part), run.seed),
-    )
+    data = {"sweeps": recipes.describe_data(run, small, [run.seed])}
+    curves = {}
+    second = [t for t in phase2 if grids.wanted(only, t)]
+    if second:  # phase 2 continues the subset's DCSS_u
+        start = trained_start(recipes.runs_of(run, "dcss_u", cfg, small, run.seed))
+    for t in second:
+        studies[t], found = grids.sweep_rows(
+            "mnet", cfg, small, phase2[t], start=start, **kw
+        )
+        if t == "zeta":
+            curves[t] = {
+                f"zeta={z}": stage_records(r.history, "phase2")
+                for z, r in found.items()
+            }
+    if grids.wanted(only, "imbalance"):
+        studies["imbalance"], data["imbalance"] = grids.imbalance(
+            run,
+            lambda part: runs(run, part, recipes.config(run, "dcss", part), run.seed),
+        )
+    if not grids.wanted(only, "official code"):
+        return Grids(studies, curves, data, "")
     code_cfg = recipes.config(
         run, "dcss", small, **recipes.official_code_fields("dcss")
     )
@@ -137,10 +151,7 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         },
         dict.fromkeys(("DCSSConfig()", "DCSSConfig.official_code()"), len(small)),
     )
-    where = recipes.describe_data(run, small, [run.seed])
-    return Grids(
-        studies, {"zeta": pairs}, {"sweeps": where, "imbalance": imbalance}, ""
-    )
+    return Grids(studies, curves, data, "")
 
 
 def reference_runs(

@@ -4,7 +4,7 @@ baselines page's DCN and DKM_p, each on the data its own page clusters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -89,21 +89,24 @@ def table_results(
     return recipes.by_seed(run, partial(table_runs, run, ds, bases=tuple(bases)))
 
 
-def compute_grids(run: Run, ds: Dataset) -> Grids:
+def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> Grids:
     """DML Table III (imbalance: AE + k-means and DML from each base; capped profiles
     DSL only), the paper's config against the official code's, and Figs. 6-8
-    (lambda, the number of networks L, the latent dimension d)."""
+    (lambda, the number of networks L, the latent dimension d); ``only``: those
+    studies alone (``grids.wanted``)."""
     bases = tuple(BASES)
     small = run.sweep_subset(ds)
     capped = run.profile.max_epochs is not None
     studies: dict[str, pd.DataFrame] = {}
-    studies["imbalance"], imbalance = grids.imbalance(
-        run,
-        lambda part: (
-            baselines.runs(run, part, run.seed, ["ae_kmeans"])
-            | table_runs(run, part, run.seed, bases[:1] if capped else bases)
-        ),
-    )
+    data = {"sweeps": recipes.describe_data(run, small, [run.seed])}
+    if grids.wanted(only, "imbalance"):
+        studies["imbalance"], data["imbalance"] = grids.imbalance(
+            run,
+            lambda part: (
+                baselines.runs(run, part, run.seed, ["ae_kmeans"])
+                | table_runs(run, part, run.seed, bases[:1] if capped else bases)
+            ),
+        )
 
     def dml_only(**over: Any) -> dict[str, RunResult]:
         base_over = over.pop("base_over", None)
@@ -111,10 +114,11 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         return {k: r for k, r in found.items() if k in RUNS}
 
     variants = {"paper": {}, "official code": recipes.official_code_fields("dml")}
-    studies["official code"] = grids.rows(
-        {v: dml_only(**over) for v, over in variants.items()},
-        dict.fromkeys(variants, len(small)),
-    )
+    if grids.wanted(only, "official code"):
+        studies["official code"] = grids.rows(
+            {v: dml_only(**over) for v, over in variants.items()},
+            dict.fromkeys(variants, len(small)),
+        )
     K = ds.n_clusters
     networks = sorted({1, 2, 4, K} if capped else {1, 2, 3, 4, 5, K})
     latent = (5, 10, 20) if capped else (5, 10, 20, 30)
@@ -124,12 +128,12 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         "latent dimension d": {v: {"base_over": {"latent_dim": v}} for v in latent},
     }
     for title, grid in settings.items():
-        studies[title] = grids.rows(
-            {v: dml_only(**over) for v, over in grid.items()},
-            dict.fromkeys(grid, len(small)),
-        )
-    where = recipes.describe_data(run, small, [run.seed])
-    return Grids(studies, {}, {"sweeps": where, "imbalance": imbalance}, "")
+        if grids.wanted(only, title):
+            studies[title] = grids.rows(
+                {v: dml_only(**over) for v, over in grid.items()},
+                dict.fromkeys(grid, len(small)),
+            )
+    return Grids(studies, {}, data, "")
 
 
 def reference_names(base: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ pretrained network."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -90,8 +90,9 @@ def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperN
     return {name: {TABLE: PAPER_NAMES[name]} for name in names if name in PAPER_NAMES}
 
 
-def compute_grids(run: Run, ds: Dataset) -> Grids:
-    """DSSL Figs. 6-8 (zeta, the update interval T, m) and Table II (imbalance)."""
+def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> Grids:
+    """DSSL Figs. 6-8 (zeta, the update interval T, m) and Table II (imbalance);
+    ``only``: those studies alone (``grids.wanted``)."""
     cfg = recipes.config(run, "dssl", ds)
     small = run.sweep_subset(ds)
     kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
@@ -102,18 +103,22 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         "m": {v: {"m": v} for v in (1.1, 1.3, 1.5, 1.7)},
     }
     swept = {
-        t: grids.sweep_rows("dssl", cfg, small, g, **kw) for t, g in settings.items()
+        t: grids.sweep_rows("dssl", cfg, small, g, **kw)
+        for t, g in settings.items()
+        if grids.wanted(only, t)
     }
     studies = {title: frame for title, (frame, _) in swept.items()}
-    by_t = {
-        f"T={t}": stage_records(r.history, "cluster") for t, r in swept["T"][1].items()
-    }
-    studies["imbalance"], imbalance = grids.imbalance(
-        run,
-        lambda part: runs(run, part, recipes.config(run, "dssl", part), run.seed),
-    )
-    where = recipes.describe_data(run, small, [run.seed])
-    return Grids(studies, {"T": by_t}, {"sweeps": where, "imbalance": imbalance}, "")
+    curves = {}
+    if "T" in swept:
+        by_t = swept["T"][1].items()
+        curves["T"] = {f"T={t}": stage_records(r.history, "cluster") for t, r in by_t}
+    data = {"sweeps": recipes.describe_data(run, small, [run.seed])}
+    if grids.wanted(only, "imbalance"):
+        studies["imbalance"], data["imbalance"] = grids.imbalance(
+            run,
+            lambda part: runs(run, part, recipes.config(run, "dssl", part), run.seed),
+        )
+    return Grids(studies, curves, data, "")
 
 
 def reference_runs(

@@ -8,7 +8,7 @@ loss alone (Table 3).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,11 +85,23 @@ GAMMAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 clustering loss)"""
 
 
-def compute_grids(run: Run, ds: Dataset) -> Grids:
+def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> Grids:
     """DynAE Fig. 13 (gamma for DynAE and IDEC*, with DynAE's learning curves) and
     the paper's config against the official code's and against eq. 9 and 12's
-    squared norms (``DynAEConfig.per_element``)."""
+    squared norms (``DynAEConfig.per_element``); ``only``: those studies alone
+    (``grids.wanted``)."""
     small = run.sweep_subset(ds)
+    where = recipes.describe_data(run, small, [run.seed])
+    studies, curves = {}, {}
+    if grids.wanted(only, "gamma"):
+        studies["gamma"], curves["gamma"] = gamma_study(run, small)
+    if grids.wanted(only, "official code"):
+        studies["official code"] = code_study(run, small)
+    return Grids(studies, curves, {"sweeps": where}, "")
+
+
+def gamma_study(run: Run, small: Dataset) -> tuple[pd.DataFrame, dict[str, list]]:
+    """Fig. 13: DynAE and IDEC* at each gamma, and DynAE's checks per gamma."""
     by_gamma: dict[Any, dict[str, RunResult]] = {}
     for g in GAMMAS:
         by_gamma[g] = {}
@@ -98,13 +110,16 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
             cfg = config(run, name, small, gamma=g)
             tag = e.tag + f"-gamma={g}"
             by_gamma[g][name] = grids.setting(run, e.method, cfg, small, tag)
-    studies = {"gamma": grids.rows(by_gamma, dict.fromkeys(GAMMAS, len(small)))}
-    curves = {
-        "gamma": {
-            f"gamma={g}": stage_records(r["dynae"].history, "checks")
-            for g, r in by_gamma.items()
-        }
+    frame = grids.rows(by_gamma, dict.fromkeys(GAMMAS, len(small)))
+    checks = {
+        f"gamma={g}": stage_records(r["dynae"].history, "checks")
+        for g, r in by_gamma.items()
     }
+    return frame, checks
+
+
+def code_study(run: Run, small: Dataset) -> pd.DataFrame:
+    """The paper's config against the official code's and the squared norms."""
     code = config(run, "dynae", small, **recipes.official_code_fields("dynae"))
     variants = {
         "DynAEConfig()": grids.setting(
@@ -121,12 +136,10 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
             "-norms",
         ),
     }
-    studies["official code"] = grids.rows(
+    return grids.rows(
         {v: {"dynae": r} for v, r in variants.items()},
         dict.fromkeys(variants, len(small)),
     )
-    where = recipes.describe_data(run, small, [run.seed])
-    return Grids(studies, curves, {"sweeps": where}, "")
 
 
 def reference_runs(

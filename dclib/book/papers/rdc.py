@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -335,10 +335,11 @@ NOISE = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 """R-DC Fig. 20: the standard deviations of the added Gaussian noise (eq. 17)"""
 
 
-def compute_grids(run: Run, ds: Dataset) -> Grids:
+def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> Grids:
     """R-DC Fig. 17 (alpha, beta), Fig. 20 (Gaussian noise on the standardised data,
     eq. 16-17), the paper's config against the official code's, and Fig. 1 (ID and
-    LID of DEC's codes after reconstruction and contrastive pretraining)."""
+    LID of DEC's codes after reconstruction and contrastive pretraining); ``only``:
+    those studies alone (``grids.wanted``, Fig. 1: "twist")."""
     small = run.sweep_subset(ds)
     kw = dict(profile=run.profile.name, seed=run.seed, device=run.device)
     cfg = recipes.config(run, "rdc", small)
@@ -349,16 +350,32 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
     studies = {
         title: grids.sweep_rows("rdc", cfg, small, grid, **kw)[0].assign(method="rdc")
         for title, grid in settings.items()
+        if grids.wanted(only, title)
     }
+    data = {"sweeps": recipes.describe_data(run, small, [run.seed])}
+    if grids.wanted(only, "official code"):
+        studies["official code"] = code_study(run, small, cfg)
+    if grids.wanted(only, "noise"):
+        studies["noise"] = noise_study(run, small, cfg)
+    curves = {"twist": twist_curves(run, small)} if grids.wanted(only, "twist") else {}
+    return Grids(studies, curves, data, "")
+
+
+def code_study(run: Run, small: Dataset, cfg: Any) -> pd.DataFrame:
+    """R-DC's paper config against the official code's."""
     code = recipes.config(run, "rdc", small, **recipes.official_code_fields("rdc"))
     variants = {
         "RDCConfig()": grids.setting(run, "rdc", cfg, small),
         "RDCConfig.official_code()": grids.setting(run, "rdc", code, small, "-code"),
     }
-    studies["official code"] = grids.rows(
+    return grids.rows(
         {v: {"rdc": r} for v, r in variants.items()},
         dict.fromkeys(variants, len(small)),
     )
+
+
+def noise_study(run: Run, small: Dataset, cfg: Any) -> pd.DataFrame:
+    """Fig. 20: R-DC on the standardised data with Gaussian noise of each sigma."""
     norm = data.standardised(small)
     noisy = {
         s: dataclasses.replace(
@@ -366,10 +383,15 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
         )
         for s in NOISE
     }
-    studies["noise"] = grids.rows(
+    return grids.rows(
         {s: {"rdc": grids.setting(run, "rdc", cfg, d)} for s, d in noisy.items()},
         dict.fromkeys(NOISE, len(small)),
     )
+
+
+def twist_curves(run: Run, small: Dataset) -> dict[str, list]:
+    """Fig. 1: ID and LID checks of DEC's codes after R-DC's reconstruction (ACAI)
+    pretraining and after contrastive pretraining."""
     twist = {
         label: recipes.runs_of(
             run,
@@ -385,9 +407,7 @@ def compute_grids(run: Run, ds: Dataset) -> Grids:
             ("contrastive (NT-Xent)", CONTRASTIVE_PRETRAIN, "_contrastive"),
         )
     }
-    curves = {"twist": {k: stage_records(h, "checks") for k, h in twist.items()}}
-    where = recipes.describe_data(run, small, [run.seed])
-    return Grids(studies, curves, {"sweeps": where}, "")
+    return {k: stage_records(h, "checks") for k, h in twist.items()}
 
 
 def reference_runs(

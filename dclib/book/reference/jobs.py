@@ -128,3 +128,8 @@ def job(
         () if len(capped) == len(entries) else tuple(e.name for e in capped),
         0 if shared else None,
     )
+
+
+def grids_name(page: str, study: str | None = None) -> str:
+    """The result folder of a page's grid studies (``study``: that one alone)."""
+    return f"grids-{page}" + (f"-{study}" if study else "")

@@ -35,10 +35,11 @@ from types import ModuleType
 from typing import Any
 
 from dclib import storage
-from dclib.book import papers, provenance, recipes
+from dclib.book import catalog, claims, papers, provenance, recipes
 from dclib.book.cache import RESULTS_DIR, RunResult, source_hash
 from dclib.book.params import OneLineParser
 from dclib.book.profiles import start_run
+from dclib.book.reference import jobs as plans
 from dclib.book.reference.jobs import REFERENCE_PROFILES, Job, dataset
 from dclib.book.reference.store import epochs_by_stage, format_seconds, result_path
 from dclib.storage import array_hash
@@ -54,20 +55,33 @@ def plan(profile: str, seeds: Sequence[int] = (0,)) -> list[Job]:
     ``reference_jobs`` in the book's order (the baselines' MLP methods on
     Fashion-MNIST, cheapest first; DSSL, DCSS and DML on the conv-AE data; DynAE and
     R-DC), then the grid studies (sweeps, imbalance, paper vs code) of the pages
-    that have them, on the conv-AE data: many runs each, the longest jobs, last."""
+    that have them, on the conv-AE data: many runs each, the longest jobs, last.
+    Before those, one job per sensitivity statement of the claims ledger
+    (``claims.Robustness``) computes that study alone."""
     grids_data = dataset(profile, "conv")
+    ledger = [c for c in claims.CLAIMS if isinstance(c, claims.Robustness)]
     jobs = []
     for seed in seeds:
         for module in papers.RECIPES.values():
             jobs += papers.reference_jobs(module, profile, seed)
+        jobs += [ledger_grids(c, profile, seed) for c in ledger]
         jobs += [Job("grids", grids_data, seed, {"page": p}) for p in papers.GRIDS]
     return jobs
+
+
+def ledger_grids(claim: claims.Robustness, profile: str, seed: int) -> Job:
+    """The job of a sensitivity statement: its study alone on the claim's data, at
+    the CPU caps of its page's runs, binding every run of the study."""
+    args = {"page": claim.paper, "study": claim.study}
+    entries = catalog.page_runs(claim.paper)
+    found = plans.job("grids", claim.data, profile, seed, entries, args)
+    return dataclasses.replace(found, capped_runs=())
 
 
 def run_names(job: Job) -> tuple[str, ...]:
     """The runs a job writes (their result folders), in the order it computes them."""
     if job.recipe == "grids":
-        return (f"grids-{job.args['page']}",)
+        return (plans.grids_name(job.args["page"], job.args.get("study")),)
     return papers.reference_names(_paper(job), **job.args)
 
 
@@ -143,12 +157,13 @@ def _records_of_job(
     as written (without provenance): a run's metrics, history, labels' hash and
     config; a ``grids`` job's studies (``grids.Grids.to_json``)."""
     if job.recipe == "grids":
-        page = job.args["page"]
-        if f"grids-{page}" not in todo:
+        page, study = job.args["page"], job.args.get("study")
+        if plans.grids_name(page, study) not in todo:
             return
         ds = recipes.page_data(run, job.dataset)
-        found = papers.GRIDS[page].compute_grids(run, ds)
-        yield f"grids-{page}", found.to_json()
+        only = None if study is None else (study,)
+        found = papers.GRIDS[page].compute_grids(run, ds, only)
+        yield plans.grids_name(page, study), found.to_json()
         return
     for name, result, cfg in _runs_of_job(job, run, todo):
         yield (
