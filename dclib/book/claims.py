@@ -9,8 +9,26 @@ from dataclasses import dataclass
 from dclib.book.catalog import PAGE_LABELS, PAGES, RUNS, entry, page_runs
 
 
+class Stated:
+    """What every claim of the ledger says of itself: where the paper makes it
+    (``source``) and, for a claim in words, the words (``statement``)."""
+
+    paper: str
+    where: str
+    text: str
+
+    @property
+    def statement(self) -> str:
+        return self.text
+
+    @property
+    def source(self) -> str:
+        """ "DCSS Table 1": where the paper makes it."""
+        return f"{PAGE_LABELS[self.paper]} {self.where}"
+
+
 @dataclass(frozen=True)
-class Claim:
+class Claim(Stated):
     """One headline claim of a paper: run ``better`` reaches a higher ACC than run
     ``worse`` on the same data (``verdicts`` decides whether it holds)."""
 
@@ -35,11 +53,6 @@ class Claim:
     def statement(self) -> str:
         """ "DCSS > DCSS_u": the claim in the runs' labels."""
         return f"{entry(self.better).label} > {entry(self.worse).label}"
-
-    @property
-    def source(self) -> str:
-        """ "DCSS Table 1": where the paper makes it."""
-        return f"{PAGE_LABELS[self.paper]} {self.where}"
 
 
 def _mnet_claims() -> tuple[Claim, ...]:
@@ -68,7 +81,7 @@ points on these data (50.9-55.9 % on Fashion-MNIST)"""
 
 
 @dataclass(frozen=True)
-class Robustness:
+class Robustness(Stated):
     """A paper's claim that a run's ACC barely moves over a hyperparameter's range
     (within ``ROBUSTNESS_TOLERANCE``), or moves less than another run's (``than``:
     DynAE against IDEC*). Its evidence is the page's grid study in the committed
@@ -92,17 +105,9 @@ class Robustness:
     def key(self) -> str:
         return f"{self.paper}:{self.study}"
 
-    @property
-    def statement(self) -> str:
-        return self.text
-
-    @property
-    def source(self) -> str:
-        return f"{PAGE_LABELS[self.paper]} {self.where}"
-
 
 @dataclass(frozen=True)
-class Theorems:
+class Theorems(Stated):
     """A paper's theorems, checked numerically on the theory page (no data, no
     seeds): each statement on exhaustive simplex grids under its premises."""
 
@@ -116,14 +121,6 @@ class Theorems:
     @property
     def key(self) -> str:
         return f"{self.paper}:theorems"
-
-    @property
-    def statement(self) -> str:
-        return self.text
-
-    @property
-    def source(self) -> str:
-        return f"{PAGE_LABELS[self.paper]} {self.where}"
 
 
 _WITHIN = f"within {ROBUSTNESS_TOLERANCE:g} ACC points"

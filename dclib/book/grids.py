@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +91,21 @@ class Grids:
             for k, v in record["studies"].items()
         }
         return cls(studies, record["curves"], record["data"], source)
+
+
+def code_sentence(studies: Grids, method: str) -> list[str]:
+    """The committed "official code" study in words: ``method``'s ACC with each
+    config ("In the same grids, DynAE's ACC with DynAEConfig() 61.2 %; ..."), or
+    nothing where the studies hold none."""
+    if "official code" not in studies.studies:
+        return []
+    said = "; ".join(
+        f"{row.setting} {100 * row.acc:.1f} %"
+        if math.isfinite(row.acc)
+        else f"{row.setting} diverged"
+        for row in studies.studies["official code"].itertuples()
+    )
+    return [f"In the same grids, {method}'s ACC with {said}."]
 
 
 def wanted(only: Sequence[str] | None, study: str) -> bool:

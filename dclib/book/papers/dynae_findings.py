@@ -14,7 +14,7 @@ import pandas as pd
 
 from dclib.book import catalog, recipes, verdicts
 from dclib.book.cache import RunResult, seed_mean
-from dclib.book.grids import Grids
+from dclib.book.grids import Grids, code_sentence
 from dclib.book.papers.dynae import BASELINES, PAGE, RIVALS, RUNS, START
 from dclib.book.profiles import Run
 from dclib.book.reference import store
@@ -217,18 +217,7 @@ def grid_claims(studies: Grids) -> list[str]:
             f"{spread(gamma, 'dynae')} and IDEC*'s {spread(gamma, 'idec_star')} (the "
             "paper's Fig. 13 compares the same two sensitivities on MNIST)."
         )
-    if "official code" in studies.studies:
-        code = studies.studies["official code"]
-        out.append(
-            "In the same grids, DynAE's ACC with "
-            + "; ".join(
-                f"{row.setting} {100 * row.acc:.1f} %"
-                if np.isfinite(row.acc)
-                else f"{row.setting} diverged"
-                for row in code.itertuples()
-            )
-            + "."
-        )
+    out += code_sentence(studies, "DynAE")
     return out + ([d.strip()] if (d := studies.diverged(recipes.labels(RUNS))) else [])
 
 

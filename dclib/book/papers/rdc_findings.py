@@ -19,7 +19,7 @@ import torch
 
 from dclib.book import catalog, recipes, verdicts
 from dclib.book.cache import RunResult, seed_mean
-from dclib.book.grids import Grids
+from dclib.book.grids import Grids, code_sentence
 from dclib.book.paper_tables import paper_acc
 from dclib.book.papers.rdc import (
     DYNAE,
@@ -231,17 +231,7 @@ def grid_claims(studies: Grids) -> list[str]:
             + " (the paper's Figs. 17 and 20: PneumoniaMNIST, BloodMNIST and "
             "VesselMNIST3D)."
         )
-    if "official code" in studies.studies:
-        out.append(
-            "In the same grids, R-DC's ACC with "
-            + "; ".join(
-                f"{row.setting} {100 * row.acc:.1f} %"
-                if np.isfinite(row.acc)
-                else f"{row.setting} diverged"
-                for row in studies.studies["official code"].itertuples()
-            )
-            + "."
-        )
+    out += code_sentence(studies, "R-DC")
     return out + ([d.strip()] if (d := studies.diverged()) else [])
 
 
