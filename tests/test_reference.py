@@ -309,6 +309,8 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "baseline-ae_kmeans-fmnist-seed0": 50,
         "dynae-fmnist-seed0": 50,
         "grids-dynae-gamma-mnist5k-seed0": 50,  # the ledger's grids: their page's
+        "dcss-dec-fmnist-seed0": 50,  # X + MNet: X's pretraining
+        "dcss-idec-fmnist-seed0": 50,
     }
     stages = {n: j.clustering_cap for n, j in jobs.items() if j.clustering_cap}
     assert stages == {
@@ -322,7 +324,11 @@ def test_the_full_plan_caps_only_what_a_cpu_cannot_do_and_records_the_cap(tmp_pa
         "grids-dynae-gamma-mnist5k-seed0": 30,
         "grids-rdc-alpha-mnist5k-seed0": 40,
         "grids-rdc-beta-mnist5k-seed0": 40,
+        "dcss-dkm_p-fmnist-seed0": 50,  # binding DKM_p alone, not phase 2
     }
+    x = jobs["dcss-dkm_p-fmnist-seed0"]
+    assert reference.run_names(x) == ("dkm_p+mnet",)
+    assert (x.stage_cap("dkm_p"), x.stage_cap("dkm_p+mnet")) == (50, None)
     dsl = jobs["dml-dsl-mnist5k-seed0"]
     assert (dsl.stage_cap("dcss_u"), dsl.stage_cap("dml-dsl")) == (50, None)
     assert reference.run_names(jobs["dml-dcn-mnist5k-seed0"]) == ("dcn", "dml-dcn")
@@ -473,3 +479,27 @@ def test_later_seeds_of_a_shared_network_cluster_on_seed_zeros(tmp_path, monkeyp
     job = reference.Job("rdc", "blobs", 1, pretrain_seed=0)
     reference.run_job(job, "smoke", "cpu", str(tmp_path))
     assert set(seen.values()) == {(1, 0)}
+
+
+def test_x_mnet_continues_x_at_xs_own_caps(monkeypatch):
+    """DCSS Table 3's job: X at the baselines job's caps (so the run cache shares
+    it), then DCSS phase 2 from X's trained network."""
+    import functools
+
+    import dclib
+
+    calls = []
+
+    def fake_runs_of(run, method, cfg, ds, seed, tag="", **kw):
+        calls.append((method, tag, run.profile.clustering_epochs, "start" in kw))
+        return RunResult({"acc": 0.5}, [], {"labels": np.zeros(4, int)})
+
+    monkeypatch.setattr(recipes, "runs_of", fake_runs_of)
+    monkeypatch.setattr(dcss, "trained_start", lambda result: "X's network")
+    job = {j.name: j for j in reference.plan("full")}["dcss-dkm_p-fmnist-seed0"]
+    run = reference._capped(start_run(profile="full", dataset="blobs"), job)
+    at = functools.partial(reference._capped, run, job)
+    ds = dclib.load("blobs")
+    ((name, _, cfg),) = dcss.reference_runs(at, ds, 0, ["dkm_p+mnet"], base="dkm_p")
+    assert name == "dkm_p+mnet" and type(cfg).__name__ == "DCSSConfig"
+    assert calls == [("dkm_p", "", 50, False), ("mnet", "-dkm_p", None, True)]

@@ -118,7 +118,6 @@ def _mnet(base: str, label: str, pretraining: str) -> Entry:
         f"{label}+MNet",
         start=base,
         run=f"mnet-{base}",
-        reference=False,
     )
 
 
@@ -365,6 +364,17 @@ def names(page: str, reference: bool = False) -> tuple[str, ...]:
 
 BOARD = tuple(e for e in RUNS if e.board)
 """the leaderboard's rows, in the order of the book's pages"""
+
+
+def x_mnet() -> tuple[Entry, ...]:
+    """X + MNet (DCSS Table 3): DCSS phase 2 on each baseline X's trained network."""
+    return tuple(
+        e
+        for e in RUNS
+        if e.method == "mnet"
+        and e.start is not None
+        and BY_NAME[e.start].page == "baselines"
+    )
 
 
 def pretraining_of(cache_name: str) -> str | None:

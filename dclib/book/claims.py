@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dclib.book.catalog import PAGE_LABELS, PAGES, RUNS, entry, page_runs
+from dclib.book.catalog import PAGE_LABELS, PAGES, entry, page_runs, x_mnet
 
 
 class Stated:
@@ -57,14 +57,7 @@ class Claim(Stated):
 
 def _mnet_claims() -> tuple[Claim, ...]:
     """X + MNet > X for every baseline X of DCSS Table 3."""
-    return tuple(
-        Claim("dcss", "Table 3", e.name, e.start, "mlp")
-        for e in RUNS
-        if e.method == "mnet"
-        and e.start is not None
-        and e.page == "dcss"
-        and not e.reference
-    )
+    return tuple(Claim("dcss", "Table 3", e.name, e.start, "mlp") for e in x_mnet())
 
 
 def _dml_claims() -> tuple[Claim, ...]:

@@ -19,6 +19,7 @@ from dclib.book.paper_tables import ours_vs_paper, paper_results
 from dclib.book.papers import baselines
 from dclib.book.profiles import Run
 from dclib.book.reference import store
+from dclib.book.reference.jobs import Job, job
 from dclib.data import Dataset
 from dclib.methods import stage_records
 from dclib.methods.dcss import DCSSConfig
@@ -32,11 +33,15 @@ RECIPE = PAGE
 DATA = "conv"
 """the reference data of its methods (``reference.jobs.DATA``)"""
 
-RUNS = catalog.names(PAGE, reference=True)
+X_MNET = catalog.x_mnet()
+"""X + MNet (DCSS Table 3): DCSS phase 2 on each baseline X's trained network, on
+the MLP methods' reference data (one job per X)"""
+
+RUNS = tuple(n for n in catalog.names(PAGE) if n not in {e.name for e in X_MNET})
 """the page's runs on DCSS's conv AE: AE + k-means, DCSS_u, DCSS"""
 
-X_MNET = tuple(e for e in catalog.page_runs(PAGE) if not e.reference)
-"""X + MNet (DCSS Table 3): DCSS phase 2 on each baseline X's trained network"""
+TABLE3 = tuple(name for e in X_MNET for name in (e.start, e.name))
+"""DCSS Table 3's rows: each X above X + MNet"""
 
 BASES = tuple(e.start for e in X_MNET)
 """the baselines X of DCSS Table 3 (DEC, IDEC, DCN, DKM_p), the baselines page's
@@ -154,11 +159,47 @@ def compute_grids(run: Run, ds: Dataset, only: Sequence[str] | None = None) -> G
     return Grids(studies, curves, data, "")
 
 
+def reference_jobs(profile: str, seed: int) -> list[Job]:
+    """The page's reference jobs: its runs on the conv AE (``RUNS``, the conv-AE
+    methods' data) and one job per baseline X of Table 3 computing X + MNet on the
+    MLP methods' data, at X's caps for X (the baselines job's X, shared through the
+    run cache) and its own for phase 2."""
+    conv = job(RECIPE, DATA, profile, seed, [catalog.entry(n) for n in RUNS])
+    return [conv] + [
+        job(
+            RECIPE, "mlp", profile, seed, [catalog.entry(e.start), e], {"base": e.start}
+        )
+        for e in X_MNET
+    ]
+
+
+def reference_names(base: str | None = None) -> tuple[str, ...]:
+    """The runs a reference job writes: ``RUNS``, or with ``base`` that X's X + MNet
+    (X itself is the baselines page's job's)."""
+    return RUNS if base is None else (f"{base}+mnet",)
+
+
 def reference_runs(
-    at: Callable[[str], Run], ds: Dataset, seed: int, todo: Iterable[str]
+    at: Callable[[str], Run],
+    ds: Dataset,
+    seed: int,
+    todo: Iterable[str],
+    base: str | None = None,
 ) -> Iterator[tuple[str, RunResult, Any]]:
-    """The reference job's runs of ``todo``, ``(name, RunResult, config)``."""
-    return recipes.conv_reference_runs(runs, PAGE, at, ds, seed, todo)
+    """The reference job's runs of ``todo``, ``(name, RunResult, config)``: the
+    conv-AE runs, or X + MNet after X (at X's caps, ``at(base)``)."""
+    if base is None:
+        yield from recipes.conv_reference_runs(runs, PAGE, at, ds, seed, todo)
+        return
+    for name in todo:
+        e = catalog.entry(name)
+        x = recipes.runs_of(
+            at(base), base, recipes.config(at(base), base, ds), ds, seed
+        )
+        cfg = recipes.config(at(name), "dcss", ds)
+        start = trained_start(x)
+        found = recipes.runs_of(at(name), e.method, cfg, ds, seed, e.tag, start=start)
+        yield name, found, cfg
 
 
 def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperName]]:
@@ -170,7 +211,7 @@ def table_rows(dataset: str, names: Iterable[str]) -> dict[str, dict[str, PaperN
 def table3(x_mnet: dict[str, dict[int, RunResult]], dataset: str) -> pd.DataFrame:
     """DCSS Table 3, ours beside the paper's: each X (``table3_runs``) above X +
     MNet, labelled, with DCSS Table 1's numbers for X and Table 3's for X + MNet."""
-    order = [name for e in X_MNET for name in (e.start, e.name)]
+    order = list(TABLE3)
     table = ours_vs_paper(x_mnet, table_rows(dataset, x_mnet), dataset)
     return table.loc[order].rename(index=recipes.labels(order))
 
