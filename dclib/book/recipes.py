@@ -232,6 +232,13 @@ def describe_data(run: Run, ds: Dataset, seeds: Iterable[int] | None = None) -> 
     return f"{run.profile.name} profile, {ds.name}, n = {len(ds):,}, {word} {listed}"
 
 
+def seeds_phrase(seeds: Iterable[int]) -> str:
+    """ "seed 0" or "mean over seeds 0, 1": the seeds behind a sentence."""
+    seeds = list(seeds)
+    listed = ", ".join(map(str, seeds))
+    return f"mean over seeds {listed}" if len(seeds) > 1 else f"seed {listed}"
+
+
 def conv_input(ds: Dataset) -> Dataset:
     """``ds`` as a conv-AE method (DSSL, DCSS) takes it: images of a size that no
     conv AE takes (8x8 digits; see ``models.GEOMETRIES``) become flat vectors named

@@ -295,13 +295,6 @@ def grids_sentence(studies: Grids) -> str:
     )
 
 
-def seeds_phrase(seeds: Iterable[int]) -> str:
-    """ "seed 0" or "mean over seeds 0, 1": the seeds behind a sentence."""
-    seeds = list(seeds)
-    listed = ", ".join(map(str, seeds))
-    return f"mean over seeds {listed}" if len(seeds) > 1 else f"seed {listed}"
-
-
 def this_execution(run: Run, ds: Dataset, cfg: Any, acc: dict[str, float]) -> str:
     """What this execution's runs reached (``acc``: run name -> mean ACC over the
     seeds, a fraction): AE + k-means, DCSS_u and DCSS, with the epochs of ``cfg``
@@ -311,7 +304,8 @@ def this_execution(run: Run, ds: Dataset, cfg: Any, acc: dict[str, float]) -> st
     paper = DCSSConfig()
     return (
         f"This execution ({run.profile.name} profile, {len(ds):,} samples of "
-        f"{ds.name}, {seeds_phrase(run.seeds)}; phase 1 {cfg.phase1_epochs} of the "
+        f"{ds.name}, {recipes.seeds_phrase(run.seeds)}; phase 1 "
+        f"{cfg.phase1_epochs} of the "
         f"paper's {paper.phase1_epochs} epochs, {cfg.phase1_optimizer} at lr "
         f"{cfg.phase1_lr:g}, phase 2 {cfg.phase2_epochs} of its "
         f"{paper.phase2_epochs}): AE + k-means ACC {100 * acc[ae]:.1f} %, DCSS_u "
@@ -328,7 +322,7 @@ def x_mnet_sentence(run: Run, acc: dict[str, float]) -> str:
         f"{catalog.entry(e.name).label} {100 * acc[e.name]:.1f} %"
         for e in X_MNET
     )
-    seeds = seeds_phrase(recipes.costly_seeds(run))
+    seeds = recipes.seeds_phrase(recipes.costly_seeds(run))
     return (
         f"This execution's Table 3 runs ({run.profile.name} profile, {seeds}), "
         f"X and X + MNet (phase 2 on X's network): {pairs}."

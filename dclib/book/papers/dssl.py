@@ -137,13 +137,6 @@ def studies_sentence(studies: Grids) -> str:
     )
 
 
-def seeds_phrase(seeds: Iterable[int]) -> str:
-    """ "seed 0" or "mean over seeds 0, 1": the seeds behind a finding."""
-    seeds = list(seeds)
-    listed = ", ".join(map(str, seeds))
-    return f"mean over seeds {listed}" if len(seeds) > 1 else f"seed {listed}"
-
-
 def this_execution(
     run: Run, ds: Dataset, cfg: Any, results: dict[str, dict[int, RunResult]]
 ) -> str:
@@ -156,7 +149,8 @@ def this_execution(
     paper_cfg, code_cfg = DSSLConfig(), DSSLConfig.official_code()
     return (
         f"This execution ({run.profile.name} profile, {len(ds):,} samples of "
-        f"{ds.name}, {seeds_phrase(run.seeds)}; {cfg.n_epochs} epoch(s) of SGD at "
+        f"{ds.name}, {recipes.seeds_phrase(run.seeds)}; {cfg.n_epochs} epoch(s) "
+        f"of SGD at "
         f"lr {cfg.lr:g} with momentum {cfg.momentum:g}, where the paper runs "
         f"{paper_cfg.n_epochs} and the official code {code_cfg.n_epochs}): DSSL "
         f"ACC {100 * acc[own]:.1f} %, AE + k-means on the same autoencoder "
