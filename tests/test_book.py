@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from papermill.exceptions import PapermillExecutionError
 
-from dclib.book import executor
+from dclib.book import executor, tables
 from dclib.book.executor import (
     EXECUTED,
     ROOT,
@@ -180,6 +186,32 @@ def test_bad_papermill_parameter_fails_in_the_first_cell(tmp_path, name, value, 
     assert err.value.exec_count == 3  # parameters, injected parameters, then this one
 
 
+def test_tables_mark_text_columns_and_leave_numbers_right_aligned():
+    frame = pd.DataFrame(
+        {
+            "method": ["DCSS", "AE + k-means"],
+            "ACC (%)": [61.04, 57.3],
+            "ACC ± sd": ["61.0 ± 0.1", "—"],
+            "n": [12345, 512],
+            "where": ["commit 487bffc", None],
+            "q": [np.array([0.5, 0.5]), np.array([1.0, 0.0])],
+        }
+    )
+    assert tables.text_columns(frame) == [0, 4, 5]
+    styler = frame.style.hide(axis="index")
+    shown = tables.html(styler)
+    assert f"#T_{styler.uuid} td.col4 {{ {tables.TEXT} }}" in shown
+    assert "td.col1 " not in shown and "td.col3 " not in shown
+    plain = tables.html(frame)
+    assert (
+        "tbody td:nth-of-type(1) " in plain and "tbody td:nth-of-type(2) " not in plain
+    )
+    assert "thead tr:last-child th:nth-of-type(2) " in plain  # after the index's th
+    formatted = tables.book_style(frame).to_html()
+    assert "12,345" in formatted and ">61.0<" in formatted
+    assert not tables.install()  # no IPython session here: nothing changes
+
+
 class SmokeBook:
     """A copy of the book's sources whose notebooks are executed in the smoke profile,
     each at most once per test session, however many tests need it."""
@@ -226,7 +258,12 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _rendered_dom(page: Path) -> str:
+NO_CHROMIUM = "needs Debian's chromium (.ci/run installs it); not found on PATH"
+
+
+def _chromium_dom(page: Path, *extra: str) -> str:
+    """The DOM of ``page`` once headless Chromium has loaded it and let its scripts
+    run (virtual time: timers fire without waiting)."""
     with tempfile.TemporaryDirectory() as profile_dir:
         cmd = [
             _chromium(),
@@ -239,18 +276,24 @@ def _rendered_dom(page: Path) -> str:
             "--disable-sync",
             f"--user-data-dir={profile_dir}",
             "--virtual-time-budget=15000",
+            *extra,
             "--dump-dom",
             page.as_uri(),
         ]
         return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=120, check=True
+            cmd, capture_output=True, text=True, timeout=180, check=True
         ).stdout
 
 
-@pytest.mark.book
-@pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium (.ci/run)")
-def test_smoke_book_renders_math_and_figures_offline(smoke_book, tmp_path):
-    for stem in toc_notebooks():  # already executed by the tests above, if they ran
+def _rendered_dom(page: Path) -> str:
+    return _chromium_dom(page)
+
+
+@pytest.fixture(scope="session")
+def smoke_html(smoke_book, tmp_path_factory) -> Path:
+    """The smoke book built to HTML once per session (its notebooks executed by the
+    tests above, if they ran)."""
+    for stem in toc_notebooks():
         try:
             smoke_book.execute(stem)
         except Exception:
@@ -260,6 +303,7 @@ def test_smoke_book_renders_math_and_figures_offline(smoke_book, tmp_path):
             f"the book cannot be built: {sorted(smoke_book.failed)} failed to execute "
             "(see test_notebook_executes_in_the_smoke_profile)"
         )
+    out = tmp_path_factory.mktemp("smoke_html")
     subprocess.run(
         [
             Path(sys.executable).parent / "jupyter-book",
@@ -270,14 +314,20 @@ def test_smoke_book_renders_math_and_figures_offline(smoke_book, tmp_path):
             "--all",
             str(smoke_book.src),
             "--path-output",
-            str(tmp_path),
+            str(out),
         ],
         check=True,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    html = tmp_path / "_build" / "html"
+    return out / "_build" / "html"
+
+
+@pytest.mark.book
+@pytest.mark.skipif(_chromium() is None, reason=NO_CHROMIUM)
+def test_smoke_book_renders_math_and_figures_offline(smoke_html):
+    html = smoke_html
     assert (html / "_static" / "custom.css").exists()
     pages = {
         html / "book" / "intro.html": "Deep Clustering Companion Book",
@@ -306,3 +356,152 @@ def _main_text(dom: str) -> str:
         " ",
         re.sub(r"<mjx-container.*?</mjx-container>", "", _main(dom), flags=re.S),
     )
+
+
+# Injected into a copy of each built page: once the page has loaded and MathJax has
+# typeset it, it measures the page in the page itself and writes the result, as
+# JSON, into <pre id="dclib-measure">, which --dump-dom hands back. The content
+# column is the article's content box (bd-article, less its padding).
+MEASURE = r"""
+<script>
+(function () {
+  function px(x) { return Math.round(x * 10) / 10; }
+  function label(el) {
+    var name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '');
+    var about = el.querySelector && el.querySelector('caption, thead th');
+    var text = about ? about.textContent : (el.getAttribute('alt') || '');
+    text = text.replace(/\s+/g, ' ').trim().slice(0, 70);
+    var section = el.closest('section');
+    var h = section && section.querySelector('h1, h2, h3');
+    var heading = h ? h.textContent.replace('#', '').trim().slice(0, 50) : '';
+    var where = heading ? ' in "' + heading + '"' : '';
+    return name + where + (text ? ': ' + text : '');
+  }
+  function measure() {
+    var col = document.querySelector('article.bd-article')
+      || document.querySelector('main');
+    var outer = col.getBoundingClientRect(), cs = getComputedStyle(col);
+    var left = outer.left + parseFloat(cs.paddingLeft);
+    var right = outer.right - parseFloat(cs.paddingRight);
+    function overflowing(selector) {
+      var found = [];
+      col.querySelectorAll(selector).forEach(function (el) {
+        var r = el.getBoundingClientRect();
+        if ((r.width || r.height) && r.right > right + 0.5)
+          found.push({element: label(el), width: px(r.width),
+                      over: px(r.right - right)});
+      });
+      return found;
+    }
+    var broken = [];
+    col.querySelectorAll('img').forEach(function (img) {
+      if (!img.complete || img.naturalWidth === 0) broken.push(img.getAttribute('src'));
+    });
+    var text = col.cloneNode(true);
+    text.querySelectorAll('mjx-container, script, style, div.cell_input')
+      .forEach(function (e) { e.remove(); });
+    text = text.textContent;
+    var tex = [], re = /\$\$|\\\[|\\\(|\\begin\{/g, m;
+    while ((m = re.exec(text)) && tex.length < 5)
+      tex.push(text.slice(Math.max(0, m.index - 40), m.index + 40)
+               .replace(/\s+/g, ' '));
+    var stderr = [];
+    col.querySelectorAll('.stderr, div.output.stderr').forEach(function (e) {
+      stderr.push(e.textContent.trim().slice(0, 100));
+    });
+    var out = document.createElement('pre');
+    out.id = 'dclib-measure';
+    out.textContent = JSON.stringify({
+      column: px(right - left),
+      height: document.documentElement.scrollHeight,
+      tables: col.querySelectorAll('table').length,
+      wide: overflowing('table, figure, img, pre'),
+      wide_math: overflowing('mjx-container[display="true"]'),
+      broken_images: broken, raw_tex: tex, stderr: stderr});
+    document.body.appendChild(out);
+  }
+  window.addEventListener('load', function () {
+    var typeset = window.MathJax && MathJax.startup && MathJax.startup.promise;
+    (typeset || Promise.resolve()).then(measure, measure);
+  });
+})();
+</script>
+"""
+
+WIDTH = 1280
+
+
+def _measure(page: Path) -> dict:
+    """Load ``page`` at WIDTH px in headless Chromium and measure it there."""
+    probe = page.with_name(f".{page.stem}.measure.html")  # beside it: same links
+    probe.write_text(page.read_text().replace("</head>", MEASURE + "</head>", 1))
+    try:
+        dom = _chromium_dom(
+            probe, f"--window-size={WIDTH},1000", "--virtual-time-budget=30000"
+        )
+    finally:
+        probe.unlink()
+    found = re.search(r'<pre id="dclib-measure"[^>]*>(.*?)</pre>', dom, re.S)
+    if found is None:
+        return {"error": "the page did not finish loading (no measurement)"}
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+def toc_pages(html: Path) -> dict[str, Path]:
+    """Every page of _toc.yml (the root, intro, included), by its name."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return {Path(f).name: html / f"{f}.html" for f in files}
+
+
+def _heights(measured: dict[str, dict]) -> str:
+    lines = [
+        f"pages at {WIDTH} px: height, tables, elements wider than the column",
+        f"{'page':<20} {'column':>7} {'height':>7} {'tables':>6} {'too wide':>8}",
+    ]
+    for name, m in measured.items():
+        if "error" in m:
+            lines.append(f"{name:<20} {m['error']}")
+            continue
+        lines.append(
+            f"{name:<20} {m['column']:>7} {m['height']:>7} {m['tables']:>6} "
+            f"{len(m['wide']):>8}"
+        )
+        lines += [
+            f"    {w['width']} px (+{w['over']}): {w['element']}" for w in m["wide"]
+        ]
+        lines += [
+            f"    math {w['width']} px (+{w['over']}, not failed): {w['element']}"
+            for w in m["wide_math"]
+        ]
+    return "\n".join(lines)
+
+
+@pytest.mark.book
+@pytest.mark.skipif(_chromium() is None, reason=NO_CHROMIUM)
+def test_every_page_fits_the_column_at_1280px(smoke_html, tmp_path, capsys):
+    """Each page of the smoke-built book, loaded at 1280 px and measured in the page:
+    no table, figure or code block reaches past the content column, no raw TeX, no
+    image that failed to load, no stderr output. The page heights are printed (into
+    `make test`'s log) and written to page-heights.txt."""
+    pages = toc_pages(smoke_html)
+    missing = [name for name, page in pages.items() if not page.exists()]
+    assert not missing, f"pages of _toc.yml not built: {missing}"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        measured = dict(zip(pages, pool.map(_measure, pages.values()), strict=True))
+    report = _heights(measured)
+    (tmp_path / "page-heights.txt").write_text(report + "\n")
+    with capsys.disabled():
+        print("\n" + report)
+    problems = []
+    for name, m in measured.items():
+        if "error" in m:
+            problems.append(f"{name}: {m['error']}")
+            continue
+        problems += [f"{name}: wider than the column: {w}" for w in m["wide"]]
+        problems += [f"{name}: image not loaded: {src}" for src in m["broken_images"]]
+        problems += [f"{name}: raw TeX: …{t}…" for t in m["raw_tex"]]
+        problems += [f"{name}: stderr output: {t}" for t in m["stderr"]]
+    assert not problems, "\n".join(problems) + "\n\n" + report

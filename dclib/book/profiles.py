@@ -196,15 +196,28 @@ class Run:
         return dataclasses.replace(part, name=f"{ds.name}-sweep")
 
     def describe(self) -> str:
-        """A Markdown table of the profile, data, seeds and device behind a page."""
+        """The profile, data, seeds and device behind a page: a short two-column
+        Markdown list that fits the page's column.
+
+        Every page displays it first, so this is also where a page's DataFrames and
+        Stylers start to be shown the book's way (``tables.install``: text columns
+        left-aligned and wrapped, numbers right-aligned)."""
+        from dclib.book import tables
+
+        tables.install()
+        seeds = ", ".join(map(str, self.seeds))
         rows = [
-            ("profile", f"`{self.profile.name}` ({self.profile.description})"),
-            ("dataset", f"`{self.dataset}`"),
-            ("seeds", ", ".join(map(str, self.seeds))),
-            ("device", f"`{self.device}`"),
-            ("dclib / torch", f"{version('dclib')} / {torch.__version__}"),
+            ("profile", f"`{self.profile.name}`: {self.profile.description}"),
+            (
+                "data",
+                f"`{self.dataset}`, seed{'s' if len(self.seeds) > 1 else ''} {seeds}",
+            ),
+            (
+                "device",
+                f"`{self.device}`; dclib {version('dclib')}, torch {torch.__version__}",
+            ),
         ]
-        lines = ["| parameter | value |", "|---|---|"]
+        lines = ["| this page | ran with |", "|:--|:--|"]
         return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows])
 
 
