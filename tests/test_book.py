@@ -20,7 +20,7 @@ import yaml
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from papermill.exceptions import PapermillExecutionError
 
-from dclib.book import executor, tables
+from dclib.book import executor, report, tables
 from dclib.book.executor import (
     EXECUTED,
     ROOT,
@@ -209,7 +209,7 @@ def test_tables_mark_text_columns_and_leave_numbers_right_aligned():
     assert "thead tr:last-child th:nth-of-type(2) " in plain  # after the index's th
     formatted = tables.book_style(frame).to_html()
     assert "12,345" in formatted and ">61.0<" in formatted
-    assert not tables.install()  # no IPython session here: nothing changes
+    assert not report.show_tables_the_book_way()  # no IPython here: nothing changes
 
 
 class SmokeBook:

@@ -9,11 +9,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pandas as pd
+from IPython import get_ipython
 from IPython.display import HTML, Markdown, display
+from pandas.io.formats.style import Styler
 
-from dclib.book import catalog, claims, verdicts
+from dclib.book import catalog, claims, tables, verdicts
 from dclib.book.grids import Grids
 from dclib.book.recipes import reference_curves, reference_tables
+
+
+def show_tables_the_book_way() -> bool:
+    """Show every DataFrame and Styler of this IPython session through
+    ``tables.html`` (text columns left-aligned and wrapped, numbers right-aligned);
+    run when a page imports this module. False outside IPython (nothing changes)."""
+    shell = get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(pd.DataFrame, tables.html)
+    formatter.for_type(Styler, tables.html)
+    return True
+
+
+show_tables_the_book_way()
+
 
 NOT_COMMITTED = (
     "No reference results are committed for these runs yet: `make reference` "

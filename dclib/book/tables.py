@@ -3,11 +3,11 @@ right-aligned on one line.
 
 ``book/_static/custom.css`` cannot tell a column of numbers from a column of words,
 so this module does, from the data: a column is numeric when every value is a number
-or a string that reads as one ("61.0 ± 0.1", "1,234", "57.3 %", "—"). ``install()``
-makes every DataFrame and Styler a page displays carry that knowledge as a scoped
-``<style>`` (the values themselves are untouched); ``book_style`` is for a page that
-wants the book's number formats too: thousands separators and one-decimal
-percentages.
+or a string that reads as one ("61.0 ± 0.1", "1,234", "57.3 %", "—"). ``html`` gives
+a DataFrame's or Styler's HTML with that knowledge as a scoped ``<style>`` (the values
+themselves are untouched); ``dclib.book.report``, imported by every page, shows every
+table of the page through it. ``book_style`` is for a page that wants the book's
+number formats too: thousands separators and one-decimal percentages.
 """
 
 from __future__ import annotations
@@ -133,21 +133,3 @@ def book_style(obj: pd.DataFrame | Styler) -> Styler:
     if formats:
         styler = styler.format(formats, na_rep="—")
     return styler
-
-
-def install() -> bool:
-    """Show every DataFrame and Styler of this IPython session through ``html``.
-
-    Returns whether there was an IPython session to install into (none outside a
-    notebook: then nothing changes)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with the book extras
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    formatter = shell.display_formatter.formatters["text/html"]
-    formatter.for_type(pd.DataFrame, html)
-    formatter.for_type(Styler, html)
-    return True
