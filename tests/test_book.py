@@ -261,9 +261,9 @@ def _chromium() -> str | None:
 NO_CHROMIUM = "needs Debian's chromium (.ci/run installs it); not found on PATH"
 
 
-def _chromium_dom(page: Path, *extra: str) -> str:
+def _chromium_dom(page: Path, *extra: str, budget_ms: int = 15000) -> str:
     """The DOM of ``page`` once headless Chromium has loaded it and let its scripts
-    run (virtual time: timers fire without waiting)."""
+    run for ``budget_ms`` of virtual time (timers fire without waiting)."""
     with tempfile.TemporaryDirectory() as profile_dir:
         cmd = [
             _chromium(),
@@ -275,7 +275,7 @@ def _chromium_dom(page: Path, *extra: str) -> str:
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={profile_dir}",
-            "--virtual-time-budget=15000",
+            f"--virtual-time-budget={budget_ms}",
             *extra,
             "--dump-dom",
             page.as_uri(),
@@ -436,9 +436,7 @@ def _measure(page: Path) -> dict:
     probe = page.with_name(f".{page.stem}.measure.html")  # beside it: same links
     probe.write_text(page.read_text().replace("</head>", MEASURE + "</head>", 1))
     try:
-        dom = _chromium_dom(
-            probe, f"--window-size={WIDTH},1000", "--virtual-time-budget=30000"
-        )
+        dom = _chromium_dom(probe, f"--window-size={WIDTH},1000", budget_ms=30000)
     finally:
         probe.unlink()
     found = re.search(r'<pre id="dclib-measure"[^>]*>(.*?)</pre>', dom, re.S)
