@@ -45,7 +45,7 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import functional as Fn
-from dclib.book import plotting, recipes, report
+from dclib.book import plotting, recipes, report, tables
 from dclib.book.paper_tables import ours_vs_paper
 from dclib.book.papers import baselines
 from dclib.book.recipes import epoch_costs
@@ -127,7 +127,7 @@ torch.testing.assert_close(Fn.soft_kmeans_loss(z, mu, 1000.0), (d2 * g).sum(1).m
 # %%
 ds = recipes.page_data(run)
 configs = {m: recipes.config(run, m, ds) for m in baselines.RUNS}
-recipes.config_tables(configs)
+tables.Folded("The baselines' configs, field by field", recipes.config_tables(configs))
 
 # %% [markdown]
 # Capped profiles run the six baselines on the first seed only

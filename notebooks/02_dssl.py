@@ -32,7 +32,7 @@ import torch
 from IPython.display import Markdown, display
 
 from dclib import book
-from dclib.book import papers, plotting, recipes, report
+from dclib.book import papers, plotting, recipes, report, tables
 from dclib.book.paper_tables import PAPER_DATASETS, ours_vs_paper, sweep_vs_paper
 from dclib.book.papers import dssl
 from dclib.methods import FitContext, make_optimizer, train_cluster_specific
@@ -250,12 +250,19 @@ report.say(dssl.findings(run, ds, cfg, results, studies))
 # %% tags=["remove-input"]
 code_fields = list(recipes.official_code_fields("dssl"))
 presets = {"DSSLConfig()": DSSLConfig(), "official_code()": DSSLConfig.official_code()}
-recipes.config_tables(presets).loc[code_fields].style.set_caption(
-    "The fields on which DSSLConfig.official_code() departs from DSSLConfig() "
-    "(the paper)"
+tables.Folded(
+    "The fields on which the official code's preset departs from the paper's",
+    recipes.config_tables(presets)
+    .loc[code_fields]
+    .style.set_caption(
+        "The fields on which DSSLConfig.official_code() departs from DSSLConfig() "
+        "(the paper)"
+    ),
 )
 
 # %% [markdown]
+# :::{dropdown} The differences, one by one
+#
 # 1. **Optimiser** (`lr`, `momentum`). The paper says SGD with momentum and gives no
 #    rate; both configs use the official code's lr $10^{-6}$ with momentum 0.9 (the
 #    losses are sums over the batch and the pixels, so the gradients are large).
@@ -285,3 +292,5 @@ recipes.config_tables(presets).loc[code_fields].style.set_caption(
 #     its `grids-dssl` job) when it holds them; otherwise `papers.page_grids`
 #     computes them at smoke scale, and the page shows them only as a folded wiring
 #     check, with no paper number and no finding.
+#
+# :::

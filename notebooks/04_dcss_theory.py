@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import theory as T
-from dclib.book import plotting, report
+from dclib.book import plotting, report, tables
 from dclib.book.papers import theory as page
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
@@ -131,8 +131,8 @@ note = page.sample_note(
 # above. The cell below checks both readings on every pair of the $K = 3$ grid.
 # ```
 
-# %% tags=["hide-input"]
-page.counts(table, "Theorem 1").style.set_caption(f"Theorem 1: {note}")
+# %% tags=["remove-input"]
+page.count_table(table, note, "Theorem 1")
 
 # %% tags=["remove-input"]
 off = T.theorem_1(2 * grids[3], grids[3].flip(0), simplex=False)
@@ -159,10 +159,8 @@ report.say(page.proof_readings(pairs, as_used, as_written))
 # bound is tight: $\mathbf{q}_i = \mathbf{e}_1$ and a $\mathbf{q}_j$ with peak
 # exactly $\zeta$ at entry 1 are adjacent with $m_j = \zeta$.
 
-# %% tags=["hide-input"]
-page.counts(table, "Corollary 1.1", "Corollary 1.2").style.set_caption(
-    "Corollaries 1.1 (pairs) and 1.2 (points): counts per sample, as in Theorem 1's table"
-)
+# %% tags=["remove-input"]
+page.count_table(table, note, "Corollary 1.1", "Corollary 1.2")
 
 # %% [markdown]
 # ## Theorem 2: adjacent points share a cluster, from $\zeta > 1/2$
@@ -198,8 +196,8 @@ page.counts(table, "Corollary 1.1", "Corollary 1.2").style.set_caption(
 # $\mathbf{q}_i^\top \mathbf{q}_j \le \tfrac12 - 2(\zeta - \tfrac12)^2 = 2\zeta(1 - \zeta)$
 # (0.32 at $\zeta = 0.8$, where the paper has 0.4).
 
-# %% tags=["hide-input"]
-page.counts(table, "Theorem 2").style.set_caption(f"Theorem 2: {note}")
+# %% tags=["remove-input"]
+page.count_table(table, note, "Theorem 2")
 
 # %% [markdown]
 # The adversarial search for the largest inner product of two q-vectors in
@@ -226,7 +224,7 @@ cross.style.format({"sup": "{:.6f}"}).set_caption(
 # %%
 zeta_scan = page.zeta_scan([grids[3], *random_sets.values()])
 smallest = page.smallest_zeta(zeta_scan)
-zeta_scan.to_frame().T.style.set_caption(
+tables.book_style(zeta_scan.to_frame()).format_index("{:.3g}").set_caption(
     "Theorem 2 scanned over zeta: adjacent pairs in different clusters on the K = 3 "
     "grid and all random sets together"
 )
@@ -241,8 +239,8 @@ zeta_scan.to_frame().T.style.set_caption(
 # $\mathbf{q}_i = (\tfrac12, \tfrac12, 0)$ is adjacent to both $\mathbf{e}_1$ and
 # $\mathbf{e}_2$ (inner products $\tfrac12$), which are in different clusters.
 
-# %% tags=["hide-input"]
-page.counts(table, "Corollary 2.1").style.set_caption(f"Corollary 2.1: {note}")
+# %% tags=["remove-input"]
+page.count_table(table, note, "Corollary 2.1")
 
 # %% [markdown]
 # ## Corollary 1.3 and Theorem 3: dissimilar means different clusters when $\gamma < \zeta^2$
@@ -294,10 +292,8 @@ page.counts(table, "Corollary 2.1").style.set_caption(f"Corollary 2.1: {note}")
 # $\mathbf{e}_1$ and $\mathbf{e}_2$) has $\mathbf{q}_j^\top \mathbf{q}_k = 0$.
 # ```
 
-# %% tags=["hide-input"]
-page.counts(table, "Corollary 1.3", "Theorem 3").style.set_caption(
-    "Corollary 1.3 (pairs) and Theorem 3 (triples): counts per sample"
-)
+# %% tags=["remove-input"]
+page.count_table(table, note, "Corollary 1.3", "Theorem 3")
 
 # %% tags=["hide-input"]
 c13, t2, t3 = (checks[s, page.LOW] for s in ("Corollary 1.3", "Theorem 2", "Theorem 3"))

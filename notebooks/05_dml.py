@@ -213,7 +213,11 @@ recipes.config_table(cfg)
 # %% tags=["hide-input"]
 display(
     *report.reference_section(
-        "DML Table I", page.SHOWN, rows=page.paper_rows, names_of=page.labels
+        "DML Table I",
+        page.SHOWN,
+        rows=page.paper_rows,
+        names_of=page.labels,
+        needs=page.RUNS,
     )
 )
 
@@ -409,6 +413,8 @@ report.say(page.findings(run, ds, results, hard, studies))
 # `memberships_per_batch = True`, `centre_update = "before"`,
 # `update_before_training = True`), the defaults follow the paper.
 #
+# :::{dropdown} The differences, one by one
+#
 # 1. **Optimiser, learning rate, batch size, epochs.** The paper gives none. Both
 #    variants default to the code's: Adam (`lr` $10^{-5}$) with one state per
 #    autoencoder (one Adam over all networks whose other parameters get no
@@ -450,3 +456,5 @@ report.say(page.findings(run, ds, results, hard, studies))
 #     otherwise they run at smoke scale (`papers.page_grids`: Table III then AE +
 #     k-means, DSL and DML-DSL only, Figs. 7-8 shorter grids) and appear only as
 #     the folded wiring check, quoted nowhere.
+#
+# :::

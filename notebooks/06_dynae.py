@@ -375,6 +375,8 @@ report.say(findings.findings(run, cfg, where, results, checks, ref_checks, studi
 # paper is silent. Every departure of the code is a `DynAEConfig` field; the preset
 # `DynAEConfig.official_code()` sets them all, the defaults follow the paper.
 #
+# :::{dropdown} The differences, one by one
+#
 # 1. **Critic** (`pretrain.critic_trainable`). Paper: trained by eq. 7. Code:
 #    compiled after being frozen, so it never learns (its loss stays at
 #    $E[\alpha^2] = 1/3$); the pretraining is then augmented reconstruction plus a
@@ -434,3 +436,5 @@ report.say(findings.findings(run, cfg, where, results, checks, ref_checks, studi
 #     check, and it stops when fewer than `tol` of the samples changed cluster
 #     between two checks, compared up to renaming the clusters
 #     (`metrics.label_change`), or at MaxIter.
+#
+# :::

@@ -212,6 +212,14 @@ def test_tables_mark_text_columns_and_leave_numbers_right_aligned():
     assert not report.show_tables_the_book_way()  # no IPython here: nothing changes
 
 
+def test_folded_tables_show_under_one_summary_line():
+    frame = pd.DataFrame({"method": ["DEC"], "ACC": [51.2]})
+    shown = tables.Folded("Details", frame.style, "<p>note</p>")._repr_html_()
+    assert shown.startswith("<details><summary>Details</summary>")
+    assert shown.endswith("</details>")
+    assert "<p>note</p>" in shown and ">DEC<" in shown and "td.col0" in shown
+
+
 class SmokeBook:
     """A copy of the book's sources whose notebooks are executed in the smoke profile,
     each at most once per test session, however many tests need it."""

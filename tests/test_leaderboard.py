@@ -62,9 +62,22 @@ def test_rows_that_share_a_pretraining_share_a_network_and_its_kmeans():
     )
     expected = float(paper[paper["metric"] == "ACC"]["value"].iloc[0])
     assert board.loc["DKM_p", "paper ACC"] == f"{expected:.1f}"
-    assert board.loc["DKM_p", "ours − paper (ACC)"] == f"{62.0 - expected:+.1f}"
+    # two seeds (60, 64): the mean difference with its 95 % t interval,
+    # t(0.975, 1) = 12.706 times the std 2.828 over sqrt(2): 25.4 points each side
+    d = 62.0 - expected
+    assert board.loc["DKM_p", "ours − paper (ACC)"] == (
+        f"{d:+.1f} [{d - 25.4:+.1f}, {d + 25.4:+.1f}]"
+    )
+    assert board.loc["DEC", "ours − paper (ACC)"].count("[") == 0  # one seed
     assert board.loc["DKM_p", "train s/seed"] == "2"
     assert (board["our protocol"] == "test protocol").all()
+    shown, rest = leaderboard.compared(board), leaderboard.details(board)
+    assert list(shown.columns) == list(leaderboard.COMPARED)
+    assert set(shown.columns) | set(rest.columns) | {
+        "our protocol",
+        "paper's table",
+    } == set(board.columns)
+    assert not set(shown.columns) & set(rest.columns)
 
 
 def test_a_dataset_no_paper_reports_has_empty_paper_columns():

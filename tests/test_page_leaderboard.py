@@ -89,8 +89,14 @@ def test_the_reference_section_shows_each_committed_reference(tmp_path):
     assert list(page.reference_boards(tmp_path)) == []
     _committed(tmp_path, "dec", 0.512)
     shown = list(page.reference_boards(tmp_path))
-    assert len(shown) == 2  # no atlas logged: the board and its provenance
+    assert len(shown) == 2  # the compared board, then its details folded
     assert "fmnist, profile full" in shown[0].caption
     assert shown[0].data.loc["DEC", "ACC"].startswith("51.2")
-    assert list(shown[1].data.index) == ["DEC"]
-    assert shown[1].data.loc["DEC", "n"] == "70,000"
+    folded = shown[1]
+    assert len(folded.shown) == 2  # no atlas logged: details and provenance
+    assert "atlas" not in folded.summary
+    details, provenance = (s.data for s in folded.shown)
+    assert "NMI" in details and "ACC" not in details
+    assert list(provenance.index) == ["DEC"]
+    assert provenance.loc["DEC", "n"] == "70,000"
+    assert folded._repr_html_().startswith("<details><summary>Details of the fmnist")

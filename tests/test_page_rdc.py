@@ -85,9 +85,14 @@ def test_the_times_table_reads_table_6_in_its_own_spelling():
         {"stage": "cluster", "seconds": 2.0},
     ]
     results = {n: {0: RunResult({}, history, {})} for n in rdc.RUNS}
-    t = rdc.times_table(results, "fmnist", "here", "a CPU").data
+    shown = rdc.times_table(results, "fmnist", "here", "a CPU")
+    t = shown.data
     assert t.loc["P1: AE + k-means (R-DC's ACAI)", "paper (Table 6)"] == 108
     assert t.loc["R-DC (P1 & P2)", "ours: clustering"] == 2.0
+    assert "beside the paper's" in shown.caption
+    mnist = rdc.times_table(results, "mnist5k", "here", "a CPU")
+    assert not [c for c in mnist.data.columns if c.startswith("paper")]
+    assert "reports no times for mnist5k" in mnist.caption
 
 
 def test_the_separation_of_the_toy_curves():

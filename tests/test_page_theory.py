@@ -89,6 +89,13 @@ def test_checks_sum_counts_per_sample_and_tabulate_them():
         "Corollary 1.3",
         "Theorem 3",
     ]
+    folded = page.count_table(table, "note", "Theorem 1")
+    tested = int(table.loc[("Theorem 1", "s"), "tested"]) + int(
+        table.loc[("Theorem 1", "low"), "tested"]
+    )
+    assert folded.summary.startswith(f"Theorem 1: {tested:,} inputs meet the premises")
+    assert "0 break the conclusion" in folded.summary  # Theorem 1 always holds
+    assert "625" in folded._repr_html_()  # the table under it, n of sample s
 
 
 def test_sample_note_names_the_samples():

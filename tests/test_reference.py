@@ -266,6 +266,8 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
     assert list(tables) == [("full", "fmnist")]
     table, where = tables["full", "fmnist"]
     assert list(table.index) == ["DEC"] and list(where.index) == ["DEC"]
+    # a page that needs its own run (DEC + MNet) shows no baseline alone
+    assert recipes.reference_tables(["dec", "dec+mnet"], needs=["dec+mnet"]) == {}
     assert table.loc["DEC", ("reference (full)", "ACC")].startswith("51.2")
     theirs = paper_results(
         paper="dcss", table="Table 1", method="DEC", dataset="fmnist", metric="ACC"
@@ -276,6 +278,8 @@ def test_pages_read_the_committed_reference_beside_the_paper(tmp_path, monkeypat
     assert where.loc["DEC", "commit"] == "0123456789ab"
     shown = report.reference_section("DCSS Table 1", ["dec"])
     assert len(shown) == 2 and "DCSS Table 1" in shown[0].caption
+    assert shown[1].summary.startswith("Where the DCSS Table 1 reference numbers")
+    assert "0123456789ab" in shown[1]._repr_html_()  # the provenance, folded
 
 
 def test_pages_say_how_far_the_committed_reference_is_from_the_paper(

@@ -34,6 +34,15 @@ def test_three_seeds_whose_interval_lies_above_zero_hold():
     assert (v.low, v.high) == pytest.approx((3 - 2.4841, 3 + 2.4841), abs=1e-3)
 
 
+def test_the_t_interval_by_hand():
+    # 1, 2, 3: mean 2, std 1, t(0.975, 2) = 4.303, half width 4.303 / sqrt(3) = 2.484
+    mean, low, high = verdicts.t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    assert (low, high) == pytest.approx((2 - 2.4841, 2 + 2.4841), abs=1e-4)
+    with pytest.raises(ValueError, match="two or more"):
+        verdicts.t_interval([1.0])
+
+
 def test_an_interval_across_zero_is_inconclusive_and_one_below_fails():
     # differences 1, -1, 3: mean 1, sd 2 -> 1 +- 4.968
     v = verdicts.paired(_runs([0.51, 0.49, 0.53]), _runs([0.5, 0.5, 0.5]))

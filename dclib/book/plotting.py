@@ -3,15 +3,86 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from dclib.data import Dataset
+
+MIN_POINTS = 4
+"""the fewest points drawn as a curve: a shorter series is drawn as markers alone,
+its legend saying how many points it has"""
+
+AXIS_NAMES = {
+    "acc": "ACC",
+    "nmi": "NMI",
+    "loss": "loss",
+    "l_r": "reconstruction loss L_r",
+    "l_c": "clustering loss L_c",
+    "fr": "Feature Randomness Δ_FR",
+    "fd": "Feature Drift Δ_FD",
+    "tau": "share of the samples (τ)",
+    "id": "ID (TwoNN)",
+    "lid": "LID (PCA, 90 %)",
+    "twist": "twist: LID − ID",
+    "pairs": "share of a batch's pairs",
+    "true_before": "same-class share, all M",
+    "true_after": "same-class share, reliable",
+    "isolated": "points with no neighbour",
+}
+"""readable axis names of the logged keys (a key not listed is its own name)"""
+
+
+def _thousands(value: float, _pos: int) -> str:
+    """A tick label: 12000 -> "12k" (iteration axes), small values as they are."""
+    return f"{value / 1000:g}k" if abs(value) >= 1000 else f"{value:g}"
+
+
+def _ticks(ax, integer: bool = True) -> None:
+    """At most five x ticks, large counts in thousands, so that labels never meet."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=integer))
+    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+
+
+def class_legend(fig: Figure, y: np.ndarray) -> None:
+    """One legend for the whole figure naming the classes of ``y`` by their colour
+    (the ``tab10`` colours of ``c=y``), below the panels."""
+    classes = np.unique(y)
+    cmap = plt.get_cmap("tab10")
+    norm = plt.Normalize(classes.min(), classes.max())
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=5, color=cmap(norm(c)), label=str(c))
+        for c in classes
+    ]
+    fig.legend(
+        handles=handles,
+        title="true class",
+        loc="lower center",
+        ncol=len(classes),
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0),
+    )
+
+
+def _panels(n: int, size: float = 3.2, cols: int = 3):
+    """A figure of ``n`` square panels, at most ``cols`` per row (never shrunk to
+    a thin strip), with room below for a class legend."""
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(size * cols, size * rows + 0.6), squeeze=False
+    )
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    return fig, axes.flat[:n]
 
 
 def image_grid(ds: Dataset, per_class: int = 10, seed: int = 0) -> Figure:
@@ -84,17 +155,19 @@ def reconstructions(x: np.ndarray, rows: dict[str, np.ndarray]) -> Figure:
 def embeddings(
     codes: dict[str, np.ndarray], y: np.ndarray, *, n: int = 2000, seed: int = 0
 ) -> Figure:
-    """t-SNE of each latent space (the same ``n`` random samples), coloured by class."""
+    """t-SNE of each latent space (the same ``n`` random samples), coloured by class,
+    three panels per row, with the classes' legend."""
     from sklearn.manifold import TSNE
 
     idx = np.random.default_rng(seed).permutation(len(y))[:n]
-    fig, axes = plt.subplots(1, len(codes), figsize=(3 * len(codes), 3), squeeze=False)
-    for ax, (name, z) in zip(axes[0], codes.items(), strict=True):
+    fig, axes = _panels(len(codes))
+    for ax, (name, z) in zip(axes, codes.items(), strict=True):
         e = TSNE(random_state=seed, init="pca").fit_transform(z[idx])
-        ax.scatter(e[:, 0], e[:, 1], c=y[idx], cmap="tab10", s=2)
-        ax.set_title(name, fontsize=9)
+        ax.scatter(e[:, 0], e[:, 1], c=y[idx], cmap="tab10", s=3)
+        ax.set_title(name, fontsize=10)
         ax.set_axis_off()
-    fig.tight_layout()
+    class_legend(fig, y[idx])
+    fig.tight_layout(rect=(0, 0.08 / max(1, len(axes) // 3), 1, 1))
     return fig
 
 
@@ -143,6 +216,31 @@ def sweeps(frames: dict, *, x: str = "setting", metrics=("acc", "nmi")) -> Figur
     return fig
 
 
+def _legend_below(fig: Figure, axes) -> None:
+    """One legend for the figure, below its panels, naming every series once."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    if len(seen) < 2:
+        fig.tight_layout()
+        return
+    cols = min(3, len(seen))
+    rows = -(-len(seen) // cols)
+    fig.legend(
+        seen.values(),
+        seen.keys(),
+        loc="lower center",
+        ncol=cols,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0),
+    )
+    height = fig.get_figheight()
+    fig.set_figheight(height + 0.22 * rows)
+    fig.tight_layout(rect=(0, 0.22 * rows / (height + 0.22 * rows), 1, 1))
+
+
 def curves(
     histories: dict[str, list[dict]],
     keys: Sequence[str],
@@ -151,30 +249,46 @@ def curves(
     log: bool = False,
     x: str | None = None,
 ) -> Figure:
-    """Per-epoch values of ``keys`` (one panel each) for several runs, each epoch a
-    marker (so a short run reads as points, not as a straight line); ``mark`` draws
-    a vertical line at that epoch (e.g. DCSS's T2); ``log`` a logarithmic y axis;
-    ``x`` a record field for the horizontal axis instead of the epoch (e.g.
-    "iteration")."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.5 * len(keys), 2.8))
-    for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
+    """Per-epoch values of ``keys`` (one panel each, named by ``AXIS_NAMES``) for
+    several runs, each epoch a marker, one legend below the panels; a run of fewer
+    than ``MIN_POINTS`` points is drawn as markers alone (no line: no curve) and its
+    legend says how many. ``mark`` draws a vertical line at that epoch (e.g. DCSS's
+    T2); ``log`` a logarithmic y axis; ``x`` a record field for the horizontal axis
+    instead of the epoch (e.g. "iteration"), or "progress": each run's own course
+    from 0 (its first point) to 1 (its last), for runs of different lengths."""
+    cols = 2 if len(keys) == 4 else min(3, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, grid = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False
+    )
+    for ax in grid.flat[len(keys) :]:
+        ax.set_axis_off()
+    axes = grid.flat[: len(keys)]
+    for ax, key in zip(axes, keys, strict=True):
         for name, h in histories.items():
             kept = [r for r in h if key in r]
-            xs = (
-                [i + 1 for i in range(len(kept))] if x is None else [r[x] for r in kept]
-            )
-            if kept:
-                ax.plot(xs, [r[key] for r in kept], marker="o", ms=3, label=name)
+            if not kept:
+                continue
+            if x is None:
+                xs = list(range(1, len(kept) + 1))
+            elif x == "progress":
+                xs = list(np.linspace(0, 1, len(kept)))
+            else:
+                xs = [r[x] for r in kept]
+            ys = [r[key] for r in kept]
+            if len(kept) >= MIN_POINTS:
+                ax.plot(xs, ys, marker="o", ms=3, label=name)
+            else:
+                few = f"{name} ({len(kept)} point{'s' if len(kept) > 1 else ''})"
+                ax.plot(xs, ys, ls="", marker="D", ms=6, label=few)
         if log:
             ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _ticks(ax, integer=x != "progress")
         if mark is not None:
             ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
-        ax.set_xlabel(x or "epoch")
-        ax.set_ylabel(key)
-        if len(histories) > 1:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
+        ax.set_xlabel({None: "epoch", "progress": "progress through the run"}.get(x, x))
+        ax.set_ylabel(AXIS_NAMES.get(key, key))
+    _legend_below(fig, axes)
     return fig
 
 
@@ -266,6 +380,7 @@ def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
     for r in checks:
         if r.get("centres_updated"):
             ax.axvline(r["iteration"], color="grey", ls="--", lw=1)
+    _ticks(ax)
     ax.set_xlabel("iteration")
     ax.set_ylabel("share of the samples")
     ax.set_ylim(0, 1)
@@ -282,27 +397,30 @@ def principal_projection(z: np.ndarray, *points: np.ndarray) -> list[np.ndarray]
 
 
 def principal_plane(z: np.ndarray, y: np.ndarray, mu: np.ndarray | None = None):
-    """The codes ``z`` on their first two principal axes, coloured by class, with the
-    centres ``mu`` as black crosses (DynAE Fig. 17)."""
+    """The codes ``z`` on their first two principal axes, coloured by class (with the
+    classes' legend), with the centres ``mu`` as black crosses (DynAE Fig. 17)."""
     e, c = principal_projection(z, z, z[:0] if mu is None else mu)
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = plt.subplots(figsize=(5, 5.4))
     ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=2)
     ax.scatter(c[:, 0], c[:, 1], c="k", marker="x", s=40)
     ax.set_axis_off()
-    fig.tight_layout()
+    class_legend(fig, y)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
 def planes(codes: dict[str, np.ndarray], y: np.ndarray) -> Figure:
     """Several latent spaces side by side, each on its own first two principal axes
-    (a 2-D space as it is, up to a rotation), coloured by class (R-DC Figs. 2, 16)."""
-    fig, axes = plt.subplots(1, len(codes), figsize=(3 * len(codes), 3), squeeze=False)
-    for ax, (name, z) in zip(axes[0], codes.items(), strict=True):
+    (a 2-D space as it is, up to a rotation), coloured by class, with the classes'
+    legend (R-DC Figs. 2, 16)."""
+    fig, axes = _panels(len(codes))
+    for ax, (name, z) in zip(axes, codes.items(), strict=True):
         (e,) = principal_projection(z, z)
         ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=2)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=10)
         ax.set_axis_off()
-    fig.tight_layout()
+    class_legend(fig, y)
+    fig.tight_layout(rect=(0, 0.08 / max(1, len(axes) // 3), 1, 1))
     return fig
 
 
@@ -317,7 +435,11 @@ def atlas(frame: pd.DataFrame, key: str, label: str) -> Figure:
     """One diagnostic of ``leaderboard.atlas`` along training for every method: a
     panel per page (paper), a line per method over its training progress (0: after
     pretraining, or the start of the run it continues; 1: the end), a single marker
-    for a method with one point (k-means on a pretrained network)."""
+    for a method with one point (k-means on a pretrained network). A method whose
+    own last point has no value of ``key`` is left out, and a page with none."""
+    own = frame.groupby("method", sort=False)[key].transform(lambda v: v.iloc[-1])
+    own = own.notna()
+    frame = frame[own]  # a method with no value of its own (DML's encoders: no Δ_FR)
     pages = list(dict.fromkeys(frame["page"]))
     cols = min(3, len(pages))
     rows = -(-len(pages) // cols)

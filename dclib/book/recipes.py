@@ -356,6 +356,7 @@ def reference_tables(
     names: Sequence[str],
     rows: Callable[[str, Iterable[str]], dict[str, dict[str, PaperName]]] = paper_rows,
     names_of: Callable[[Iterable[str]], dict[str, str]] = labels,
+    needs: Sequence[str] = (),
 ) -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]]:
     """The committed reference results (``dclib reference``) of the catalog's runs
     ``names`` beside the papers', one entry per (profile, dataset) that holds any of
@@ -364,11 +365,13 @@ def reference_tables(
     labels. ``rows`` (dataset, runs) gives the papers' columns (default
     ``paper_rows``: every table that reports a run) and ``names_of`` the labels
     (default ``labels``); a page that sets its runs beside one paper's table under
-    that paper's names (DML Table I) passes its own."""
+    that paper's names (DML Table I) passes its own. With ``needs`` (a page's own
+    runs), a (profile, dataset) that holds none of them is left out: the baselines
+    it would show alone are the baselines page's."""
     out = {}
     for profile, dataset in store.available():
         found = store.results(profile, dataset, list(names))
-        if not found:
+        if not found or (needs and not set(found) & set(needs)):
             continue
         label = f"reference ({profile})"
         table = ours_vs_paper(found, rows(dataset, found), dataset, label=label)

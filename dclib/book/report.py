@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from IPython import get_ipython
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
 from dclib.book import catalog, claims, tables, verdicts
@@ -60,11 +60,11 @@ def reference_section(label: str, names: Sequence[str], **how: Any) -> list[Any]
     (profile, dataset), the table captioned with the paper's ``label`` ("DSSL Table
     I") and its provenance; a sentence saying how to produce it when none is
     committed."""
-    tables = reference_tables(names, **how)
-    if not tables:
+    found = reference_tables(names, **how)
+    if not found:
         return [Markdown(NOT_COMMITTED)]
     out = []
-    for (profile, dataset), (table, where) in tables.items():
+    for (profile, dataset), (table, where) in found.items():
         pct = "ACC and NMI in %, mean ± std over the seeds"
         out.append(
             table.style.set_caption(
@@ -73,13 +73,17 @@ def reference_section(label: str, names: Sequence[str], **how: Any) -> list[Any]
             )
         )
         out.append(
-            where.style.set_caption(
-                f"{label} — where the reference numbers on {dataset} come from: "
-                "samples, the epochs of each stage of the run and its training time "
-                "(with the logging against the true labels; a run that continues "
-                "another, such as DCSS after DCSS_u or X + MNet after X, counts its "
-                "own stages only), the CPU caps of its job "
-                "where the paper's count did not fit, seeds, commit, device, date"
+            tables.Folded(
+                f"Where the {label} reference numbers on {dataset} come from: "
+                "commit, device, date, epochs, caps, training time",
+                where.style.set_caption(
+                    f"{label} — where the reference numbers on {dataset} come from: "
+                    "samples, the epochs of each stage of the run and its training "
+                    "time (with the logging against the true labels; a run that "
+                    "continues another, such as DCSS after DCSS_u or X + MNet after "
+                    "X, counts its own stages only), the CPU caps of its job where "
+                    "the paper's count did not fit, seeds, commit, device, date"
+                ),
             )
         )
     return out
@@ -148,11 +152,7 @@ def grids_shown(studies: Grids, names: dict[str, str] | None = None) -> bool:
     run names to the page's labels."""
     if studies.committed:
         return True
-    parts = [
-        f"<details><summary>Wiring check, not evidence: this page's grid studies "
-        f"ran at smoke scale; the committed reference holds none for this data "
-        f"yet ({studies.source})</summary>"
-    ]
+    parts = []
     for study, frame in studies.studies.items():
         shown = frame[[c for c in WIRING_COLUMNS if c in frame]].copy()
         if "method" in shown:
@@ -160,5 +160,9 @@ def grids_shown(studies: Grids, names: dict[str, str] | None = None) -> bool:
         for col in ("acc", "nmi"):
             shown[col] = (100 * shown[col]).round(1)
         parts.append(f"<p>{study}</p>" + shown.to_html(index=False, na_rep="—"))
-    display(HTML("\n".join(parts) + "</details>"))
+    summary = (
+        "Wiring check, not evidence: this page's grid studies ran at smoke scale; "
+        f"the committed reference holds none for this data yet ({studies.source})"
+    )
+    display(tables.Folded(summary, *parts))
     return False

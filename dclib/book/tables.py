@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -133,3 +134,21 @@ def book_style(obj: pd.DataFrame | Styler) -> Styler:
     if formats:
         styler = styler.format(formats, na_rep="—")
     return styler
+
+
+@dataclass(init=False)
+class Folded:
+    """Tables (or HTML text) shown collapsed under one line, ``summary``: the
+    details a reader opens when they want them. A page displays it as it would a
+    table (IPython reads ``_repr_html_``)."""
+
+    summary: str
+    shown: tuple[pd.DataFrame | Styler | str, ...]
+
+    def __init__(self, summary: str, *shown: pd.DataFrame | Styler | str):
+        self.summary, self.shown = summary, shown
+
+    def _repr_html_(self) -> str:
+        parts = [s if isinstance(s, str) else html(s) or "" for s in self.shown]
+        body = "\n".join(parts)
+        return f"<details><summary>{self.summary}</summary>\n{body}\n</details>"

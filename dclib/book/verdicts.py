@@ -91,14 +91,23 @@ def paired(better: Mapping[int, RunResult], worse: Mapping[int, RunResult]) -> V
     return _interval(d, seeds, "paired difference")
 
 
-def _interval(d: np.ndarray, seeds: tuple[int, ...], what: str) -> Verdict:
-    """The verdict of per-seed numbers ``d`` (two or more) by their mean's t
-    interval: holds above 0, fails below, inconclusive across."""
+def t_interval(d: Iterable[float]) -> tuple[float, float, float]:
+    """The mean of per-seed numbers ``d`` (two or more) and its ``LEVEL`` Student-t
+    interval: ``(mean, low, high)``."""
+    d = np.asarray(list(d), dtype=float)
+    if len(d) < 2:
+        raise ValueError(f"a t interval needs two or more values, got {len(d)}")
     effect = float(d.mean())
     half = float(
         stats.t.ppf(0.5 + LEVEL / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
     )
-    low, high = effect - half, effect + half
+    return effect, effect - half, effect + half
+
+
+def _interval(d: np.ndarray, seeds: tuple[int, ...], what: str) -> Verdict:
+    """The verdict of per-seed numbers ``d`` (two or more) by their mean's t
+    interval: holds above 0, fails below, inconclusive across."""
+    effect, low, high = t_interval(d)
     verdict = HOLDS if low > 0 else FAILS if high < 0 else INCONCLUSIVE
     how = f"{what} over {len(seeds)} seeds, {LEVEL:.0%} t interval"
     return Verdict(verdict, effect, low, high, seeds, how)

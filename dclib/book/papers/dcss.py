@@ -43,6 +43,9 @@ RUNS = tuple(n for n in catalog.names(PAGE) if n not in {e.name for e in X_MNET}
 TABLE3 = tuple(name for e in X_MNET for name in (e.start, e.name))
 """DCSS Table 3's rows: each X above X + MNet"""
 
+X_MNET_RUNS = tuple(e.name for e in X_MNET)
+"""DCSS Table 3's X + MNet rows (the page's own; the X are the baselines page's)"""
+
 BASES = tuple(e.start for e in X_MNET)
 """the baselines X of DCSS Table 3 (DEC, IDEC, DCN, DKM_p), the baselines page's
 runs"""

@@ -312,7 +312,7 @@ def subset_curves(checks: list[dict]) -> dict[str, list[dict]]:
     """Fig. 10's curves: ACC and NMI of all, conflicted and unconflicted samples at
     each of ``checks``."""
     return {
-        part or "all": [
+        part.lstrip("_") or "all": [
             {
                 "iteration": r["iteration"],
                 "ACC": r[f"acc{part}"],

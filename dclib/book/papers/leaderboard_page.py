@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from dclib.book import leaderboard
+from dclib.book import leaderboard, tables
 from dclib.book.paper_tables import PAPER_DATASETS
 from dclib.book.reference import store
 
@@ -75,26 +75,33 @@ def correlations(end: pd.DataFrame) -> str:
 
 def reference_boards(root: Path | None = None) -> Iterator[Any]:
     """What the page shows of each committed reference (``store.available``): its
-    leaderboard, where its results come from and, where its runs logged the atlas,
-    the atlas at their end; each a captioned table."""
+    leaderboard's compared columns, then folded (``tables.Folded``) its details,
+    where its results come from and, where its runs logged the atlas, the atlas at
+    their end; each a captioned table."""
     labels = {e.name: e.label for e in leaderboard.ENTRIES}
     for profile, data in store.available(root):
         ref = leaderboard.from_results(profile, data, root)
-        table = leaderboard.table(ref, data, f"reference {profile}")
-        yield table.drop(columns=["our protocol", "paper's table"]).style.set_caption(
+        board = leaderboard.table(ref, data, f"reference {profile}")
+        yield leaderboard.compared(board).style.set_caption(
             f"Leaderboard (reference) — {data}, profile {profile}: the committed "
-            "results, beside their papers' numbers for the same dataset."
+            "results' ACC (%, mean ± std over seeds) beside their papers' for the "
+            "same dataset, ours − paper (points, with its 95 % t interval where "
+            "there are two or more seeds) and the oracle gap (points)."
         )
-        yield (
+        shown = [
+            leaderboard.details(board).style.set_caption(
+                f"Leaderboard (reference) — {data}: NMI, ARI, seeds, training time, "
+                "the network each row starts from and what clustering adds to it."
+            ),
             store.provenance_table(profile, data, list(ref), root)
             .rename(index=labels)
             .style.set_caption(
                 f"Leaderboard (reference) — where the {data} results come from."
-            )
-        )
+            ),
+        ]
         ends = leaderboard.atlas(ref)
         if len(ends):
-            yield (
+            shown.append(
                 leaderboard.atlas_end(ends)
                 .style.format("{:.2f}", na_rep="—")
                 .format("{:.1f}", subset=["final acc"])
@@ -103,3 +110,8 @@ def reference_boards(root: Path | None = None) -> Iterator[Any]:
                     "diagnostics at the last logged epoch beside the reported ACC (%)."
                 )
             )
+        yield tables.Folded(
+            f"Details of the {data} reference: NMI, ARI, networks, provenance"
+            + (", atlas" if len(ends) else ""),
+            *shown,
+        )

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from dclib import theory as T
-from dclib.book import recipes
+from dclib.book import recipes, tables
 from dclib.book.cache import RunResult
 from dclib.book.papers import dcss
 from dclib.book.profiles import Run
@@ -97,7 +97,7 @@ class Checks:
                     "tested": c.tested,
                     "satisfied": c.satisfied,
                     "violated": c.violated,
-                    "claim fails (no hypotheses)": c.claim_fails,
+                    "conclusion false, premise dropped": c.claim_fails,
                 }
                 for (s, src), c in self.counts.items()
             ]
@@ -110,6 +110,22 @@ def counts(table: pd.DataFrame, *statements: str) -> pd.DataFrame:
     if len(statements) == 1:
         return table.loc[statements[0]]
     return pd.concat({s: table.loc[s] for s in statements})
+
+
+def count_table(table: pd.DataFrame, note: str, *statements: str) -> tables.Folded:
+    """``counts`` of ``statements`` folded under one sentence: how many inputs met
+    their premises and how many of those broke the conclusion, over all samples;
+    the table (thousands separators) is captioned with ``note``."""
+    shown = counts(table, *statements)
+    tested, violated = int(shown["tested"].sum()), int(shown["violated"].sum())
+    names = " and ".join(statements)
+    summary = (
+        f"{names}: {tested:,} inputs meet the premises, {violated:,} break the "
+        "conclusion (counts per sample)"
+    )
+    return tables.Folded(
+        summary, tables.book_style(shown).set_caption(f"{names} — {note}")
+    )
 
 
 def sample_note(
@@ -174,7 +190,7 @@ def zeta_scan(sets: Sequence[Tensor], zetas: Iterable[float] = ZETA_SCAN) -> pd.
             for i, j in T.pair_blocks(len(q)):
                 found += T.theorem_2(q[i], q[j], z).violated
         scan[round(z, 3)] = found
-    return pd.Series(scan, name="adjacent pairs in different clusters")
+    return pd.Series(scan, name="adjacent pairs in different clusters").rename_axis("ζ")
 
 
 def smallest_zeta(scan: pd.Series) -> float:
