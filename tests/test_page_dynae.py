@@ -147,8 +147,9 @@ def test_subset_curves_split_each_check_by_subset():
     ]
     curves = dynae.subset_curves(checks)
     assert curves["all"] == [{"iteration": 140, "ACC": 0.5, "NMI": 0.4}]
-    assert curves["_conflicted"][0]["ACC"] == 0.3
-    assert curves["_unconflicted"][0]["NMI"] == 0.8
+    assert curves["conflicted"][0]["ACC"] == 0.3
+    assert curves["unconflicted"][0]["NMI"] == 0.8
+    assert list(curves) == ["all", "conflicted", "unconflicted"]  # none hidden by "_"
 
 
 def test_labelled_and_check_records_use_the_catalog():

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from dclib.book import plotting
-from dclib.book.papers import dynae
 
 
 @pytest.fixture(autouse=True)
@@ -83,19 +82,3 @@ def test_embeddings_wrap_at_three_panels_with_a_class_legend():
     assert grid == (2, 3)
     legend = fig.legends[0]
     assert [t.get_text() for t in legend.get_texts()] == [str(c) for c in range(10)]
-
-
-def test_dynae_fig_10_series_have_visible_names():
-    checks = [
-        {
-            "iteration": i,
-            **{
-                f"{m}{p}": 0.5
-                for m in ("acc", "nmi")
-                for p in ("", "_conflicted", "_unconflicted")
-            },
-        }
-        for i in range(4)
-    ]
-    names = list(dynae.subset_curves(checks))
-    assert names == ["all", "conflicted", "unconflicted"]  # none hidden by "_"

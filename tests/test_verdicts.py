@@ -128,7 +128,8 @@ def test_a_pages_findings_open_with_its_claims_verdicts_from_the_ledger():
         table = verdicts.ledger(claims.page_claims(page))
         assert len(said) == len(table)
         for sentence, row in zip(said, table.itertuples(), strict=True):
-            assert sentence.startswith(row.claim) and f"**{row.verdict}**" in sentence
+            assert sentence.startswith(f"- {row.claim}")  # a Markdown list item
+            assert f"**{row.verdict}**" in sentence
 
 
 def _zeta_grids(*accs_by_seed, method=None):

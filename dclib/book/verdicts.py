@@ -311,13 +311,14 @@ def _effect(v: Verdict) -> str:
 
 def sentences(page: str) -> list[str]:
     """What a page's "What we find" says first: each of paper ``page``'s claims
-    with its verdict and evidence, from the same ledger as its box."""
+    with its verdict and evidence, from the same ledger as its box, as Markdown
+    list items ("- ..."; a page shows them one a line)."""
     out = []
     for r in ledger(claims.page_claims(page)).to_dict("records"):
         effect = r["effect (ACC points)"]
         why = r["how"] if effect == "—" else f"{effect} ACC points ({r['how']})"
         out.append(
-            f"{r['claim']} ({r['where']}) **{r['verdict']}** on the committed "
+            f"- {r['claim']} ({r['where']}) **{r['verdict']}** on the committed "
             f"reference, {r['data']}, seeds {r['seeds']}: {why}."
         )
     return out

@@ -248,4 +248,5 @@ def findings(
         randomness(checks),
         *capped(run, cfg.pretrain.n_epochs),
     ]
-    return [" ".join(p) for p in (verdicts.sentences(PAGE), theirs, ours) if p]
+    paragraphs = ["\n".join(verdicts.sentences(PAGE)), " ".join(theirs)]
+    return [p for p in (*paragraphs, " ".join(ours)) if p]

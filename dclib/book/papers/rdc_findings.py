@@ -270,5 +270,5 @@ def findings(
         + [curves_claim(curves[SILHOUETTE])]
         + caps_claims(caps, cfg.pretrain.n_epochs)
     )
-    paragraphs = (verdicts.sentences(PAGE), theirs, this)
-    return [" ".join(p) for p in paragraphs if p]
+    paragraphs = ("\n".join(verdicts.sentences(PAGE)), " ".join(theirs))
+    return [p for p in (*paragraphs, " ".join(this)) if p]
