@@ -40,7 +40,15 @@ from IPython.display import Markdown, display
 
 from dclib import book
 from dclib import functional as Fn
-from dclib.book import papers, plotting, provenance, recipes, reconciliation, report
+from dclib.book import (
+    papers,
+    plotting,
+    provenance,
+    recipes,
+    reconciliation,
+    report,
+    tables,
+)
 from dclib.book.papers import dynae
 from dclib.book.papers import dynae_findings as findings
 
@@ -248,8 +256,11 @@ dynae.table3(results, run.dataset, where)
 # stand when training begins. With the labels, k-means on the same codes over 10
 # seeds shows how far one draw moves the start.
 
-# %% tags=["hide-input"]
-dynae.start_view(first, where)
+# %% tags=["remove-input"]
+tables.Folded(
+    "The start of the clustering phase: label-free diagnostics and the k-means spread",
+    dynae.start_view(first, where),
+)
 
 # %% [markdown]
 # The paper's 59.1 % is above its own code's last iterate: the authors' released
@@ -272,8 +283,11 @@ display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 # is shared between runs here (the run cache), so its time is counted once per
 # network; the paper's times are totals on its hardware, which it does not name.
 
-# %% tags=["hide-input"]
-dynae.times(results, run.dataset, where, provenance.device_name(run.device))
+# %% tags=["remove-input"]
+tables.Folded(
+    "Run times beside DynAE Tables 4 and 5",
+    dynae.times(results, run.dataset, where, provenance.device_name(run.device)),
+)
 
 # %% [markdown]
 # ## Figures

@@ -42,7 +42,15 @@ from IPython.display import Markdown, display
 
 from dclib import book, geometry
 from dclib import functional as Fn
-from dclib.book import papers, plotting, provenance, recipes, reconciliation, report
+from dclib.book import (
+    papers,
+    plotting,
+    provenance,
+    recipes,
+    reconciliation,
+    report,
+    tables,
+)
 from dclib.book.papers import rdc_findings
 from dclib.methods import rdc
 
@@ -244,13 +252,16 @@ papers.rdc.ablation_table(results, run.dataset, where)
 # the norms of their gradients at the codes on the first batch; with the labels,
 # k-means on the same codes over 10 seeds shows how far one draw moves the start.
 
-# %% tags=["hide-input"]
-reconciliation.start_view(
-    {"this execution": first["rdc"]},
-    {"reference": "rdc"},
-    f"R-DC §3.2 — the start of the second phase ({where}; the committed reference: "
-    "full Fashion-MNIST, first seed): label-free diagnostics, tau and the k-means "
-    "spread in %",
+# %% tags=["remove-input"]
+tables.Folded(
+    "The start of the second phase: label-free diagnostics and the k-means spread",
+    reconciliation.start_view(
+        {"this execution": first["rdc"]},
+        {"reference": "rdc"},
+        f"R-DC §3.2 — the start of the second phase ({where}; the committed "
+        "reference: full Fashion-MNIST, first seed): label-free diagnostics, tau and "
+        "the k-means spread in %",
+    ),
 )
 
 # %% [markdown]
@@ -267,9 +278,12 @@ display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
 # %% [markdown]
 # ## Run times (Table 6)
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 device_name = provenance.device_name(run.device)
-papers.rdc.times_table(results, run.dataset, where, device_name)
+tables.Folded(
+    "Run times beside R-DC Table 6",
+    papers.rdc.times_table(results, run.dataset, where, device_name),
+)
 
 # %% [markdown]
 # ## Feature Twist on a toy set (Figs. 2 and 16)
