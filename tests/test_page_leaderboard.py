@@ -93,10 +93,10 @@ def test_the_reference_section_shows_each_committed_reference(tmp_path):
     assert "fmnist, profile full" in shown[0].caption
     assert shown[0].data.loc["DEC", "ACC"].startswith("51.2")
     folded = shown[1]
-    assert len(folded.shown) == 2  # no atlas logged: details and provenance
+    assert len(folded.shown) == 3  # no atlas logged: two details, provenance
     assert "atlas" not in folded.summary
-    details, provenance = (s.data for s in folded.shown)
-    assert "NMI" in details and "ACC" not in details
+    scores, networks, provenance = (s.data for s in folded.shown)
+    assert "NMI" in scores and "ACC" not in scores and "network" in networks
     assert list(provenance.index) == ["DEC"]
     assert provenance.loc["DEC", "n"] == "70,000"
     assert folded._repr_html_().startswith("<details><summary>Details of the fmnist")
