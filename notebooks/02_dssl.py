@@ -140,7 +140,7 @@ ds = recipes.conv_input(page)  # DSSL's: 8x8 digits as vectors, others as they a
 cfg = recipes.config(run, "dssl", ds)
 results = dssl.page_runs(run, page, ds, cfg)  # the baselines', then DSSL's runs
 labels = recipes.labels(results)
-recipes.config_table(cfg)
+recipes.config_shown(cfg)
 
 # %% [markdown]
 # ## DSSL Table I and Table II: ours vs the paper

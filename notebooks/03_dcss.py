@@ -176,7 +176,7 @@ pd.DataFrame(
 ds = recipes.conv_input(recipes.page_data(run))
 features = ds.name.endswith("-" + recipes.RGB_BACKBONE)  # RGB images as features
 cfg = recipes.config(run, "dcss", ds)
-recipes.config_table(cfg)
+recipes.config_shown(cfg)
 
 # %%
 results = dcss.page_runs(run, ds, cfg)  # AE + k-means, DCSS_u, DCSS

@@ -198,7 +198,7 @@ torch.testing.assert_close(Fn.multi_space_centres(codes, p, owner, m), mu_new)
 # %%
 ds = recipes.page_data(run)
 cfg = recipes.config(run, "dml", ds)
-recipes.config_table(cfg)
+recipes.config_shown(cfg)
 
 
 # %% [markdown]

@@ -167,6 +167,9 @@ def test_config_table_and_describe_data(smoke):
     table = recipes.config_table(cfg)
     assert table.loc["constant_alpha"].item() == "1000.0"
     assert table.columns.tolist() == ["DKMConfig"]
+    shown = recipes.config_shown(cfg)
+    assert shown.summary == "The config that ran: DKMConfig, field by field"
+    assert "constant_alpha" in shown._repr_html_()  # every field, folded
     ds = _vectors(3)
     assert recipes.describe_data(smoke, ds) == "smoke profile, toy, n = 30, seed 0"
     text = recipes.describe_data(smoke, ds, seeds=[0, 1])

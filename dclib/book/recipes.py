@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from dclib import data
-from dclib.book import catalog
+from dclib.book import catalog, tables
 from dclib.book.cache import RunResult, cluster, seed_mean
 from dclib.book.paper_tables import (
     PAPER_DATASETS,
@@ -222,6 +222,13 @@ def config_table(cfg: Any) -> pd.DataFrame:
     """Every field of a config and its value, one row each (a page's "what ran")."""
     values = {f.name: str(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
     return pd.Series(values, name=type(cfg).__name__).to_frame()
+
+
+def config_shown(cfg: Any) -> tables.Folded:
+    """``config_table`` folded under one line naming the config: what ran, for the
+    reader who wants every field."""
+    summary = f"The config that ran: {type(cfg).__name__}, field by field"
+    return tables.Folded(summary, config_table(cfg))
 
 
 def describe_data(run: Run, ds: Dataset, seeds: Iterable[int] | None = None) -> str:
