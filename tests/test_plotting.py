@@ -82,3 +82,11 @@ def test_embeddings_wrap_at_three_panels_with_a_class_legend():
     assert grid == (2, 3)
     legend = fig.legends[0]
     assert [t.get_text() for t in legend.get_texts()] == [str(c) for c in range(10)]
+
+
+def test_dynamics_of_fewer_than_four_checks_are_markers_alone():
+    checks = [{"iteration": i, "tau": 0.5} for i in range(3)]
+    fig = plotting.dynamics(checks)
+    assert {line.get_linestyle() for line in fig.axes[0].get_lines()} == {"None"}
+    longer = plotting.dynamics([{"iteration": i, "tau": 0.5} for i in range(5)])
+    assert {line.get_linestyle() for line in longer.axes[0].get_lines()} == {"-"}

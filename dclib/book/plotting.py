@@ -375,8 +375,11 @@ def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
     it = np.array([r["iteration"] for r in checks])
     tau = np.array([r[conflicted] for r in checks])
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.plot(it, 1 - tau, marker="o", ms=3, label="unconflicted")
-    ax.plot(it, tau, marker="o", ms=3, label="conflicted (tau)")
+    line = (
+        {"marker": "o", "ms": 3} if len(it) >= MIN_POINTS else {"ls": "", "marker": "D"}
+    )
+    ax.plot(it, 1 - tau, label="unconflicted", **line)
+    ax.plot(it, tau, label="conflicted (τ)", **line)
     for r in checks:
         if r.get("centres_updated"):
             ax.axvline(r["iteration"], color="grey", ls="--", lw=1)
