@@ -49,14 +49,13 @@ device = "auto"  # auto | cpu | cuda | cuda:N
 # %% tags=["remove-input"]
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 
 from dclib import book, metrics
-from dclib.book import plotting
+from dclib.book import plotting, report
 from dclib.book.papers import baselines, getting_started
 
 run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=device)
-display(Markdown(run.describe()))
+report.say([run.describe()])  # report: every table the book's way
 
 # %% [markdown]
 # ## The offline datasets

@@ -127,7 +127,7 @@ torch.testing.assert_close(Fn.soft_kmeans_loss(z, mu, 1000.0), (d2 * g).sum(1).m
 # %%
 ds = recipes.page_data(run)
 configs = {m: recipes.config(run, m, ds) for m in baselines.RUNS}
-tables.Folded("The baselines' configs, field by field", recipes.config_tables(configs))
+tables.Folded("The baselines' configs, field by field", tables.config_tables(configs))
 
 # %% [markdown]
 # Capped profiles run the six baselines on the first seed only

@@ -140,7 +140,7 @@ ds = recipes.conv_input(page)  # DSSL's: 8x8 digits as vectors, others as they a
 cfg = recipes.config(run, "dssl", ds)
 results = dssl.page_runs(run, page, ds, cfg)  # the baselines', then DSSL's runs
 labels = recipes.labels(results)
-recipes.config_shown(cfg)
+tables.config_shown(cfg)
 
 # %% [markdown]
 # ## DSSL Table I and Table II: ours vs the paper
@@ -252,7 +252,7 @@ code_fields = list(recipes.official_code_fields("dssl"))
 presets = {"DSSLConfig()": DSSLConfig(), "official_code()": DSSLConfig.official_code()}
 tables.Folded(
     "The fields on which the official code's preset departs from the paper's",
-    recipes.config_tables(presets)
+    tables.config_tables(presets)
     .loc[code_fields]
     .style.set_caption(
         "The fields on which DSSLConfig.official_code() departs from DSSLConfig() "

@@ -176,7 +176,7 @@ pd.DataFrame(
 ds = recipes.conv_input(recipes.page_data(run))
 features = ds.name.endswith("-" + recipes.RGB_BACKBONE)  # RGB images as features
 cfg = recipes.config(run, "dcss", ds)
-recipes.config_shown(cfg)
+tables.config_shown(cfg)
 
 # %%
 results = dcss.page_runs(run, ds, cfg)  # AE + k-means, DCSS_u, DCSS
@@ -336,13 +336,15 @@ configs = {"DCSSConfig()": cfg, "DCSSConfig.official_code()": code_cfg}
 display(
     tables.Folded(
         "The fields on which the official code's preset departs from the paper's",
-        recipes.config_tables(configs)
+        tables.config_tables(configs)
         .loc[list(code_fields)]
         .style.set_caption(
             "The fields on which DCSSConfig.official_code() departs from DCSSConfig()"
         ),
     )
 )
+
+# %% tags=["hide-input"]
 if studies.committed:
     versus = dcss.official_code_table(studies.studies["official code"])
     display(

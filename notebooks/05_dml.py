@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 
 from dclib import book, data
 from dclib import functional as Fn
-from dclib.book import papers, plotting, recipes, report
+from dclib.book import papers, plotting, recipes, report, tables
 from dclib.book.paper_tables import sweep_vs_paper
 from dclib.book.papers import dml as page
 from dclib.methods import dml, stage_records
@@ -198,7 +198,7 @@ torch.testing.assert_close(Fn.multi_space_centres(codes, p, owner, m), mu_new)
 # %%
 ds = recipes.page_data(run)
 cfg = recipes.config(run, "dml", ds)
-recipes.config_shown(cfg)
+tables.config_shown(cfg)
 
 
 # %% [markdown]

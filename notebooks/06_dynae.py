@@ -200,7 +200,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / len(z)))  # eq. 12: row 0 only
 # %%
 ds = recipes.page_data(run)
 cfg = dynae.config(run, "dynae", ds)
-recipes.config_shown(cfg)
+tables.config_shown(cfg)
 
 # %% [markdown]
 # ## Training

@@ -192,7 +192,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / 2))  # the core point only
 # %%
 ds = recipes.page_data(run)
 cfg = papers.rdc.config(run, "rdc", ds)
-recipes.config_shown(cfg)
+tables.config_shown(cfg)
 
 # %% [markdown]
 # ## Training

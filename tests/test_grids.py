@@ -128,10 +128,11 @@ def test_grids_not_from_the_reference_are_a_collapsed_wiring_check(monkeypatch):
     )
     studies = grids.Grids({"zeta": frame}, {}, {}, "this execution at smoke scale")
     assert not report.grids_shown(studies, {"dcss": "DCSS"})
-    (html,) = shown
-    assert html.data.startswith("<details><summary>Wiring check, not evidence")
-    assert "paper" not in html.data.lower()
-    assert "DCSS" in html.data and "<table" in html.data
+    (folded,) = shown
+    html = folded._repr_html_()
+    assert html.startswith("<details><summary>Wiring check, not evidence")
+    assert "paper" not in html.lower()
+    assert "DCSS" in html and "<table" in html
     committed = dataclasses.replace(studies, committed=True)
     assert report.grids_shown(committed) and len(shown) == 1
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import shrink
 
 from dclib import data, metrics
-from dclib.book import recipes
+from dclib.book import recipes, tables
 from dclib.book.profiles import start_run
 from dclib.data import Dataset
 from dclib.methods import FitContext, dcss
@@ -164,10 +164,10 @@ def test_by_seed_regroups_per_seed_runs():
 
 def test_config_table_and_describe_data(smoke):
     cfg = recipes.config(smoke, "dkm_p", _vectors(3))
-    table = recipes.config_table(cfg)
+    table = tables.config_table(cfg)
     assert table.loc["constant_alpha"].item() == "1000.0"
     assert table.columns.tolist() == ["DKMConfig"]
-    shown = recipes.config_shown(cfg)
+    shown = tables.config_shown(cfg)
     assert shown.summary == "The config that ran: DKMConfig, field by field"
     assert "constant_alpha" in shown._repr_html_()  # every field, folded
     ds = _vectors(3)

@@ -197,13 +197,7 @@ class Run:
 
     def describe(self) -> str:
         """The profile, data, seeds and device behind a page: a short two-column
-        Markdown list that fits the page's column.
-
-        Every page displays it first, so it also has the page's DataFrames and
-        Stylers shown the book's way (importing ``report`` does: text columns
-        left-aligned and wrapped, numbers right-aligned)."""
-        from dclib.book import report  # noqa: F401  (for its side effect)
-
+        Markdown list that fits the page's column."""
         seeds = ", ".join(map(str, self.seeds))
         rows = [
             ("profile", f"`{self.profile.name}`: {self.profile.description}"),

@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from dclib import data
-from dclib.book import catalog, tables
+from dclib.book import catalog
 from dclib.book.cache import RunResult, cluster, seed_mean
 from dclib.book.paper_tables import (
     PAPER_DATASETS,
@@ -218,19 +218,6 @@ def imbalanced_subsets(
     }
 
 
-def config_table(cfg: Any) -> pd.DataFrame:
-    """Every field of a config and its value, one row each (a page's "what ran")."""
-    values = {f.name: str(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
-    return pd.Series(values, name=type(cfg).__name__).to_frame()
-
-
-def config_shown(cfg: Any) -> tables.Folded:
-    """``config_table`` folded under one line naming the config: what ran, for the
-    reader who wants every field."""
-    summary = f"The config that ran: {type(cfg).__name__}, field by field"
-    return tables.Folded(summary, config_table(cfg))
-
-
 def describe_data(run: Run, ds: Dataset, seeds: Iterable[int] | None = None) -> str:
     """ "quick profile, mnist5k, n = 5,000, seeds 0, 1": what a caption says ran."""
     seeds = list(run.seeds if seeds is None else seeds)
@@ -301,14 +288,6 @@ def official_code_fields(method: str) -> dict[str, Any]:
         for f in dataclasses.fields(cls)
         if getattr(code, f.name) != getattr(paper, f.name)
     }
-
-
-def config_tables(configs: dict[str, Any]) -> pd.DataFrame:
-    """``config_table`` of each named config side by side (fields in order of first
-    appearance), "—" where a config has no such field."""
-    columns = {name: config_table(cfg).iloc[:, 0] for name, cfg in configs.items()}
-    fields = list(dict.fromkeys(f for c in columns.values() for f in c.index))
-    return pd.DataFrame(columns).reindex(fields).fillna("—")
 
 
 def describe_autoencoder(run: RunResult) -> str:

@@ -7,11 +7,14 @@ or a string that reads as one ("61.0 ± 0.1", "1,234", "57.3 %", "—"). ``html`
 a DataFrame's or Styler's HTML with that knowledge as a scoped ``<style>`` (the values
 themselves are untouched); ``dclib.book.report``, imported by every page, shows every
 table of the page through it. ``book_style`` is for a page that wants the book's
-number formats too: thousands separators and one-decimal percentages.
+number formats too: thousands separators and one-decimal percentages. ``Folded``
+shows details under one line; ``config_shown`` and ``config_tables`` are the
+configs that ran, field by field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import uuid
@@ -152,3 +155,24 @@ class Folded:
         parts = [s if isinstance(s, str) else html(s) or "" for s in self.shown]
         body = "\n".join(parts)
         return f"<details><summary>{self.summary}</summary>\n{body}\n</details>"
+
+
+def config_table(cfg: Any) -> pd.DataFrame:
+    """Every field of a config and its value, one row each (a page's "what ran")."""
+    values = {f.name: str(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    return pd.Series(values, name=type(cfg).__name__).to_frame()
+
+
+def config_shown(cfg: Any) -> Folded:
+    """``config_table`` folded under one line naming the config: what ran, for the
+    reader who wants every field."""
+    summary = f"The config that ran: {type(cfg).__name__}, field by field"
+    return Folded(summary, config_table(cfg))
+
+
+def config_tables(configs: dict[str, Any]) -> pd.DataFrame:
+    """``config_table`` of each named config side by side (fields in order of first
+    appearance), "—" where a config has no such field."""
+    columns = {name: config_table(cfg).iloc[:, 0] for name, cfg in configs.items()}
+    fields = list(dict.fromkeys(f for c in columns.values() for f in c.index))
+    return pd.DataFrame(columns).reindex(fields).fillna("—")
