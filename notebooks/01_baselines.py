@@ -73,7 +73,7 @@ display(Markdown(run.describe()))
 # minimises $L_r + \gamma L_c$. The cell below computes $q$ and $p$ by hand for two
 # samples and asserts that dclib agrees.
 
-# %%
+# %% tags=["hide-input"]
 z = torch.tensor([[0.0, 0.0], [2.0, 1.0]])
 mu = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
 d2 = torch.tensor([[1.0, 4.0], [1.0 + 1.0, 4.0 + 1.0]])  # squared distances by hand
@@ -103,7 +103,7 @@ pd.DataFrame({"q_i1": q[:, 0], "p_i1": p[:, 0]}).round(4)
 # from 0.1 by $\alpha_{i+1} = 2^{1/\ln(i+1)^2} \alpha_i$; DKM$_p$ holds it at 1000.
 # As $\alpha$ grows the loss tends to DCN's, which the cell checks at $\alpha = 1000$.
 
-# %%
+# %% tags=["hide-input"]
 counts, codes = torch.tensor([2.0, 1.0]), torch.tensor([[3.0, 0.0], [1.0, 1.0]])
 new_mu, new_counts = Fn.running_mean_centres(mu, counts, codes, torch.tensor([0, 0]))
 seq = mu[0].clone()
@@ -124,7 +124,7 @@ torch.testing.assert_close(Fn.soft_kmeans_loss(z, mu, 1000.0), (d2 * g).sum(1).m
 # profile caps every epoch count; every other hyperparameter is the paper's (the
 # configs below, from `recipes.config`).
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.page_data(run)
 configs = {m: recipes.config(run, m, ds) for m in baselines.RUNS}
 tables.Folded("The baselines' configs, field by field", tables.config_tables(configs))
@@ -134,7 +134,7 @@ tables.Folded("The baselines' configs, field by field", tables.config_tables(con
 # (`recipes.costly_seeds`; the quick book's 30 minutes hold seven pages); the full
 # and paper profiles run every seed.
 
-# %%
+# %% tags=["hide-input"]
 seeds = recipes.costly_seeds(run)
 results = baselines.seed_runs(run, ds, seeds)
 labels = recipes.labels(results)
@@ -145,7 +145,7 @@ labels = recipes.labels(results)
 # The MLP autoencoder above, trained end to end and greedily, after pretraining, on
 # the first seed (the convolutional autoencoders are the DSSL, DCSS and DML pages').
 
-# %%
+# %% tags=["hide-input"]
 aes = baselines.baseline_autoencoders(run, ds)
 x = torch.as_tensor(ds.X[:: max(1, len(ds) // 10)][:10], device=run.device)
 with torch.no_grad():

@@ -84,7 +84,7 @@ report.claims_box(dssl.PAGE)
 # `DSSLConfig.official_code()`, whose memberships are computed once per batch, before
 # the $K$ runs, as the official code does.
 
-# %%
+# %% tags=["hide-input"]
 torch.manual_seed(0)
 x, mu = torch.randn(6, 4), torch.randn(3, 2)
 toys, ours, mine = {}, {}, {}  # by preset: the config, dclib's net, the replay's
@@ -97,7 +97,7 @@ for preset in (DSSLConfig, DSSLConfig.official_code):
     run_k = toys[name].cluster_specific()
     train_cluster_specific(ours[name], x, mu, sgd, run_k, FitContext(), "toy")
 
-# %%
+# %% tags=["hide-input"]
 for name, toy in toys.items():
     net, u_batch = mine[name], mine[name].encode(x).detach()  # codes before the runs
     for k in range(3):  # run k: memberships, then one SGD step on L^(k)
@@ -134,7 +134,7 @@ for name, toy in toys.items():
 # through the run cache; the paper's DKM row is DKM$_p$ (`dkm_p`: constant
 # $\alpha = 1000$ on the pretrained network), as on that page.
 
-# %%
+# %% tags=["hide-input"]
 page = recipes.page_data(run)  # the baselines page's data
 ds = recipes.conv_input(page)  # DSSL's: 8x8 digits as vectors, others as they are
 cfg = recipes.config(run, "dssl", ds)

@@ -80,7 +80,7 @@ report.claims_box(dcss.PAGE)
 # fuzzy c-means step. The cell computes all three by hand for three codes and two
 # centres and asserts that `dclib.functional` agrees.
 
-# %%
+# %% tags=["hide-input"]
 u = torch.tensor([[0.0, 0.0], [1.0, 0.0], [3.0, 1.0]])
 mu = torch.tensor([[0.0, 1.0], [3.0, 0.0]])
 m, alpha = 1.5, 0.1
@@ -123,7 +123,7 @@ pd.DataFrame(p.numpy(), columns=["p_i1", "p_i2"]).round(4)
 # (`scale`). The cell checks both by hand on three samples; pair (0, 1) sits exactly
 # at $\zeta$, so only the paper's $\ge$ counts it.
 
-# %%
+# %% tags=["hide-input"]
 q = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9]])
 s = torch.tensor([[1.0, 0.8, 0.1], [0.8, 1.0, 0.5], [0.1, 0.5, 1.0]])
 sim = q @ q.T
@@ -172,13 +172,13 @@ pd.DataFrame(
 # baselines page trains and the run cache shares; capped profiles run it on the
 # first seed only (`recipes.costly_seeds`).
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.conv_input(recipes.page_data(run))
 features = ds.name.endswith("-" + recipes.RGB_BACKBONE)  # RGB images as features
 cfg = recipes.config(run, "dcss", ds)
 tables.config_shown(cfg)
 
-# %%
+# %% tags=["hide-input"]
 results = dcss.page_runs(run, ds, cfg)  # AE + k-means, DCSS_u, DCSS
 x_mnet = dcss.table3_runs(run, ds, cfg)  # each X, X + MNet
 
@@ -306,7 +306,7 @@ fig = plotting.onehot_residuals(first["dcss"].soft)
 # below is that wiring check: each setting runs, no paper number stands beside it
 # and no finding quotes it.
 
-# %%
+# %% tags=["hide-input"]
 studies = papers.page_grids(dcss, run, ds)
 labels = recipes.labels(dcss.RUNS)
 named = {k: f.replace({"method": labels}) for k, f in studies.studies.items()}

@@ -71,7 +71,7 @@ display(Markdown(run.describe()))
 # the triple statements over random triples. The thresholds are the paper's
 # ($\zeta = 0.8$, $\gamma = 0.2$) unless a row says it weakens them.
 
-# %%
+# %% tags=["hide-input"]
 ZETA, GAMMA = page.ZETA, page.GAMMA
 small = run.profile.name == "smoke"
 N_SET = 200 if small else 1000  # points per random set (all their pairs are checked)
@@ -86,7 +86,7 @@ for grid in grids.values():
     for label, (z, gm) in page.WEAKENED.items():  # a hypothesis weakened
         checks.add(label, grid, z, gm)
 
-# %%
+# %% tags=["hide-input"]
 trained, cfg, ds = page.trained_dcss(run)  # the DCSS page's data, config, DCSS run
 q_trained = page.trained_q(trained)  # float32 softmax, renormalised
 g = torch.Generator().manual_seed(run.seed)
@@ -205,7 +205,7 @@ page.count_table(table, note, "Theorem 2")
 # gradient ascent on softmax logits with the two argmaxes pinned
 # (`theory.ascend_cross_cluster`, 256 restarts).
 
-# %%
+# %% tags=["hide-input"]
 steps = 200 if small else 2000
 cross = page.cross_cluster(grids, page.KS, steps=steps, seed=run.seed)
 cross_sup = float(cross["sup"].max())
@@ -221,7 +221,7 @@ cross.style.format({"sup": "{:.6f}"}).set_caption(
 # the random sets: violations vanish exactly above $\tfrac12$, well before the
 # paper's $\tfrac23$.
 
-# %%
+# %% tags=["hide-input"]
 zeta_scan = page.zeta_scan([grids[3], *random_sets.values()])
 smallest = page.smallest_zeta(zeta_scan)
 tables.book_style(zeta_scan.to_frame()).format_index("{:.3g}").set_caption(
@@ -306,7 +306,7 @@ report.say(page.low_zeta(c13, t2, t3))
 # cluster whose peaks are at least $\zeta = 0.75$ (a value exact in binary, so that
 # the grid attains it), against $\zeta^2$ and $\zeta^2 + (1 - \zeta)^2$:
 
-# %%
+# %% tags=["hide-input"]
 same_min = page.same_cluster_minimum(grids, 0.75)
 # K = 2 below zeta = 1/2: the infimum is 1/2, not zeta^2 + (1 - zeta)^2 = 0.625
 k2_low, _, _ = T.extremal_pair(

@@ -81,7 +81,7 @@ report.claims_box(page.PAGE)
 # and the centres as $\mathcal{M}$'s. `dml.assign_networks` returns $l_k - 1$; the
 # paper's example ($K = 4$, clusters 2 and 3 difficult) gives $l = (3, 1, 2, 3)$:
 
-# %%
+# %% tags=["hide-input"]
 mu_example = torch.tensor([[0.0], [10.0], [11.0], [30.0]])  # d_min 1, d_max 30
 assert dml.assign_networks(mu_example)[0].add(1).tolist() == [3, 1, 2, 3]
 
@@ -120,7 +120,7 @@ assert dml.assign_networks(mu_example)[0].add(1).tolist() == [3, 1, 2, 3]
 # $m > 1$, so this stationary point is the minimum.) A check from scratch against
 # `dclib.functional.multi_space_memberships`, with two spaces and three clusters:
 
-# %%
+# %% tags=["hide-input"]
 g = torch.Generator().manual_seed(0)
 codes = torch.randn(2, 6, 3, generator=g)  # (L = 2 spaces, n = 6, d = 3)
 mu = torch.randn(3, 3, generator=g)
@@ -158,7 +158,7 @@ torch.testing.assert_close(Fn.multi_space_memberships(codes, mu, owner, m), p)
 # \mu^{(k)} = \frac{\sum_i p_{ik}^m u_i^{(l_k)}}{\sum_i p_{ik}^m} \qquad \text{(4)} .
 # $$
 
-# %%
+# %% tags=["hide-input"]
 x, x_hat = torch.randn(6, 4, generator=g), torch.randn(6, 4, generator=g)
 lam, k = 0.1, 1
 w = p[:, k] ** m
@@ -195,7 +195,7 @@ torch.testing.assert_close(Fn.multi_space_centres(codes, p, owner, m), mu_new)
 # classes. DML takes $K$ optimiser steps per batch, so capped profiles give it
 # `recipes.BUDGETS["dml"]` epochs. The configuration that ran:
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.page_data(run)
 cfg = recipes.config(run, "dml", ds)
 tables.config_shown(cfg)
@@ -232,7 +232,7 @@ display(
 # the paper intends (no cluster-specific autoencoder). The quick profile's few
 # epochs can give exactly that.
 
-# %%
+# %% tags=["hide-input"]
 results = page.table_results(run, ds)
 first = {name: r[run.seed] for name, r in results.items()}
 hard = page.difficult(first)
@@ -301,7 +301,7 @@ fig = plotting.curves(losses, ["acc", "l_r", "l_c", "loss"])
 # check that every setting runs, with no paper number beside it and nothing that
 # "What we find" quotes.
 
-# %%
+# %% tags=["hide-input"]
 studies = papers.page_grids(page, run, ds)
 named = page.named_studies(studies)
 if report.grids_shown(studies, page.study_labels(studies)):
@@ -334,7 +334,7 @@ if studies.committed:
 # (latent 20, DCSS §6; `recipes.conv_input`). The committed reference holds none of
 # these runs: the table is this execution's.
 
-# %%
+# %% tags=["hide-input"]
 small_sets = {}
 try:
     small_sets["usps"] = run.load("usps")

@@ -96,7 +96,7 @@ report.claims_box(dynae.PAGE)
 # gradients of $(w - 1)^2$ and $(w + 1)^2$ point the same way at $w = 3$ and
 # opposite ways at $w = 0$:
 
-# %%
+# %% tags=["hide-input"]
 assert dynae.one_weight_cosines((3.0, 0.0)) == [1.0, -1.0]
 
 # %% [markdown]
@@ -168,7 +168,7 @@ assert dynae.one_weight_cosines((3.0, 0.0)) == [1.0, -1.0]
 # `functional.pull_loss`, written for any selection: R-DC reuses them with its own.
 # Checks by hand:
 
-# %%
+# %% tags=["hide-input"]
 q = torch.tensor([[0.75, 0.125, 0.125], [0.375, 0.3125, 0.3125], [0.5, 0.375, 0.125]])
 h1, h2 = Fn.top_two(q)
 assert h1.tolist() == [0.75, 0.375, 0.5] and h2.tolist() == [0.125, 0.3125, 0.375]
@@ -197,7 +197,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / len(z)))  # eq. 12: row 0 only
 # (`DynAEConfig.official_code()`). The configuration that runs (profile caps on
 # epochs aside, the paper's values):
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.page_data(run)
 cfg = dynae.config(run, "dynae", ds)
 tables.config_shown(cfg)
@@ -214,7 +214,7 @@ tables.config_shown(cfg)
 # page on the first seed only (`recipes.costly_seeds`): its own pretrained network
 # and five runs per seed would not fit the quick book's budget otherwise.
 
-# %%
+# %% tags=["hide-input"]
 seeds = recipes.costly_seeds(run)
 results = dynae.page_runs(run, ds, seeds)
 first = {name: r[run.seed] for name, r in results.items()}
@@ -343,7 +343,7 @@ fig = plotting.curves(dynae.labelled(checks), ["fr", "fd"], x="iteration")
 # it and nothing that *What we find* quotes. The figures and the table of this
 # section appear when the committed reference holds the grids.
 
-# %%
+# %% tags=["hide-input"]
 studies = papers.page_grids(dynae, run, ds)
 named = dynae.named_studies(studies)
 if report.grids_shown(studies, recipes.labels(dynae.RUNS)):

@@ -81,7 +81,7 @@ report.claims_box(papers.rdc.PAGE)
 # a plane embedded in 10 dimensions have ID ≈ 2 and LID = 2; bent into a
 # cylinder's surface they keep ID ≈ 2 but need 3 linear dimensions.
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(0)
 plane = rng.random((2000, 2))
 embed = np.linalg.qr(rng.standard_normal((10, 10)))[0][:, :3]  # orthonormal 3 -> 10
@@ -132,7 +132,7 @@ assert geometry.linear_dimension(bent) == 3
 # target is their mean code $\sigma(x_i)$ (eq. 10-11). Checked by hand on two
 # tight pairs and one loose point of a line, with $M = 2$, $\alpha = \beta = 0.5$:
 
-# %%
+# %% tags=["hide-input"]
 z_toy = torch.tensor([[0.0], [1.0], [10.0], [11.0], [30.0]])
 d, idx = Fn.neighbour_distances(z_toy, 2)
 torch.testing.assert_close(d[4], torch.tensor([19.0, 20.0]))
@@ -173,7 +173,7 @@ torch.testing.assert_close(
 # has made no new high for 5 checks, after at least 20 checks (`rdc.stable`).
 # A check of eq. 12-13 on two samples, the first a core point:
 
-# %%
+# %% tags=["hide-input"]
 x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
 x_hat = torch.tensor([[0.5, 0.5], [0.0, 0.5]])
 decoded_centroid = torch.tensor([[1.0, 1.0], [9.0, 9.0]])
@@ -189,7 +189,7 @@ torch.testing.assert_close(l2, torch.tensor(1.0 / 2))  # the core point only
 # $\alpha$ and $\beta$ from Table 2 for the datasets it lists, 0.6 / 0.6
 # otherwise):
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.page_data(run)
 cfg = papers.rdc.config(run, "rdc", ds)
 tables.config_shown(cfg)
@@ -205,7 +205,7 @@ tables.config_shown(cfg)
 # on the first seed. Capped profiles run this page on the first seed only
 # (`recipes.costly_seeds`).
 
-# %%
+# %% tags=["hide-input"]
 seeds = recipes.costly_seeds(run)
 results = papers.rdc.page_runs(run, ds, seeds)
 first = {name: r[run.seed] for name, r in results.items()}
@@ -295,7 +295,7 @@ tables.Folded(
 # space (near 1: each curve far from the others compared with its own spread; near
 # 0 or below: curves merged).
 
-# %%
+# %% tags=["hide-input"]
 curves_ds, curve_runs = papers.rdc.curves_runs(run, run.seed)
 separation = papers.rdc.separation(curve_runs, curves_ds.y)
 papers.rdc.curves_table(separation, len(curves_ds), run.seed)
@@ -360,7 +360,7 @@ fig = plotting.curves(
 # figures and the table of this section appear when the committed reference holds
 # the grids.
 
-# %%
+# %% tags=["hide-input"]
 studies = papers.page_grids(papers.rdc, run, ds)
 if report.grids_shown(studies, recipes.labels(papers.rdc.RUNS)):
     source = f"These grid studies come from {studies.source}."

@@ -61,7 +61,7 @@ display(Markdown(run.describe()))
 # k-means on the greedily pretrained MLP network of DEC, IDEC and DCN, gives those
 # rows their pretraining's k-means.
 
-# %%
+# %% tags=["hide-input"]
 ds = recipes.page_data(run)
 results = leaderboard.leaderboard_runs(run, ds)
 caps = run.profile.epoch_caps
@@ -162,7 +162,7 @@ report.say([page.gap_sentence(board)])
 # single step; the reference runs made from this version on log the atlas at every
 # epoch of the papers' counts.
 
-# %%
+# %% tags=["hide-input"]
 found = leaderboard.atlas(results)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) along training, from after pretraining (0) to the end (1), first seed.", "name": "fig-atlas-fr"}}
