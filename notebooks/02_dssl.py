@@ -206,23 +206,25 @@ if report.grids_shown(studies, recipes.labels(dssl.RUNS)):
 
 # %% [markdown]
 # ## Figures
+#
+# This execution's figures (first seed), folded: open the ones you want.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 3 — the first image of each class with its soft assignment p (DSSL, first seed).", "name": "fig-dssl-bars"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DSSL Fig. 3: one image of each class with its soft assignment (this execution)", "code_prompt_hide": "Hide DSSL Fig. 3", "figure": {"caption": "DSSL Fig. 3 — the first image of each class with its soft assignment p (DSSL, first seed).", "name": "fig-dssl-bars"}}
 fig = plotting.assignment_bars(run.load(), results["dssl"][run.seed].soft)
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed) in the latent spaces of AE + k-means (DSSL's pretrained autoencoder), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DSSL Fig. 5: t-SNE of each method's latent space (this execution)", "code_prompt_hide": "Hide DSSL Fig. 5", "figure": {"caption": "DSSL Fig. 5 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed) in the latent spaces of AE + k-means (DSSL's pretrained autoencoder), DEC, IDEC, DCN, DKM and DSSL, coloured by the true class.", "name": "fig-dssl-tsne"}}
 codes = {labels[k]: results[k][run.seed].codes for k in results}
 n_tsne = min(run.profile.tsne_samples, len(ds))
 fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
+
 # %% [markdown]
 # ## Sensitivity (Figs. 6-8)
 #
-# Each setting from the same pretrained autoencoder, on a stratified subset of the
-# page's dataset (the whole of it in the reference) and the first seed: $\zeta$, the
-# update interval $T$ and the fuzziness $m$ (Figs. 6 and 8), and DSSL's learning
-# curve for each $T$ (Fig. 7). The paper's grid of $T$ is cut to the intervals
-# shorter than the epochs (1 and 2 when none is). The figures appear when the
-# committed reference holds this page's grids (`dclib reference`, job `grids-dssl`);
-# until then the wiring check folded under Table II lists the settings that ran.
+# $\zeta$, the update interval $T$ and the fuzziness $m$ (Figs. 6 and 8) and DSSL's
+# learning curve for each $T$ (Fig. 7), every setting from one pretrained
+# autoencoder: a grid of runs read from the committed reference (job `grids-dssl`,
+# on the page's data); until the reference holds it, the wiring check folded under
+# Table II lists the settings that ran.
 
 # %% tags=["remove-input"]
 if studies.committed:

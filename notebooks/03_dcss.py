@@ -256,16 +256,9 @@ else:
 
 # %% [markdown]
 # ## Figures
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
-codes = {
-    "AE + k-means": first["ae_kmeans_dcss"].codes,
-    "u, phase 1": first["dcss_u"].codes,
-    "u, phase 2": first["dcss"].codes,
-    "q": first["dcss"].soft,
-}
-n_tsne = min(run.profile.tsne_samples, len(ds))
-fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
+#
+# Figs. 4 and 5 set this execution's losses beside the committed reference's; the
+# other figures are this execution's alone, folded: open the ones you want.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 4 — phase-1 losses per epoch, each the mean over the K runs of the batch sums: reconstruction L_r, centring L_c and total L_u = L_r + alpha L_c; this execution's run (first seed) and, where committed, the reference run (its phase 1 capped on a CPU: see the reference's provenance line).", "name": "fig-dcss-phase1"}}
 phase1 = {"DCSS_u": first["dcss_u"].stage("phase1")}
@@ -278,33 +271,32 @@ phase2 |= recipes.reference_curves(["dcss"], run.dataset, "phase2")
 mark = cfg.t2 if cfg.t2 < cfg.phase2_epochs else None
 fig = plotting.curves(phase2, ["loss", "pairs", "isolated"], mark=mark)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 7 — the first image of each class with its q vector (DCSS, first seed; for feature or pixel vectors, the image behind the vector).", "name": "fig-dcss-qbars"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DCSS Fig. 3: t-SNE of the codes after each phase (this execution)", "code_prompt_hide": "Hide DCSS Fig. 3", "figure": {"caption": "DCSS Fig. 3 — t-SNE of the profile's tsne_samples random samples (at most the whole data; first seed), coloured by the true class: the pretrained AE's codes (AE + k-means), u after phase 1, u after phase 2, and q.", "name": "fig-dcss-tsne"}}
+codes = {
+    "AE + k-means": first["ae_kmeans_dcss"].codes,
+    "u, phase 1": first["dcss_u"].codes,
+    "u, phase 2": first["dcss"].codes,
+    "q": first["dcss"].soft,
+}
+n_tsne = min(run.profile.tsne_samples, len(ds))
+fig = plotting.embeddings(codes, ds.y, n=n_tsne, seed=run.seed)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DCSS Fig. 7: one image of each class with its q vector (this execution)", "code_prompt_hide": "Hide DCSS Fig. 7", "figure": {"caption": "DCSS Fig. 7 — the first image of each class with its q vector (DCSS, first seed; for feature or pixel vectors, the image behind the vector).", "name": "fig-dcss-qbars"}}
 fig = plotting.assignment_bars(run.load(), first["dcss"].soft)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DCSS Fig. 8 — histogram of h_i = ||I_i - q_i||_1 = 2 (1 - max_k q_ik), the distance of each q to its one-hot crisp assignment (first seed, all samples).", "name": "fig-dcss-hist"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DCSS Fig. 8: how far each q is from one-hot (this execution)", "code_prompt_hide": "Hide DCSS Fig. 8", "figure": {"caption": "DCSS Fig. 8 — histogram of h_i = ||I_i - q_i||_1 = 2 (1 - max_k q_ik), the distance of each q to its one-hot crisp assignment (first seed, all samples).", "name": "fig-dcss-hist"}}
 fig = plotting.onehot_residuals(first["dcss"].soft)
 
 # %% [markdown]
 # ## Sensitivity, imbalance and the official code
 #
-# The sensitivity studies (Figs. 9 and 10) run on a stratified subset of the page's
-# data (the whole of it in the reference) and the first seed, every setting from the
-# same pretrained autoencoder: $\alpha$, $m$ and $T_1$ rerun phase 1, $T_2$ and
-# $\zeta$ rerun phase 2 from the subset's DCSS$_u$. The paper's grids of $T_1$ and
-# $T_2$ are cut to the intervals that fit in the epochs. The imbalanced-data study
-# (Fig. 6) uses MNIST, whatever this page's dataset, as the paper does:
-# `recipes.imbalanced_subsets` takes the full MNIST when it is on disk, else the
-# offline `mnist5k`, and keeps class $c$ with probability $r + (1 - r)\,c/(K - 1)$
-# for each retention rate $r$ (§4.8); each subset gets its own config. The last
-# study runs `DCSSConfig()` against `DCSSConfig.official_code()` (official-code
-# notes §1.3-1.4) from the same pretrained autoencoder and k-means centres.
-#
-# These grids are many runs, which only the committed reference holds at scale
-# (`dclib reference`, job `grids-dcss`). When it holds this page's grids,
-# `papers.page_grids` reads them, and the figures and the official-code table below
-# show them. Until then it runs every setting at smoke scale, and the folded table
-# below is that wiring check: each setting runs, no paper number stands beside it
-# and no finding quotes it.
+# The sensitivity studies (Figs. 9 and 10: $\alpha$, $m$, $T_1$ rerun phase 1;
+# $T_2$, $\zeta$ rerun phase 2), the imbalanced subsets of MNIST (Fig. 6, class $c$
+# kept with probability $r + (1 - r)\,c/(K - 1)$, §4.8) and `DCSSConfig()` against
+# `DCSSConfig.official_code()` (official-code notes §1.3-1.4) run from one
+# pretrained autoencoder as a grid of runs, read from the committed reference (job
+# `grids-dcss`, on the page's data); until the reference holds it, this execution's
+# smoke-scale grid is only a folded wiring check.
 
 # %% tags=["hide-input"]
 studies = papers.page_grids(dcss, run, ds)
@@ -330,21 +322,6 @@ if studies.committed:
     fig = plotting.sweeps({"retention rate r": named["imbalance"]})
 
 # %% tags=["hide-input"]
-code_fields = recipes.official_code_fields("dcss")
-code_cfg = recipes.config(run, "dcss", ds, **code_fields)
-configs = {"DCSSConfig()": cfg, "DCSSConfig.official_code()": code_cfg}
-display(
-    tables.Folded(
-        "The fields on which the official code's preset departs from the paper's",
-        tables.config_tables(configs)
-        .loc[list(code_fields)]
-        .style.set_caption(
-            "The fields on which DCSSConfig.official_code() departs from DCSSConfig()"
-        ),
-    )
-)
-
-# %% tags=["hide-input"]
 if studies.committed:
     versus = dcss.official_code_table(studies.studies["official code"])
     display(
@@ -361,7 +338,25 @@ if studies.committed:
 report.say(dcss.findings(run, ds, cfg, results, x_mnet, studies))
 
 # %% [markdown]
-# ## Implementation details
+# ## Details
+
+# %% tags=["remove-input"]
+code_fields = recipes.official_code_fields("dcss")
+code_cfg = recipes.config(run, "dcss", ds, **code_fields)
+configs = {"DCSSConfig()": cfg, "DCSSConfig.official_code()": code_cfg}
+display(
+    tables.Folded(
+        "The fields on which the official code's preset departs from the paper's",
+        tables.config_tables(configs)
+        .loc[list(code_fields)]
+        .style.set_caption(
+            "The fields on which DCSSConfig.official_code() departs from DCSSConfig()"
+        ),
+    )
+)
+
+# %% [markdown]
+# ### Implementation details
 #
 # Every difference between the paper and the official code (official-code notes §1)
 # is a field of `DCSSConfig` (for the pairwise loss, of `functional.PairSelection`);

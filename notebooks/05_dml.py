@@ -256,25 +256,8 @@ page.table(rows2, run.dataset, "Table II").style.set_caption(
 # %% [markdown]
 # ## Figures
 #
-# From this execution's runs (first seed); Fig. 5 adds the committed reference's
-# loss curves where they are committed.
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 2 — t-SNE of each base M's latent space and of DML-M's, where every sample is shown in the latent space of its most probable cluster (this execution, first seed, random samples coloured by the true class).", "name": "fig-dml-tsne"}}
-tsne_n = min(run.profile.tsne_samples, len(ds))
-codes = {page.paper_name(k): first[k].codes for k in page.paper_names()}
-fig = plotting.embeddings(codes, ds.y, n=tsne_n, seed=run.seed)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 3 — the centres of each base M in its latent space (first two principal axes of the codes, this execution, first seed): difficult clusters (their nearest centre closer than tau) as red circles, easy ones as green triangles.", "name": "fig-dml-centres"}}
-panels = page.centre_panels(first, hard)
-fig = plotting.difficult_centres(panels, ds.y, seed=run.seed)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 4 — the first image of each class with its soft assignment p of DML-DSL (this execution, first seed).", "name": "fig-dml-bars"}}
-if ds.image_shape is not None:
-    fig = plotting.assignment_bars(ds, first["dml-dsl"].soft)
-else:
-    display(
-        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
-    )
+# Fig. 5 sets this execution's runs (first seed) beside the committed reference's;
+# the other figures are this execution's alone, folded: open the ones you want.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Fig. 5 — ACC, reconstruction loss L_r, clustering loss L_c and total loss L per epoch of each DML-M (ACC: ours, not in the paper's figure), each the mean over the K runs of the batch sums; this execution's runs (first seed) and, where committed, the reference runs at the code's 10 epochs.", "name": "fig-dml-losses"}}
 losses = {
@@ -283,23 +266,33 @@ losses = {
 losses |= recipes.reference_curves(page.RUNS, run.dataset, "cluster")
 fig = plotting.curves(losses, ["acc", "l_r", "l_c", "loss"])
 
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DML Fig. 2: t-SNE of each base's latent space and DML's (this execution)", "code_prompt_hide": "Hide DML Fig. 2", "figure": {"caption": "DML Fig. 2 — t-SNE of each base M's latent space and of DML-M's, where every sample is shown in the latent space of its most probable cluster (this execution, first seed, random samples coloured by the true class).", "name": "fig-dml-tsne"}}
+tsne_n = min(run.profile.tsne_samples, len(ds))
+codes = {page.paper_name(k): first[k].codes for k in page.paper_names()}
+fig = plotting.embeddings(codes, ds.y, n=tsne_n, seed=run.seed)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DML Fig. 3: difficult and easy clusters of each base (this execution)", "code_prompt_hide": "Hide DML Fig. 3", "figure": {"caption": "DML Fig. 3 — the centres of each base M in its latent space (first two principal axes of the codes, this execution, first seed): difficult clusters (their nearest centre closer than tau) as red circles, easy ones as green triangles.", "name": "fig-dml-centres"}}
+panels = page.centre_panels(first, hard)
+fig = plotting.difficult_centres(panels, ds.y, seed=run.seed)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DML Fig. 4: one image of each class with its soft assignment (this execution)", "code_prompt_hide": "Hide DML Fig. 4", "figure": {"caption": "DML Fig. 4 — the first image of each class with its soft assignment p of DML-DSL (this execution, first seed).", "name": "fig-dml-bars"}}
+if ds.image_shape is not None:
+    fig = plotting.assignment_bars(ds, first["dml-dsl"].soft)
+else:
+    display(
+        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
+    )
+
 # %% [markdown]
-# ## Imbalanced data (Table III)
+# ## Imbalanced data (Table III), the official code and sensitivity (Figs. 6-8)
 #
-# The paper samples subsets of MNIST where class $c$ is kept with probability
-# $r + (1 - r)\, c / (K - 1)$: class 0 with probability $r$, class 9 with 1. This
-# study uses MNIST whatever the page's dataset (`recipes.imbalanced_subsets`: full
-# MNIST when it is on disk, else the offline mnist5k, at the sweep-subset size).
-# AE + k-means is the baselines page's; capped profiles run DSL and DML-DSL only,
-# the others all three bases and their DML.
-#
-# Like the official-code comparison and the sensitivity studies below, it is a
-# grid of runs. Its table, the comparison and Figs. 6-8 appear, beside the paper's
-# numbers, when the committed reference holds the page's grids (`dclib
-# reference`, job `grids-dml`). Until then `papers.page_grids` runs every grid now
-# at smoke scale, and the page shows them only in the folded table below: a wiring
-# check that every setting runs, with no paper number beside it and nothing that
-# "What we find" quotes.
+# Subsets of MNIST that keep class $c$ with probability $r + (1 - r)\,c/(K - 1)$
+# (Table III), `DMLConfig()` against `DMLConfig.official_code()` (implementation
+# details 2, 4 and 5), and the sensitivity to $\lambda$, the number of networks $L$
+# and the latent dimension $d$ (Figs. 6-8) are grids of runs, read from the
+# committed reference (job `grids-dml`) beside the paper's numbers; until the
+# reference holds them, this execution's smoke-scale grid is only a folded wiring
+# check.
 
 # %% tags=["hide-input"]
 studies = papers.page_grids(page, run, ds)
@@ -323,16 +316,33 @@ if studies.committed:
         )
     )
 
+# %% tags=["hide-input"]
+if studies.committed:
+    code_fields = recipes.official_code_fields("dml")
+    overrides = ", ".join(f"{k} = {v}" for k, v in code_fields.items())
+    display(
+        page.code_table(named["official code"])
+        .style.format("{:.1f}", na_rep="diverged")
+        .set_caption(
+            f"DML-M with the paper's loss and schedule (DMLConfig()) and with the "
+            f"official code's (DMLConfig.official_code(): {overrides}); "
+            f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
+        )
+    )
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Figs. 6-8 — final ACC and NMI of DML-DCN, DML-DKM and DML-DSL against lambda, the number of networks L and the latent dimension d (first seed), from the committed reference's grids (shown only when it holds them), not the paper's full data.", "name": "fig-dml-sensitivity"}}
+if studies.committed:
+    fig = plotting.sweeps(
+        {k: named[k] for k in ("lambda", "networks L", "latent dimension d")}
+    )
+
 # %% [markdown]
 # ## Small datasets (Table IV)
 #
-# The paper's Table IV clusters USPS, COIL-20 and UMIST. COIL-20 and UMIST are not
-# bundled with any package we can install offline, so they are absent. USPS is
-# downloaded by torchvision: it runs when its files are on disk. scikit-learn's
-# 8 x 8 digits (1,797 images, offline) stand in; no conv autoencoder takes 8 x 8
-# images, so DSL clusters them as 64-dimensional vectors with the MLP autoencoder
-# (latent 20, DCSS §6; `recipes.conv_input`). The committed reference holds none of
-# these runs: the table is this execution's.
+# COIL-20 and UMIST ship with no package we can install offline; USPS runs when
+# torchvision's files are on disk; scikit-learn's 8 x 8 digits stand in, clustered
+# as 64-d vectors with the MLP autoencoder (`recipes.conv_input`). This execution
+# only: the committed reference holds none of these runs.
 
 # %% tags=["hide-input"]
 small_sets = {}
@@ -351,48 +361,6 @@ page.small_data_table(small_sets, table4).style.set_caption(
     f"seed(s) {', '.join(map(str, run.seeds))}): DSL and DML-DSL; the paper reports "
     "DML-DSL on USPS, COIL-20 and UMIST only"
 )
-
-# %% [markdown]
-# ## The paper or the official code
-#
-# `DMLConfig.official_code()` sets the official code's departures from the paper
-# (implementation details 2, 4 and 5). Both variants run DML-M from the same base
-# $\mathcal{M}$, on a stratified subset of the page's dataset and the first seed;
-# the code's runs are tagged apart in the cache by the fields they override. The
-# comparison is a grid study: it appears when the committed reference holds the
-# page's grids, and is otherwise only in the folded wiring check above.
-
-# %% tags=["hide-input"]
-if studies.committed:
-    code_fields = recipes.official_code_fields("dml")
-    overrides = ", ".join(f"{k} = {v}" for k, v in code_fields.items())
-    display(
-        page.code_table(named["official code"])
-        .style.format("{:.1f}", na_rep="diverged")
-        .set_caption(
-            f"DML-M with the paper's loss and schedule (DMLConfig()) and with the "
-            f"official code's (DMLConfig.official_code(): {overrides}); "
-            f"{studies.data['sweeps']}, from {studies.source}; ACC and NMI in %"
-        )
-    )
-
-# %% [markdown]
-# ## Sensitivity (Figs. 6-8)
-#
-# On a stratified subset of the page's dataset (the paper: Fashion-MNIST for Fig. 6,
-# MNIST for Figs. 7-8) and the first seed: $\lambda \in \{0, 0.01, 0.1, 1\}$ (Fig. 6),
-# the number of networks $L$ (Fig. 7; $L = 1$ is a single general autoencoder,
-# larger $L$ gives their own network to the $L - 1$ clusters with the nearest
-# neighbours), and the latent dimension $d$ (Fig. 8; each $d$ retrains the base).
-# The figure appears when the committed reference holds the page's grids
-# (`dclib reference`, job `grids-dml`); until then these grids are only in the
-# folded wiring check above Table III.
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DML Figs. 6-8 — final ACC and NMI of DML-DCN, DML-DKM and DML-DSL against lambda, the number of networks L and the latent dimension d (first seed), from the committed reference's grids (shown only when it holds them), not the paper's full data.", "name": "fig-dml-sensitivity"}}
-if studies.committed:
-    fig = plotting.sweeps(
-        {k: named[k] for k in ("lambda", "networks L", "latent dimension d")}
-    )
 
 # %% [markdown]
 # ## What we find

@@ -206,13 +206,10 @@ tables.config_shown(cfg)
 # ## Training
 #
 # Five runs per seed on one pretrained network: k-means on its codes, DEC\* and
-# IDEC\* (DEC and IDEC with this network and pretraining, §5.2.1), DC\* (the same
-# network trained on reconstruction plus embedded k-means without the dynamics,
-# §5.2.3) and DynAE. DEC\*, IDEC\*, DC\* and DynAE log $\Delta_{FR}$ and
-# $\Delta_{FD}$ at every check. The baselines page's DEC, IDEC, DCN and AE +
-# k-means (their own pretraining) come from the run cache. Capped profiles run this
-# page on the first seed only (`recipes.costly_seeds`): its own pretrained network
-# and five runs per seed would not fit the quick book's budget otherwise.
+# IDEC\* (DEC and IDEC with this network and pretraining, §5.2.1), DC\* (reconstruction
+# plus embedded k-means without the dynamics, §5.2.3) and DynAE, each logging
+# $\Delta_{FR}$ and $\Delta_{FD}$ at every check. Capped profiles run the first seed
+# only (`recipes.costly_seeds`).
 
 # %% tags=["hide-input"]
 seeds = recipes.costly_seeds(run)
@@ -223,22 +220,25 @@ where = recipes.describe_data(run, ds, seeds)
 # %% [markdown]
 # ## DynAE Table 2 and Table 3: the committed reference
 #
-# The committed reference (`make reference`): the same five runs on the full
-# Fashion-MNIST (70,000 images) at the paper's clustering protocol, with the
-# pretraining capped on a CPU (50 of the paper's 475 epochs) and the clustering of
-# DynAE and DC\* at 30 epochs, past the 7,840 iterations at which the authors'
-# released log stopped; each run that ended by its own stop rule says so in *What
-# we find*, and the provenance table states the caps.
+# The same five runs on the full Fashion-MNIST (70,000 images) at the paper's
+# clustering protocol (`make reference`), the pretraining capped on a CPU (50 of
+# the paper's 475 epochs) and DynAE and DC\* at 30 epochs, past the 7,840
+# iterations where the authors' released log stops; the fold under the table states
+# the caps. Then the paper's Figs. 9, 11 and 12 at that scale.
 
 # %% tags=["hide-input"]
 display(*report.reference_section("DynAE Tables 2-3", papers.reference_names(dynae)))
+ref_checks = report.committed_curves(dynae.WATCHED, "checks")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 9, 11 and 12 in the committed reference (profile full, full Fashion-MNIST, first seed): the conflicted share tau (eq. 11; DynAE and DC*), Delta_FR (eq. 1) and Delta_FD (eq. 3) at each check of DynAE, DC*, IDEC* and DEC*.", "name": "fig-dynae-reference-checks"}}
+if ref_checks:
+    fig = plotting.curves(ref_checks, ["tau", "fr", "fd"], x="iteration")
 
 # %% [markdown]
-# ### This execution
+# ## This execution
 #
-# The same tables from this execution's runs (the profile's data and caps, stated
-# in each caption): a check that the page runs end to end, not a verdict on the
-# paper's numbers.
+# The same tables from this execution's runs (the profile's data and caps, in each
+# caption): a check that the page runs end to end, not a verdict on the paper.
 
 # %% tags=["hide-input"]
 dynae.table2(results, run.dataset, where)
@@ -247,65 +247,10 @@ dynae.table2(results, run.dataset, where)
 dynae.table3(results, run.dataset, where)
 
 # %% [markdown]
-# ## Where the clustering phase starts, and the paper's numbers reconciled
-#
-# At the start of the clustering phase DynAE and DC\* record, without labels, the
-# scale of their codes (mean norm, median distance to the nearest and to the
-# fifth neighbour), $\tau$ at the k-means centres, and both losses with the norms
-# of their gradients at the codes on the first batch: how eq. 14's two terms
-# stand when training begins. With the labels, k-means on the same codes over 10
-# seeds shows how far one draw moves the start.
+# This execution's figures, folded: open the ones you want (first seed, at the
+# profile's scale).
 
-# %% tags=["remove-input"]
-tables.Folded(
-    "The start of the clustering phase: label-free diagnostics and the k-means spread",
-    dynae.start_view(first, where),
-)
-
-# %% [markdown]
-# The paper's 59.1 % is above its own code's last iterate: the authors' released
-# Fashion-MNIST log starts at 55.7 % (k-means on the pretrained codes), peaks at
-# 57.5 % and ends at 56.5 %. The table sets each source in its own column: the
-# paper, that log, our last iterate (the result), our best check (an oracle that
-# reads the labels) and our k-means start (the protocol's draw, and the mean ± sd
-# of 10 draws on the same codes).
-
-# %% tags=["hide-input"]
-found = reconciliation.view("dynae")
-display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
-
-# %% [markdown]
-# ## Run times (Tables 4 and 5)
-#
-# Seconds of training per run on this machine (mean over the seeds): pretraining
-# and clustering apart, without the time spent logging against the true labels
-# (ACC, NMI and the diagnostics at each check: `train.off_the_clock`). Pretraining
-# is shared between runs here (the run cache), so its time is counted once per
-# network; the paper's times are totals on its hardware, which it does not name.
-
-# %% tags=["remove-input"]
-tables.Folded(
-    "Run times beside DynAE Tables 4 and 5",
-    dynae.times(results, run.dataset, where, provenance.device_name(run.device)),
-)
-
-# %% [markdown]
-# ## Figures
-
-# %% [markdown]
-# First the checks in the committed reference (`make reference`), on the full
-# Fashion-MNIST (70,000 images) at the paper's clustering protocol: the scale at
-# which the paper measured Feature Randomness and Drift. This execution's runs
-# follow (Figs. 6 and 9-12, first seed, at the profile's scale).
-
-# %% tags=["remove-input"]
-ref_checks = report.committed_curves(dynae.WATCHED, "checks")
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 9, 11 and 12 in the committed reference (profile full, full Fashion-MNIST, first seed): the conflicted share tau (eq. 11; DynAE and DC*), Delta_FR (eq. 1) and Delta_FD (eq. 3) at each check of DynAE, DC*, IDEC* and DEC*.", "name": "fig-dynae-reference-checks"}}
-if ref_checks:
-    fig = plotting.curves(ref_checks, ["tau", "fr", "fd"], x="iteration")
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 6 — centroid construction: inputs (top) and DynAE's outputs at the end of training (bottom), one image per class (first seed).", "name": "fig-dynae-construction"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Fig. 6: centroid construction (this execution)", "code_prompt_hide": "Hide DynAE Fig. 6", "figure": {"caption": "DynAE Fig. 6 — centroid construction: inputs (top) and DynAE's outputs at the end of training (bottom), one image per class (first seed).", "name": "fig-dynae-construction"}}
 if ds.image_shape is not None:
     inputs, outputs = dynae.constructions(first["dynae"], ds)
     fig = plotting.reconstructions(inputs, {"DynAE": outputs})
@@ -314,34 +259,39 @@ else:
         Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
     )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 9 — the shares of unconflicted and conflicted (tau, eq. 11) samples at each check of DynAE's training (first seed); dashed lines mark the checks where the centres were recomputed and the thresholds lowered.", "name": "fig-dynae-dynamics"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Fig. 9: the conflicted share at each check (this execution)", "code_prompt_hide": "Hide DynAE Fig. 9", "figure": {"caption": "DynAE Fig. 9 — the shares of unconflicted and conflicted (tau, eq. 11) samples at each check of DynAE's training (first seed); dashed lines mark the checks where the centres were recomputed and the thresholds lowered.", "name": "fig-dynae-dynamics"}}
 checks = dynae.check_records(first)
 fig = plotting.dynamics(checks["dynae"])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 10 — ACC and NMI of all, conflicted and unconflicted samples at each check of DynAE's training (first seed).", "name": "fig-dynae-subsets"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Fig. 10: ACC and NMI of the conflicted and unconflicted samples (this execution)", "code_prompt_hide": "Hide DynAE Fig. 10", "figure": {"caption": "DynAE Fig. 10 — ACC and NMI of all, conflicted and unconflicted samples at each check of DynAE's training (first seed).", "name": "fig-dynae-subsets"}}
 fig = plotting.curves(
     dynae.subset_curves(checks["dynae"]), ["ACC", "NMI"], x="iteration"
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Figs. 11 and 12 — Feature Randomness (Delta_FR, eq. 1) and Feature Drift (Delta_FD, eq. 3) at each check of DynAE, DC* and IDEC* (first seed; DEC* has no self-supervised term, hence no Delta_FD). Higher is better for both.", "name": "fig-dynae-fr-fd"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Figs. 11 and 12: Feature Randomness and Drift (this execution)", "code_prompt_hide": "Hide DynAE Figs. 11 and 12", "figure": {"caption": "DynAE Figs. 11 and 12 — Feature Randomness (Delta_FR, eq. 1) and Feature Drift (Delta_FD, eq. 3) at each check of DynAE, DC* and IDEC* (first seed; DEC* has no self-supervised term, hence no Delta_FD). Higher is better for both.", "name": "fig-dynae-fr-fd"}}
 fig = plotting.curves(dynae.labelled(checks), ["fr", "fd"], x="iteration")
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Fig. 17: the latent space on its principal plane (this execution)", "code_prompt_hide": "Hide DynAE Fig. 17", "figure": {"caption": "DynAE Fig. 17 — DynAE's latent space on its first two principal axes, coloured by the true class, centres as black crosses (first seed).", "name": "fig-dynae-pca"}}
+fig = plotting.principal_plane(first["dynae"].codes, ds.y, first["dynae"].centres)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "DynAE Fig. 18: the most confident images of each cluster (this execution)", "code_prompt_hide": "Hide DynAE Fig. 18", "figure": {"caption": "DynAE Fig. 18 — the ten most confident images (highest q) of each cluster of DynAE (first seed).", "name": "fig-dynae-confident"}}
+q_dyn = first["dynae"].soft
+if ds.image_shape is not None:
+    fig = plotting.most_confident(ds.X, q_dyn)
+else:
+    display(
+        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
+    )
 
 # %% [markdown]
 # ## The balancing weight $\gamma$ (Fig. 13) and the official code
 #
-# §5.2.4 adds a weight to the loss, $L = L_1 + \gamma L_2$, and compares DynAE's
-# sensitivity to it with IDEC\*'s ($L = L_r + \gamma L_c$) over
-# $\gamma \in \{10^{-3}, \dots, 10^3\}$. DynAE's runs take
-# $L = \frac{2}{1+\gamma}(L_1 + \gamma L_2)$, so that $\gamma$ moves weight between
-# the two terms at a fixed scale of the step (implementation detail 13). With the
-# comparison of the paper's configuration against the official code's and against
-# the squared norms, it is a grid of runs, which `papers.page_grids` reads from the
-# committed reference when it holds this page's grids (`dclib reference`, job
-# `grids-dynae`). Until it does, this execution runs every setting at smoke scale
-# (the smoke profile's sample and epochs, stated in the fold) and shows them only
-# as a folded wiring check: that each setting runs, with no paper number beside
-# it and nothing that *What we find* quotes. The figures and the table of this
-# section appear when the committed reference holds the grids.
+# §5.2.4 weighs the loss, $L = L_1 + \gamma L_2$, and compares DynAE's sensitivity to
+# $\gamma \in \{10^{-3}, \dots, 10^3\}$ with IDEC\*'s; our DynAE takes
+# $L = \frac{2}{1+\gamma}(L_1 + \gamma L_2)$ (implementation detail 13). With the
+# paper's configuration against the official code's, it is a grid of runs read from
+# the committed reference (job `grids-dynae`); until the reference holds it, this
+# execution's smoke-scale grid is only a folded wiring check.
 
 # %% tags=["hide-input"]
 studies = papers.page_grids(dynae, run, ds)
@@ -362,28 +312,40 @@ if studies.committed:
     display(dynae.official_code_table(named, studies))
 
 # %% [markdown]
-# ## Qualitative results
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 17 — DynAE's latent space on its first two principal axes, coloured by the true class, centres as black crosses (first seed).", "name": "fig-dynae-pca"}}
-fig = plotting.principal_plane(first["dynae"].codes, ds.y, first["dynae"].centres)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "DynAE Fig. 18 — the ten most confident images (highest q) of each cluster of DynAE (first seed).", "name": "fig-dynae-confident"}}
-q_dyn = first["dynae"].soft
-if ds.image_shape is not None:
-    fig = plotting.most_confident(ds.X, q_dyn)
-else:
-    display(
-        Markdown(f"*{ds.name} holds feature vectors: there are no images to show.*")
-    )
-
-# %% [markdown]
 # ## What we find
 
 # %% tags=["remove-input"]
 report.say(findings.findings(run, cfg, where, results, checks, ref_checks, studies))
 
 # %% [markdown]
-# ## Implementation details
+# ## Details
+#
+# Where the clustering phase starts, the paper's numbers reconciled with its own
+# code's log, the run times, and every difference from the paper and the official
+# code: each folded.
+
+# %% tags=["remove-input"]
+tables.Folded(
+    "Where the clustering phase starts: label-free diagnostics (code scale, tau at "
+    "the k-means centres, both losses and their gradients on the first batch) and "
+    "the k-means spread over 10 draws on the same codes",
+    dynae.start_view(first, where),
+)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "The paper's Fashion-MNIST ACC reconciled: the paper, its code's released log, our last iterate, best check (oracle) and k-means start", "code_prompt_hide": "Hide the reconciliation"}
+found = reconciliation.view("dynae")
+display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
+
+# %% tags=["remove-input"]
+tables.Folded(
+    "Run times beside DynAE Tables 4 and 5: seconds of training per run on this "
+    "machine, pretraining and clustering apart, logging against the labels off the "
+    "clock; pretraining counted once per network",
+    dynae.times(results, run.dataset, where, provenance.device_name(run.device)),
+)
+
+# %% [markdown]
+# ### Implementation details
 #
 # Where the paper and the official code (official-code notes §4) differ, or the
 # paper is silent. Every departure of the code is a `DynAEConfig` field; the preset

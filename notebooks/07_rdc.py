@@ -219,98 +219,13 @@ where = recipes.describe_data(run, ds, seeds)
 # pretraining: k-means on its codes (P1), R-DC (P1 & P2), DEC from the pretrained
 # network (P1 & P3) and DEC from R-DC's (P1 & P2 & P3). The paper reports ACC, F1
 # macro and F1 micro; with labels matched to classes (Hungarian), F1 micro equals
-# ACC, so we show ACC and F1 macro.
+# ACC, so we show ACC and F1 macro. Then the paper's Figs. 12, 14 and 15 at that
+# scale (first seed).
 
 # %% tags=["hide-input"]
 display(
     *report.reference_section("R-DC Tables 3 and 8", papers.reference_names(papers.rdc))
 )
-
-# %% [markdown]
-# ### This execution: Tables 3-5
-#
-# The same tables from this execution's runs (the profile's data and caps, stated
-# in each caption): a check that the page runs end to end, not a verdict on the
-# paper's numbers.
-
-# %% tags=["hide-input"]
-papers.rdc.paper_table(results, run.dataset, where)
-
-# %% [markdown]
-# ### This execution: the ablation (Table 8)
-
-# %% tags=["hide-input"]
-papers.rdc.ablation_table(results, run.dataset, where)
-
-# %% [markdown]
-# ## Where the second phase starts, and the paper's numbers reconciled
-#
-# At the start of the second phase each run records, without labels, the scale of
-# its codes (mean norm, median distance to the nearest and to the $M$-th
-# neighbour), the share of neighbour gaps $h_{i,m}$ that eq. 9 keeps ($\beta$ in
-# units of the median nearest-neighbour distance), $\tau$, and both losses with
-# the norms of their gradients at the codes on the first batch; with the labels,
-# k-means on the same codes over 10 seeds shows how far one draw moves the start.
-
-# %% tags=["remove-input"]
-tables.Folded(
-    "The start of the second phase: label-free diagnostics and the k-means spread",
-    reconciliation.start_view(
-        {"this execution": first["rdc"]},
-        {"reference": "rdc"},
-        f"R-DC §3.2 — the start of the second phase ({where}; the committed "
-        "reference: full Fashion-MNIST, first seed): label-free diagnostics, tau and "
-        "the k-means spread in %",
-    ),
-)
-
-# %% [markdown]
-# The paper's numbers are not last iterates: the R-DC code keeps the best ACC over
-# its checks, selected with the labels, and released no log. The table sets the
-# paper beside our last iterate (the result), our best check (an oracle that reads
-# the labels) and the k-means start (the protocol's draw, and the mean ± sd of 10
-# draws on the same codes).
-
-# %% tags=["hide-input"]
-found = reconciliation.view("rdc")
-display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
-
-# %% [markdown]
-# ## Run times (Table 6)
-
-# %% tags=["remove-input"]
-device_name = provenance.device_name(run.device)
-tables.Folded(
-    "Run times beside R-DC Table 6",
-    papers.rdc.times_table(results, run.dataset, where, device_name),
-)
-
-# %% [markdown]
-# ## Feature Twist on a toy set (Figs. 2 and 16)
-#
-# Figs. 2 and 16 of the paper show the collapse on a toy set: four curved clusters
-# in 2-D, a linear two-layer autoencoder with a 2-D code pretrained by plain
-# reconstruction for 200 epochs, then DEC or R-DC. Beside the pictures, a number
-# for "the curves stay apart": the silhouette of the true curves in the latent
-# space (near 1: each curve far from the others compared with its own spread; near
-# 0 or below: curves merged).
-
-# %% tags=["hide-input"]
-curves_ds, curve_runs = papers.rdc.curves_runs(run, run.seed)
-separation = papers.rdc.separation(curve_runs, curves_ds.y)
-papers.rdc.curves_table(separation, len(curves_ds), run.seed)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 2 and 16 — the 2-D latent space of the linear autoencoder on curves2d after pretraining, after DEC (Fig. 2) and after R-DC (Fig. 16), coloured by the true curve (first seed).", "name": "fig-rdc-curves"}}
-fig = plotting.planes(papers.rdc.curve_codes(curve_runs), curves_ds.y)
-
-# %% [markdown]
-# ## Learning dynamics (Figs. 12-15)
-
-# %% [markdown]
-# First the dynamics in the committed reference (`make reference`), on the full
-# Fashion-MNIST (70,000 images) at the paper's protocol: R-DC's second phase and DEC
-# from the same pretrained network ($P_1$ & $P_3$). This execution's runs follow
-# (first seed, at the profile's scale).
 
 # %% tags=["remove-input"]
 ref_checks = report.committed_curves(papers.rdc.REFERENCE_CURVES, "checks")
@@ -328,37 +243,62 @@ if ref_checks:
 if ref_checks:
     fig = plotting.curves(ref_checks, ["id", "lid", "twist"], x="progress")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Figs. 12 and 13 — ACC of R-DC (k-means on the codes at each check) and of DynAE (argmax q) over their second phase, from the same pretrained network (first seed).", "name": "fig-rdc-acc"}}
+# %% [markdown]
+# ## This execution
+#
+# The same tables from this execution's runs (the profile's data and caps, stated
+# in each caption): a check that the page runs end to end, not a verdict on the
+# paper's numbers.
+
+# %% tags=["hide-input"]
+papers.rdc.paper_table(results, run.dataset, where)
+
+# %% tags=["hide-input"]
+papers.rdc.ablation_table(results, run.dataset, where)
+
+# %% [markdown]
+# This execution's figures are folded: open the ones you want (first seed, at the
+# profile's scale). Figs. 2 and 16 show the collapse on a toy set: four curved
+# clusters in 2-D, a linear two-layer autoencoder with a 2-D code pretrained by
+# plain reconstruction for 200 epochs, then DEC or R-DC; beside the pictures, the
+# silhouette of the true curves in the latent space says whether they stay apart
+# (near 1) or merge (near 0 or below).
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Figs. 2 and 16 in numbers: the silhouette of the true curves in the latent space (this execution)", "code_prompt_hide": "Hide the silhouettes"}
+curves_ds, curve_runs = papers.rdc.curves_runs(run, run.seed)
+separation = papers.rdc.separation(curve_runs, curves_ds.y)
+papers.rdc.curves_table(separation, len(curves_ds), run.seed)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Figs. 2 and 16: Feature Twist on a toy set, the latent planes (this execution)", "code_prompt_hide": "Hide R-DC Figs. 2 and 16", "figure": {"caption": "R-DC Figs. 2 and 16 — the 2-D latent space of the linear autoencoder on curves2d after pretraining, after DEC (Fig. 2) and after R-DC (Fig. 16), coloured by the true curve (first seed).", "name": "fig-rdc-curves"}}
+fig = plotting.planes(papers.rdc.curve_codes(curve_runs), curves_ds.y)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Figs. 12 and 13: ACC of R-DC and DynAE at each check (this execution)", "code_prompt_hide": "Hide R-DC Figs. 12 and 13", "figure": {"caption": "R-DC Figs. 12 and 13 — ACC of R-DC (k-means on the codes at each check) and of DynAE (argmax q) over their second phase, from the same pretrained network (first seed).", "name": "fig-rdc-acc"}}
 checks = papers.rdc.checks(first)
 fig = plotting.curves(papers.rdc.labelled(checks), ["acc", "nmi"], x="iteration")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 14 — the share of core points (tau, eq. 15) and the share of their nearest neighbours from the same true class, before (all M) and after (the reliable ones) the second filter, over R-DC's second phase (first seed).", "name": "fig-rdc-neighbours"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Fig. 14: core points and same-class neighbours (this execution)", "code_prompt_hide": "Hide R-DC Fig. 14", "figure": {"caption": "R-DC Fig. 14 — the share of core points (tau, eq. 15) and the share of their nearest neighbours from the same true class, before (all M) and after (the reliable ones) the second filter, over R-DC's second phase (first seed).", "name": "fig-rdc-neighbours"}}
 fig = plotting.curves(
     {"R-DC": checks["rdc"]}, ["tau", "true_before", "true_after"], x="iteration"
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 15 — mean per-cluster ID and LID of the codes, and the twist LID − ID (negative where the linear dimension falls below the intrinsic one), over the second phase of R-DC and of DynAE, from the same pretrained network (first seed).", "name": "fig-rdc-twist"}}
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Fig. 15: ID, LID and the twist (this execution)", "code_prompt_hide": "Hide R-DC Fig. 15", "figure": {"caption": "R-DC Fig. 15 — mean per-cluster ID and LID of the codes, and the twist LID − ID (negative where the linear dimension falls below the intrinsic one), over the second phase of R-DC and of DynAE, from the same pretrained network (first seed).", "name": "fig-rdc-twist"}}
 fig = plotting.curves(
     papers.rdc.labelled(checks), ["id", "lid", "twist"], x="iteration"
 )
 
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "R-DC Fig. 18: the latent space on its principal plane (this execution)", "code_prompt_hide": "Hide R-DC Fig. 18", "figure": {"caption": "R-DC Fig. 18 — R-DC's latent space on its first two principal axes, coloured by the true class, k-means centres as black crosses (first seed).", "name": "fig-rdc-pca"}}
+fig = plotting.principal_plane(first["rdc"].codes, ds.y, first["rdc"].centres)
+
 # %% [markdown]
 # ## Sensitivity (Fig. 17), noise (Fig. 20), contrastive pretraining (Fig. 1), the official code
 #
-# The paper sweeps $\alpha$ and $\beta$ on PneumoniaMNIST and adds Gaussian noise
-# of standard deviation $\sigma_p \in \{0, \dots, 0.25\}$ to the feature-wise
-# standardised data (eq. 16-17: `data.standardised`, `data.noisy`) of BloodMNIST
-# and VesselMNIST3D; Fig. 1 follows DEC's clusters' ID and LID for a network
-# pretrained by reconstruction and one pretrained by instance-level contrastive
-# learning (`functional.nt_xent`). We run them on this page's dataset, with the
-# paper's configuration against the official code's, as a grid of runs that
-# `papers.page_grids` reads from the committed reference when it holds this page's
-# grids (`dclib reference`, job `grids-rdc`). Until it does, this execution runs
-# every setting at smoke scale (the smoke profile's sample and epochs, stated in
-# the fold) and shows them only as a folded wiring check: that each setting runs,
-# with no paper number beside it and nothing that *What we find* quotes. The
-# figures and the table of this section appear when the committed reference holds
-# the grids.
+# The paper sweeps $\alpha$ and $\beta$ on PneumoniaMNIST, adds Gaussian noise
+# ($\sigma_p \in \{0, \dots, 0.25\}$) to the standardised data (eq. 16-17) of
+# BloodMNIST and VesselMNIST3D, and follows DEC's ID and LID from a reconstruction
+# and a contrastive pretraining (Fig. 1, `functional.nt_xent`). We run them on this
+# page's dataset, with the paper's configuration against the official code's, as a
+# grid read from the committed reference (job `grids-rdc`); until the reference
+# holds it, this execution's smoke-scale grid is only a folded wiring check.
 
 # %% tags=["hide-input"]
 studies = papers.page_grids(papers.rdc, run, ds)
@@ -383,19 +323,44 @@ if studies.committed:
     display(papers.rdc.official_code_table(studies))
 
 # %% [markdown]
-# ## Qualitative results
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "R-DC Fig. 18 — R-DC's latent space on its first two principal axes, coloured by the true class, k-means centres as black crosses (first seed).", "name": "fig-rdc-pca"}}
-fig = plotting.principal_plane(first["rdc"].codes, ds.y, first["rdc"].centres)
-
-# %% [markdown]
 # ## What we find
 
 # %% tags=["remove-input"]
 report.say(rdc_findings.findings(run, ds, results, cfg, separation, where, studies))
 
 # %% [markdown]
-# ## Implementation details
+# ## Details
+#
+# Where the second phase starts, the paper's numbers reconciled, the run times, and
+# every difference from the paper and the official code: each folded.
+
+# %% tags=["remove-input"]
+tables.Folded(
+    "Where the second phase starts: label-free diagnostics (code scale, the share of "
+    "neighbour gaps eq. 9 keeps, tau, both losses and their gradients on the first "
+    "batch) and the k-means spread over 10 draws on the same codes",
+    reconciliation.start_view(
+        {"this execution": first["rdc"]},
+        {"reference": "rdc"},
+        f"R-DC §3.2 — the start of the second phase ({where}; the committed "
+        "reference: full Fashion-MNIST, first seed): label-free diagnostics, tau and "
+        "the k-means spread in %",
+    ),
+)
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "The paper's numbers reconciled: they are the best check by the labels (the R-DC code's selection); beside them our last iterate, best check (oracle) and k-means start", "code_prompt_hide": "Hide the reconciliation"}
+found = reconciliation.view("rdc")
+display(Markdown(found[0] if found else report.NOT_COMMITTED), *found[1:])
+
+# %% tags=["remove-input"]
+device_name = provenance.device_name(run.device)
+tables.Folded(
+    "Run times beside R-DC Table 6: seconds of training per run on this machine",
+    papers.rdc.times_table(results, run.dataset, where, device_name),
+)
+
+# %% [markdown]
+# ### Implementation details
 #
 # Where the paper and the official code (official-code notes §5) differ, or the
 # paper is silent. Every departure of the code is an `RDCConfig` field; the preset

@@ -54,9 +54,32 @@ run = book.start_run(profile=profile, dataset=dataset, seeds=seeds, device=devic
 display(Markdown(run.describe()))
 
 # %% [markdown]
+# ## The papers' claims: verdicts
+#
+# Every claim of the ledger with its verdict from the committed reference, by the
+# one rule of the introduction ({ref}`verdicts`): the same rows as each paper page's
+# *Did it reproduce?* box.
+
+# %% tags=["remove-input"]
+report.ledger_table()
+
+# %% [markdown]
+# ## The committed reference
+#
+# Every method as `dclib reference` computed it on the full offline data
+# (Fashion-MNIST 70k for the MLP-autoencoder methods, mnist5k for the conv-AE ones),
+# committed with its provenance: the numbers the verdicts above come from. Results
+# logged with the atlas (`diagnostics.Diagnostics(atlas=True)`) also get its
+# end-of-training table.
+
+# %% tags=["remove-input"]
+display(*page.reference_boards())
+
+# %% [markdown]
 # ## This execution
 #
-# The runs are the paper pages' own (same configs and seeds, so the run cache
+# The same table from this execution's runs (the profile's data and caps, in the
+# caption): a comparison, not a verdict. The runs are the paper pages' own (same configs and seeds, so the run cache
 # returns them when the pages have run first, as `make book` does); one more,
 # k-means on the greedily pretrained MLP network of DEC, IDEC and DCN, gives those
 # rows their pretraining's k-means.
@@ -95,16 +118,6 @@ tables.Folded(
 report.say([page.paper_note(run.dataset, protocol, board)])
 
 # %% [markdown]
-# ## The papers' claims: verdicts
-#
-# Every claim of the ledger with its verdict from the committed reference, by the
-# one rule of the introduction ({ref}`verdicts`): the same rows as each paper page's
-# *Did it reproduce?* box.
-
-# %% tags=["remove-input"]
-report.ledger_table()
-
-# %% [markdown]
 # The same orderings in this execution's runs, for comparison only: one quick run
 # decides nothing.
 
@@ -130,52 +143,25 @@ report.say([page.gap_sentence(board)])
 # %% [markdown]
 # ## Diagnostics atlas: Feature Randomness, Drift and Twist for every method
 #
-# DynAE measures Feature Randomness (Δ_FR, its eq. 1) and Feature Drift (Δ_FD,
-# eq. 3) for its own method and DEC-like ablations; R-DC measures Feature Twist
-# with the intrinsic dimension (ID, TwoNN) and the linear one (LID, PCA at 90 %
-# explained variance) for its own. Here every method gets all four, under one
-# protocol, along its whole training on its first seed: every run logs them with
-# its monitored scores at each epoch (`diagnostics.Diagnostics(atlas=True)`), and
-# each curve starts after pretraining (the k-means run on the same network) or
-# where the run it continues started (DCSS after DCSS_u, X + MNet after X, DML after
-# its base).
+# DynAE measures Feature Randomness (Δ_FR, its eq. 1) and Feature Drift (Δ_FD, eq. 3)
+# for its own method, R-DC Feature Twist (ID by TwoNN, LID by PCA at 90 %) for its
+# own. Here every run of this execution logs all four at each epoch, on the same
+# 1,000 samples drawn with its seed (`diagnostics.Diagnostics(atlas=True)`), from
+# after pretraining to its end:
 #
-# - Δ_FR = cos(∇ supervised, ∇ pseudo-supervised): one loss, pulling each code to
-#   the mean code of its cluster, with the predicted labels or with the true ones
-#   (classes matched to clusters); 1 means the pseudo-labels push the encoder as the
-#   true labels would.
+# - Δ_FR = cos(∇ supervised, ∇ pseudo-supervised), one loss for every method (each
+#   code pulled to the mean code of its cluster, with the predicted or the true
+#   labels): 1 when the pseudo-labels push the encoder as the true labels would;
 # - Δ_FD = cos(∇ pseudo-supervised, ∇ reconstruction): negative when clustering and
-#   reconstruction pull the encoder apart.
+#   reconstruction pull the encoder apart;
 # - ID and LID per predicted cluster, averaged; their difference is the twist.
 #
-# All four are measured on the same 1,000 samples of the run, drawn once with its
-# seed (`diagnostics.ATLAS_SAMPLES`, `diagnostics.atlas_point`); the gradients are
-# on the encoder's parameters. A method's own loss may differ from this common one
-# (DEC's KL divergence, DynAE's centroid construction): the DynAE and R-DC pages
-# measure those. DML trains several encoders, so it gets ID and LID alone (each
-# sample's code in its cluster's network). The true labels enter these diagnostics
-# only; `tests/test_baselines.py` checks that every method's labels and codes are
-# identical with and without them.
-#
-# A curve has a point per logged epoch: in the quick profile the K-step stages
-# (DSSL, DCSS phase 1, DML) train one epoch each, so their stretch of a curve is a
-# single step; the reference runs made from this version on log the atlas at every
-# epoch of the papers' counts.
+# The true labels enter these diagnostics only (a test checks that labels and
+# codes are identical without them). DML trains several encoders, so it gets ID and
+# LID alone. The table of each run's last values is below; the curves are folded.
 
 # %% tags=["hide-input"]
 found = leaderboard.atlas(results)
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) along training, from after pretraining (0) to the end (1), first seed.", "name": "fig-atlas-fr"}}
-fig = plotting.atlas(found, "fr", "Δ_FR")
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — Feature Drift Δ_FD (DynAE eq. 3: cos(∇ pseudo-supervised, ∇ reconstruction)) along training, first seed.", "name": "fig-atlas-fd"}}
-fig = plotting.atlas(found, "fd", "Δ_FD")
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — intrinsic dimension (TwoNN, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-id"}}
-fig = plotting.atlas(found, "id", "ID (TwoNN)")
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Atlas — linear intrinsic dimension (PCA components for 90 % of the variance, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-lid"}}
-fig = plotting.atlas(found, "lid", "LID (PCA, 90 %)")
 
 # %% tags=["hide-input"]
 end = page.atlas_end(found)
@@ -185,17 +171,17 @@ end.style.format("{:.2f}", na_rep="—").format("{:.1f}", subset=["ACC"]).set_ca
     f"{page.correlations(end)}."
 )
 
-# %% [markdown]
-# ## The committed reference
-#
-# The same table for the results that `dclib reference` computed on the full
-# offline data (Fashion-MNIST 70k for the MLP-autoencoder methods, mnist5k for the
-# conv-AE ones) and committed with their provenance. Results computed since the
-# atlas was logged (`diagnostics.Diagnostics(atlas=True)`) also get the atlas's
-# end-of-training table.
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "Atlas: Feature Randomness Δ_FR along training (this execution)", "code_prompt_hide": "Hide the curve", "figure": {"caption": "Atlas — Feature Randomness Δ_FR (DynAE eq. 1, one loss for every method) along training, from after pretraining (0) to the end (1), first seed.", "name": "fig-atlas-fr"}}
+fig = plotting.atlas(found, "fr", "Δ_FR")
 
-# %% tags=["remove-input"]
-display(*page.reference_boards())
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "Atlas: Feature Drift Δ_FD along training (this execution)", "code_prompt_hide": "Hide the curve", "figure": {"caption": "Atlas — Feature Drift Δ_FD (DynAE eq. 3: cos(∇ pseudo-supervised, ∇ reconstruction)) along training, first seed.", "name": "fig-atlas-fd"}}
+fig = plotting.atlas(found, "fd", "Δ_FD")
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "Atlas: intrinsic dimension ID along training (this execution)", "code_prompt_hide": "Hide the curve", "figure": {"caption": "Atlas — intrinsic dimension (TwoNN, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-id"}}
+fig = plotting.atlas(found, "id", "ID (TwoNN)")
+
+# %% tags=["hide-cell"] mystnb={"code_prompt_show": "Atlas: linear intrinsic dimension LID along training (this execution)", "code_prompt_hide": "Hide the curve", "figure": {"caption": "Atlas — linear intrinsic dimension (PCA components for 90 % of the variance, mean over predicted clusters; R-DC §1.2.1) of the codes along training, first seed.", "name": "fig-atlas-lid"}}
+fig = plotting.atlas(found, "lid", "LID (PCA, 90 %)")
 
 # %% [markdown]
 # ## Where these papers stand: the best numbers in their tables
