@@ -58,9 +58,8 @@ display(Markdown(run.describe()))
 # %% [markdown]
 # ## Did it reproduce?
 #
-# Each claim of the paper that the book tests, with its verdict from the committed
-# reference (several seeds of the papers' protocol, never this execution's quick
-# runs) by the one rule of the introduction ({ref}`verdicts`).
+# Verdicts from the committed reference's seeds, never from this execution, by the
+# one rule of the introduction ({ref}`verdicts`).
 
 # %% tags=["remove-input"]
 report.claims_box(dynae.PAGE)

@@ -117,16 +117,16 @@ tables.Folded(
 # %% tags=["remove-input"]
 report.say([page.paper_note(run.dataset, protocol, board)])
 
-# %% [markdown]
-# The same orderings in this execution's runs, for comparison only: one quick run
-# decides nothing.
-
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 claims = leaderboard.orderings(results)
-claims.style.set_caption(
-    f"Leaderboard claims in this execution — each ordering a paper claims, with our "
-    f"mean ACC of the two runs ({protocol}): {page.held(claims)}; not a verdict."
-).hide(axis="index")
+tables.Folded(
+    f"The papers' orderings in this execution's runs: {page.held(claims)}; for "
+    "comparison only, one quick run decides nothing",
+    claims.style.set_caption(
+        "Leaderboard claims in this execution — each ordering a paper claims, with "
+        f"our mean ACC of the two runs ({protocol}); not a verdict."
+    ).hide(axis="index"),
+)
 
 # %% [markdown]
 # ## The label-selection gap
