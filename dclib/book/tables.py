@@ -27,7 +27,7 @@ from pandas.io.formats.style import Styler
 # A value that reads as a number: digits with the signs, separators and marks the
 # book's tables use, or only a dash / "n/a" for a missing one.
 _NUMBER = re.compile(
-    r"^\s*(?:[-+−–—~≈<>≤≥()\[\]$%×*†‡/]|\d|[.,]\d|,\s|\s|±|e[-+]?\d|pp|n/a)*\s*$",
+    r"^\s*(?:[-+−–—~≈<>≤≥()$%×*†‡/]|\d|[.,]\d|\s|±|e[-+]?\d|pp|n/a)*\s*$",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
@@ -35,12 +35,7 @@ _MISSING = {"", "—", "–", "-", "n/a", "nan", "none", "diverged"}
 _PERCENT = re.compile(r"%|\bpercent\b|\bACC\b|\bNMI\b|\bARI\b")
 
 TEXT = "text-align: left; white-space: normal;"
-WHOLE_WORDS = "overflow-wrap: normal;"
 NUMBER = "text-align: right; white-space: nowrap;"
-LONG_WORD = 12
-"""a text column whose words are all at most this long wraps between words only
-("inconclusive", "pretraining"); one with a longer word (a commit, a path) may
-break inside it (custom.css), so that it cannot push its table past the page"""
 
 _ids = itertools.count()
 
@@ -78,22 +73,12 @@ def text_columns(frame: pd.DataFrame) -> list[int]:
     ]
 
 
-def short_words(column: pd.Series) -> bool:
-    """Whether every word of a text column is at most ``LONG_WORD`` characters."""
-    words = " ".join(map(str, column)).split()
-    return max(map(len, words), default=0) <= LONG_WORD
-
-
-def _text_rule(column: pd.Series) -> str:
-    return TEXT + (" " + WHOLE_WORDS if short_words(column) else "")
-
-
 def _styler_css(styler: Styler) -> str:
     """Scoped rules for a Styler's table: its cells carry class ``col<k>``."""
     table = f"#T_{styler.uuid}"
     rules = []
     for k in text_columns(styler.data):
-        rules.append(f"{table} td.col{k} {{ {_text_rule(styler.data.iloc[:, k])} }}")
+        rules.append(f"{table} td.col{k} {{ {TEXT} }}")
         rules.append(f"{table} th.col_heading.col{k} {{ text-align: left; }}")
     return "\n".join(rules)
 
@@ -104,8 +89,7 @@ def _frame_css(frame: pd.DataFrame, scope: str) -> str:
     levels = frame.index.nlevels
     rules = []
     for k in text_columns(frame):
-        text = _text_rule(frame.iloc[:, k])
-        rules.append(f"#{scope} tbody td:nth-of-type({k + 1}) {{ {text} }}")
+        rules.append(f"#{scope} tbody td:nth-of-type({k + 1}) {{ {TEXT} }}")
         rules.append(
             f"#{scope} thead tr:last-child th:nth-of-type({k + 1 + levels}) "
             "{ text-align: left; }"
