@@ -39,6 +39,14 @@ AXIS_NAMES = {
 """readable axis names of the logged keys (a key not listed is its own name)"""
 
 
+def _series(n: int) -> dict[str, Any]:
+    """How a series of ``n`` points is drawn: a curve with a marker per point, or,
+    below ``MIN_POINTS``, markers alone (no line: no curve)."""
+    if n >= MIN_POINTS:
+        return {"marker": "o", "ms": 3}
+    return {"ls": "", "marker": "D", "ms": 6}
+
+
 def _thousands(value: float, _pos: int) -> str:
     """A tick label: 12000 -> "12k" (iteration axes), small values as they are."""
     return f"{value / 1000:g}k" if abs(value) >= 1000 else f"{value:g}"
@@ -50,9 +58,14 @@ def _ticks(ax, integer: bool = True) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
 
 
+LEGEND_INCHES = 0.5
+"""the room a one-row class legend takes below a figure's panels"""
+
+
 def class_legend(fig: Figure, y: np.ndarray) -> None:
     """One legend for the whole figure naming the classes of ``y`` by their colour
-    (the ``tab10`` colours of ``c=y``), below the panels."""
+    (the ``tab10`` colours of ``c=y``), below the panels, which it lays out above
+    it."""
     classes = np.unique(y)
     cmap = plt.get_cmap("tab10")
     norm = plt.Normalize(classes.min(), classes.max())
@@ -70,6 +83,7 @@ def class_legend(fig: Figure, y: np.ndarray) -> None:
         frameon=False,
         bbox_to_anchor=(0.5, 0),
     )
+    fig.tight_layout(rect=(0, LEGEND_INCHES / fig.get_figheight(), 1, 1))
 
 
 def _panels(n: int, size: float = 3.2, cols: int = 3):
@@ -167,7 +181,6 @@ def embeddings(
         ax.set_title(name, fontsize=10)
         ax.set_axis_off()
     class_legend(fig, y[idx])
-    fig.tight_layout(rect=(0, 0.08 / max(1, len(axes) // 3), 1, 1))
     return fig
 
 
@@ -276,11 +289,10 @@ def curves(
             else:
                 xs = [r[x] for r in kept]
             ys = [r[key] for r in kept]
-            if len(kept) >= MIN_POINTS:
-                ax.plot(xs, ys, marker="o", ms=3, label=name)
-            else:
-                few = f"{name} ({len(kept)} point{'s' if len(kept) > 1 else ''})"
-                ax.plot(xs, ys, ls="", marker="D", ms=6, label=few)
+            label = name
+            if len(kept) < MIN_POINTS:
+                label += f" ({len(kept)} point{'s' if len(kept) > 1 else ''})"
+            ax.plot(xs, ys, label=label, **_series(len(kept)))
         if log:
             ax.set_yscale("log")
         _ticks(ax, integer=x != "progress")
@@ -375,11 +387,8 @@ def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
     it = np.array([r["iteration"] for r in checks])
     tau = np.array([r[conflicted] for r in checks])
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    line = (
-        {"marker": "o", "ms": 3} if len(it) >= MIN_POINTS else {"ls": "", "marker": "D"}
-    )
-    ax.plot(it, 1 - tau, label="unconflicted", **line)
-    ax.plot(it, tau, label="conflicted (τ)", **line)
+    ax.plot(it, 1 - tau, label="unconflicted", **_series(len(it)))
+    ax.plot(it, tau, label="conflicted (τ)", **_series(len(it)))
     for r in checks:
         if r.get("centres_updated"):
             ax.axvline(r["iteration"], color="grey", ls="--", lw=1)
@@ -408,7 +417,6 @@ def principal_plane(z: np.ndarray, y: np.ndarray, mu: np.ndarray | None = None):
     ax.scatter(c[:, 0], c[:, 1], c="k", marker="x", s=40)
     ax.set_axis_off()
     class_legend(fig, y)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -423,7 +431,6 @@ def planes(codes: dict[str, np.ndarray], y: np.ndarray) -> Figure:
         ax.set_title(name, fontsize=10)
         ax.set_axis_off()
     class_legend(fig, y)
-    fig.tight_layout(rect=(0, 0.08 / max(1, len(axes) // 3), 1, 1))
     return fig
 
 
