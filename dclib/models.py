@@ -9,6 +9,9 @@ Every autoencoder exposes ``encode(x) -> z``, ``decode(z) -> x_hat`` and
 - ``ConvAutoencoder(kind="dssl")``: symmetric conv AE without BN (DSSL §IV);
 - ``MNet``: m-128-128-128-K, BN + ReLU, softmax (DCSS §3.2);
 - ``Critic``: encoder-shaped, outputs averaged (ACAI; DynAE eq. 6-7, R-DC eq. 1-2).
+
+The autoencoders and the critic are ``Network``s: their layers compute in fp32 or,
+opted in (``set_precision``), in bfloat16.
 """
 
 from __future__ import annotations
@@ -19,18 +22,53 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+PRECISIONS = ("fp32", "bf16")
+"""how a ``Network``'s layers compute (``Network.precision``)"""
 
-class Autoencoder(nn.Module):
+
+class Network(nn.Module):
+    """A network whose layers compute in ``precision``."""
+
+    precision: str = "fp32"
+    """"fp32", or "bf16": the layers run under ``torch.autocast`` to bfloat16 (matrix
+    products and convolutions in bf16, on CPU and CUDA) while the weights stay fp32,
+    the master copy the optimiser updates; outputs come back in fp32, so every loss
+    is computed in fp32"""
+
+    def compute(self, layers: nn.Module, x: Tensor) -> Tensor:
+        """``layers(x)`` in this network's precision, returned in fp32."""
+        if self.precision == "fp32":
+            return layers(x)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            return layers(x).float()
+
+
+def check_precision(precision: str) -> None:
+    """A ValueError naming ``precision`` unless it is one of ``PRECISIONS``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+
+
+def set_precision(module: nn.Module, precision: str) -> None:
+    """Every ``Network`` inside ``module`` (itself included) computes in
+    ``precision``."""
+    check_precision(precision)
+    for m in module.modules():
+        if isinstance(m, Network):
+            m.precision = precision
+
+
+class Autoencoder(Network):
     """An encoder and a decoder; ``x_hat`` is reshaped to the input's shape."""
 
     encoder: nn.Module
     decoder: nn.Module
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(x)
+        return self.compute(self.encoder, x)
 
     def decode(self, z: Tensor) -> Tensor:
-        return self.decoder(z)
+        return self.compute(self.decoder, z)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         z = self.encode(x)  # (B, m)
@@ -249,7 +287,7 @@ class MultiAutoencoder(nn.Module):
         return codes[self.owner[labels], rows]
 
 
-class Critic(nn.Module):
+class Critic(Network):
     """ACAI critic: an encoder-shaped network whose outputs are averaged per image.
 
     Berthelot et al. (2019); DynAE eq. 6-7 and R-DC eq. 1-2 train it to predict the
@@ -262,7 +300,7 @@ class Critic(nn.Module):
         self.encoder = encoder
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.encoder(x).flatten(1).mean(dim=1)  # (B,)
+        return self.compute(self.encoder, x).flatten(1).mean(dim=1)  # (B,)
 
 
 def autoencoder_for(
@@ -303,6 +341,10 @@ __all__ = [
     "MLPAutoencoder",
     "MNet",
     "MultiAutoencoder",
+    "Network",
+    "PRECISIONS",
     "autoencoder_for",
     "build",
+    "check_precision",
+    "set_precision",
 ]

@@ -39,14 +39,18 @@ DIRECTORY = Path(
 SUFFIX = ".safetensors"
 
 
-def network_key(cfg: Any, arch: dict, data: str, seed: int) -> str:
+def network_key(
+    cfg: Any, arch: dict, data: str, seed: int, precision: str = "fp32"
+) -> str:
     """The identity of a pretrained network: its pretraining config (``seed``
-    field cleared), architecture, data hash and the seed that initialised and
-    trained it; two runs that pretrain alike share one network."""
+    field cleared), architecture, data hash, the seed that initialised and
+    trained it and, where not fp32, the precision it computed in; two runs that
+    pretrain alike share one network."""
     if dataclasses.is_dataclass(cfg):
         cfg = dataclasses.asdict(cfg)
     cfg = dict(cfg) | {"seed": None}
-    return json_hash({"config": cfg, "arch": arch, "data": data, "seed": seed})
+    who = {"config": cfg, "arch": arch, "data": data, "seed": seed}
+    return json_hash(who if precision == "fp32" else who | {"precision": precision})
 
 
 def path_of(

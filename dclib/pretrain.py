@@ -17,7 +17,14 @@ from torch import Tensor, nn
 from dclib.augment import random_affine
 from dclib.functional import nt_xent
 from dclib.models import Autoencoder, Critic, MLPAutoencoder
-from dclib.train import History, Stateful, TensorState, check_config, fit_epochs
+from dclib.train import (
+    History,
+    Stateful,
+    TensorState,
+    check_config,
+    fit_epochs,
+    make_optimizer,
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,7 @@ def pretrain_greedy(
         net = nn.Sequential(
             nn.Dropout(drop), enc, act_enc, nn.Dropout(drop), dec, act_dec
         )
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        opt = make_optimizer(net.parameters(), "adam", cfg.lr)
         torch.manual_seed(seed + i)  # the dropout masks
         part = fit_epochs(
             _reconstruction_step(net, opt),
@@ -191,14 +198,15 @@ def pretrain_autoencoder(
     if cfg.greedy_dropout is not None:
         greedy = pretrain_greedy(model, X, cfg, seed=seed, checkpoint=checkpoint)
     torch.manual_seed(seed)  # dropout-free nets: this seeds augmentation and ACAI draws
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = make_optimizer(model.parameters(), "adam", cfg.lr)
     turn = TensorState(i=0)
     state: dict[str, Stateful] = {"model": model, "opt": opt, "turn": turn}
     critic = critic_opt = None
     if cfg.acai_lambda is not None:
         critic = Critic(_fresh_copy(model.encoder)).to(X.device)
+        critic.precision = model.precision
         critic.requires_grad_(cfg.critic_trainable)
-        critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.lr)
+        critic_opt = make_optimizer(critic.parameters(), "adam", cfg.lr)
         state |= {"critic": critic, "critic_opt": critic_opt}
 
     def contrastive_step(x: Tensor, idx: Tensor) -> dict[str, float]:

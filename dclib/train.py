@@ -5,7 +5,9 @@
   interrupted run resumes in exactly the state it would have reached.
 - ``off_the_clock``: marks logging against the true labels, which the epochs' times
   leave out.
-- ``check_config``: the counts and rates of a config checked once, by name.
+- ``check_config``: the counts and rates of a config checked once, by name;
+- ``make_optimizer`` and ``gradient_step``: the papers' two optimisers, fused, and
+  one guarded step.
 
 Autoencoder pretraining, which runs through ``fit_epochs``, is ``dclib.pretrain``.
 """
@@ -259,6 +261,33 @@ def fit_epochs(
                 payload["cuda_rng"] = torch.cuda.get_rng_state_all()
             save_checkpoint(checkpoint, payload)
     return history
+
+
+def make_optimizer(
+    params, name: str, lr: float, momentum: float = 0.9
+) -> torch.optim.Optimizer:
+    """Adam, or SGD with ``momentum``: the two optimisers the papers name, in
+    PyTorch's fused implementation (one kernel updates every parameter, on CPU and
+    CUDA: 10 % of an MLP-autoencoder epoch on a 2-core CPU, the performance page).
+    It computes the same update as the per-parameter loop in another order of
+    rounding (weights differ by about 1e-4 after 40 Adam steps), so a result
+    committed before it (its commit is stamped) reruns to nearby, not identical,
+    numbers."""
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, fused=True)
+    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+
+
+def gradient_step(opt: torch.optim.Optimizer, loss: Tensor, diverged: str) -> None:
+    """One optimiser step on ``loss``; a FloatingPointError saying ``diverged`` (what
+    went wrong and what to try) when the loss is not finite."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(diverged)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
 
 
 COUNTS = (

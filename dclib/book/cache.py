@@ -290,13 +290,15 @@ def cached_pretraining(
     """
 
     def pretrain(model, X, cfg, seed):
-        key = networks.network_key(cfg, model.arch, data_id, seed)
+        key = networks.network_key(cfg, model.arch, data_id, seed, model.precision)
         committed = networks.find(key, dataset) if dataset else None
         if committed is not None:
             found, meta = networks.load(committed)
             model.load_state_dict(found.state_dict())
             return History(meta["history"])
+        fp32 = model.precision == "fp32"  # the reference commits fp32 networks only
         target = networks.path_of(dataset, commit_as, seed) if commit_as else None
+        target = target if fp32 else None
         if target is not None and target.exists():
             raise ValueError(
                 f"{target} holds another network than this run pretrains (its key "
@@ -328,6 +330,7 @@ def cached_pretraining(
             arch=str(arch),
             data=data_id,
             seed=seed,
+            **({} if model.precision == "fp32" else {"precision": model.precision}),
         )
         weights = CACHE_DIR / f"ae-{key}.pt"
         if weights.exists():
@@ -379,6 +382,7 @@ def cluster(
     diagnostics: bool = False,
     atlas: bool = False,
     keep_diverged: bool = False,
+    precision: str = "fp32",
 ) -> RunResult:
     """Run (or load from the cache) the registered ``method`` on a ``Dataset``.
 
@@ -399,6 +403,8 @@ def cluster(
     ``keep_diverged`` (grid studies, where a setting that diverges is a finding):
     a fit whose loss diverges (``FloatingPointError``) is kept as a result with NaN
     scores, ``diverged = 1`` and the error as its history, instead of raising.
+    ``precision`` ("fp32", "bf16": ``FitContext.precision``) is part of the run's
+    key, and of its pretraining's, where it is not fp32.
     """
     from dclib.metrics import scores
 
@@ -413,6 +419,8 @@ def cluster(
         config["diagnostics"] = True
     if atlas:
         config["atlas"] = True
+    if precision != "fp32":
+        config["precision"] = precision
     name = method + tag
     key = run_key(name, config, dataset=ds.name, profile=profile, seed=seed)
     ckpt = CACHE_DIR / f"{key}.ckpt"
@@ -425,6 +433,7 @@ def cluster(
         pretrain=cached_pretraining(data_id, ds.name, commit_as),
         checkpoint=ckpt,
         start=start,
+        precision=precision,
         monitor=Diagnostics(checks=diagnostics, atlas=atlas)
         if diagnostics or atlas
         else None,

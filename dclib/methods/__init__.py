@@ -22,10 +22,10 @@ from dclib.methods._common import (
     Method,
     Monitor,
     kmeans_spread,
-    make_optimizer,
     stage_records,
 )
 from dclib.methods._fuzzy import train_cluster_specific
+from dclib.train import make_optimizer
 
 
 def get_method(name: str) -> Method:

@@ -32,7 +32,12 @@ from torch import Tensor, nn
 
 from dclib import metrics
 from dclib.diagnostics import Check, Epoch, MethodLoss, Monitor
-from dclib.models import Autoencoder, autoencoder_for
+from dclib.models import (
+    Autoencoder,
+    autoencoder_for,
+    check_precision,
+    set_precision,
+)
 from dclib.pretrain import PretrainConfig, pretrain_autoencoder
 from dclib.repro import pick_device
 from dclib.train import History, check_config, off_the_clock
@@ -95,6 +100,14 @@ class FitContext:
     epoch, each target refresh or check), which adds keys to their records
     (``diagnostics.Monitor``; ``diagnostics.Diagnostics``: Feature Randomness and
     Drift, ID, LID, twist, the atlas); never feeds training"""
+    precision: str = "fp32"
+    """how the networks compute (``models.PRECISIONS``): "bf16" runs their layers in
+    bfloat16 with fp32 weights and losses (``models.Network``), about twice as fast
+    on a CPU with AVX-512 BF16; a run control like ``device``, not a hyperparameter:
+    the committed reference is fp32"""
+
+    def __post_init__(self) -> None:
+        check_precision(self.precision)
 
     def part(self, name: str) -> FitContext:
         """This context for one part of a multi-stage fit: its own checkpoint file."""
@@ -270,6 +283,7 @@ def pretrained(
     latent = cfg.latent_size(image is not None)
     model = autoencoder_for(image, X[0].numel(), latent, kind, cfg.hidden)
     model = model.to(X.device)
+    set_precision(model, ctx.precision)
     run = ctx.pretrain or (lambda m, x, c, s: pretrain_autoencoder(m, x, c, seed=s))
     return model, run(model, X, cfg.pretrain, seed)
 
@@ -389,25 +403,6 @@ def start_on(X, n_clusters: int, ctx: FitContext) -> tuple[Tensor, nn.Module, Te
     mu = torch.as_tensor(mu, dtype=torch.float32, device=device)
     if mu.shape[0] != n_clusters:
         raise ValueError(f"start has {mu.shape[0]} centres, cfg {n_clusters}")
-    return X, copy.deepcopy(model).to(device), mu  # the caller's model stays as it was
-
-
-def gradient_step(opt: torch.optim.Optimizer, loss: Tensor, diverged: str) -> None:
-    """One optimiser step on ``loss``; a FloatingPointError saying ``diverged`` (what
-    went wrong and what to try) when the loss is not finite."""
-    if not torch.isfinite(loss):
-        raise FloatingPointError(diverged)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
-
-def make_optimizer(
-    params, name: str, lr: float, momentum: float = 0.9
-) -> torch.optim.Optimizer:
-    """Adam, or SGD with ``momentum``: the two optimisers the papers name."""
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
-    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+    model = copy.deepcopy(model).to(device)  # the caller's model stays as it was
+    set_precision(model, ctx.precision)
+    return X, model, mu

@@ -47,7 +47,13 @@ from dclib.methods._common import (
     prepare,
 )
 from dclib.pretrain import PretrainConfig
-from dclib.train import History, TensorState, fit_epochs, off_the_clock
+from dclib.train import (
+    History,
+    TensorState,
+    fit_epochs,
+    make_optimizer,
+    off_the_clock,
+)
 
 GREEDY = PretrainConfig(n_epochs=200, greedy_dropout=0.2)
 """DEC §3.2: each layer a denoising AE (dropout 0.2), then end-to-end fine-tuning.
@@ -190,10 +196,7 @@ def fit_dec(
     idec = cfg.gamma is not None
     net = model if idec else model.encoder
     params = [*net.parameters(), *centres.parameters()]
-    if idec:
-        opt = torch.optim.Adam(params, lr=cfg.lr)
-    else:
-        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
+    opt = make_optimizer(params, "adam" if idec else "sgd", cfg.lr)
     s = TensorState(iteration=0, labels=labels, p=None, converged=False, checks=[])
     monitor = label_monitor(ctx, X, model)
 
@@ -281,7 +284,7 @@ def fit_dcn(
         return torch.bincount(labels, minlength=cfg.n_clusters).to(mu0.dtype)
 
     s = TensorState(mu=mu0, counts=counts_of(labels))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = make_optimizer(model.parameters(), "adam", cfg.lr)
     monitor = label_monitor(ctx, X, model)
 
     def nearest(z: Tensor) -> Tensor:
@@ -342,7 +345,7 @@ def fit_dkm(
     ``constant_alpha``); label = nearest centre."""
     X, model, pre, mu0, _ = prepare(X, cfg, ctx)
     centres = nn.ParameterDict({"mu": nn.Parameter(mu0)})
-    opt = torch.optim.Adam([*model.parameters(), *centres.parameters()], lr=cfg.lr)
+    opt = make_optimizer([*model.parameters(), *centres.parameters()], "adam", cfg.lr)
     if cfg.constant_alpha is None:
         alphas = Fn.dkm_alphas(cfg.n_alphas)
     else:

@@ -34,7 +34,6 @@ from dclib.methods._common import (
     batched,
     encode,
     label_monitor,
-    make_optimizer,
     make_result,
     prepare,
     start_on,
@@ -47,7 +46,7 @@ from dclib.methods._fuzzy import (
 )
 from dclib.models import Autoencoder, MNet
 from dclib.pretrain import PretrainConfig
-from dclib.train import TensorState, fit_epochs
+from dclib.train import TensorState, fit_epochs, make_optimizer
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,8 @@ def fit_mnet(
     X, model, mu = start_on(X, cfg.n_clusters, ctx)
     torch.manual_seed(ctx.seed)
     mnet = MNet(mu.shape[1], cfg.n_clusters, cfg.mnet_hidden).to(X.device)
-    opt_e = torch.optim.Adam(model.encoder.parameters(), lr=cfg.encoder_lr)
-    opt_m = torch.optim.Adam(mnet.parameters(), lr=cfg.mnet_lr)
+    opt_e = make_optimizer(model.encoder.parameters(), "adam", cfg.encoder_lr)
+    opt_m = make_optimizer(mnet.parameters(), "adam", cfg.mnet_lr)
     s = TensorState(mu=mu.clone(), epoch=0)
     monitor = label_monitor(ctx, X, model)
 

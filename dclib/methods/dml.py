@@ -45,8 +45,9 @@ from dclib.methods._fuzzy import (
     all_codes,
     train_cluster_specific,
 )
-from dclib.models import MultiAutoencoder
+from dclib.models import MultiAutoencoder, set_precision
 from dclib.repro import pick_device
+from dclib.train import make_optimizer
 
 BASES: dict[str, str] = {"dsl": "dcss_u", "dcn": "dcn", "dkm": "dkm_p"}
 """the base methods M of DML Table I -> their registry names: DSL is DCSS_u, DKM the
@@ -174,8 +175,9 @@ def fit_dml(
     owner, _ = assign_networks(mu, cfg.n_networks)
     nets = [copy.deepcopy(trained) for _ in range(int(owner.max()) + 1)]
     model = MultiAutoencoder(nets, owner).to(device)
+    set_precision(model, ctx.precision)
     torch.manual_seed(ctx.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = make_optimizer(model.parameters(), "adam", cfg.lr)
     if cfg.update_before_training:
         codes = all_codes(model.nets, X)
         p = Fn.multi_space_memberships(codes, mu, model.owner, cfg.m)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from dclib import functional as Fn
 from dclib.methods._common import (
     AEConfig,
@@ -32,6 +30,7 @@ from dclib.methods._fuzzy import (
     train_cluster_specific,
 )
 from dclib.pretrain import PretrainConfig
+from dclib.train import make_optimizer
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def fit_dssl(
     its codes, then ``n_epochs`` of K successive runs with SGD + momentum; labels are
     the nearest centres, ``q_`` the memberships p (eq. 2)."""
     X, model, pre, mu0, _ = prepare(X, cfg, ctx)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    opt = make_optimizer(model.parameters(), "sgd", cfg.lr, cfg.momentum)
     run = cfg.cluster_specific()
     hist, mu = train_cluster_specific(model, X, mu0, opt, run, ctx, "DSSL")
     p = Fn.fuzzy_memberships(encode(model, X), mu, cfg.m)

@@ -36,12 +36,10 @@ from dclib.methods._common import (
     Method,
     checkpoint_config,
     encode,
-    gradient_step,
     iteration_epochs,
     kmeans,
     kmeans_spread,
     label_monitor,
-    make_optimizer,
     make_result,
     monitor_check,
     prepare,
@@ -56,7 +54,14 @@ from dclib.methods._targets import (
     target_losses,
 )
 from dclib.pretrain import PretrainConfig
-from dclib.train import History, TensorState, fit_epochs, off_the_clock
+from dclib.train import (
+    History,
+    TensorState,
+    fit_epochs,
+    gradient_step,
+    make_optimizer,
+    off_the_clock,
+)
 
 ACAI_PRETRAIN = PretrainConfig(
     n_epochs=475, lr=1e-4, augment=True, acai_lambda=0.5, recon_sum=True

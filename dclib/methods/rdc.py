@@ -38,19 +38,24 @@ from dclib.methods._common import (
     FitContext,
     Method,
     encode,
-    gradient_step,
     iteration_epochs,
     kmeans,
     kmeans_spread,
     label_monitor,
-    make_optimizer,
     make_result,
     monitor_check,
     prepare,
 )
 from dclib.methods._targets import l1_weight, phase_start, target_losses
 from dclib.pretrain import PretrainConfig
-from dclib.train import History, TensorState, fit_epochs, off_the_clock
+from dclib.train import (
+    History,
+    TensorState,
+    fit_epochs,
+    gradient_step,
+    make_optimizer,
+    off_the_clock,
+)
 
 RDC_PRETRAIN = PretrainConfig(
     n_epochs=37,
