@@ -236,6 +236,15 @@ class ConvAutoencoder(Autoencoder):
             if isinstance(m, nn.Linear | nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
         _zero_biases(self)
+        if dcss:
+            self.to(memory_format=torch.channels_last)
+
+    def encode(self, x: Tensor) -> Tensor:
+        """The DCSS network computes channels-last (NHWC), about 20 % faster on a
+        CPU (the performance page); the DSSL network gains nothing and stays NCHW."""
+        if self.arch["kind"] == "dcss":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return super().encode(x)
 
 
 class MNet(nn.Module):

@@ -117,6 +117,7 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
 def _tree_hash(root: Path) -> str:
     paths = sorted(root.glob("dclib/**/*.py")) + sorted(root.glob("results/*.csv"))
     paths += sorted(root.glob("results/reference/[fp]*/*/*/seed=*.json"))
+    paths += sorted(root.glob("results/bench/*.json"))
     return files_hash(paths, root)
 
 

@@ -39,7 +39,7 @@ AXIS_NAMES = {
 """readable axis names of the logged keys (a key not listed is its own name)"""
 
 
-def _series(n: int) -> dict[str, Any]:
+def series_style(n: int) -> dict[str, Any]:
     """How a series of ``n`` points is drawn: a curve with a marker per point, or,
     below ``MIN_POINTS``, markers alone (no line: no curve)."""
     if n >= MIN_POINTS:
@@ -47,7 +47,7 @@ def _series(n: int) -> dict[str, Any]:
     return {"ls": "", "marker": "D", "ms": 6}
 
 
-def _thousands(value: float, _pos: int) -> str:
+def thousands(value: float, _pos: int) -> str:
     """A tick label: 12000 -> "12k" (iteration axes), small values as they are."""
     return f"{value / 1000:g}k" if abs(value) >= 1000 else f"{value:g}"
 
@@ -55,7 +55,7 @@ def _thousands(value: float, _pos: int) -> str:
 def _ticks(ax, integer: bool = True) -> None:
     """At most five x ticks, large counts in thousands, so that labels never meet."""
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=integer))
-    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.xaxis.set_major_formatter(FuncFormatter(thousands))
 
 
 LEGEND_INCHES = 0.5
@@ -229,7 +229,7 @@ def sweeps(frames: dict, *, x: str = "setting", metrics=("acc", "nmi")) -> Figur
     return fig
 
 
-def _legend_below(fig: Figure, axes) -> None:
+def legend_below(fig: Figure, axes) -> None:
     """One legend for the figure, below its panels, naming every series once."""
     seen: dict[str, Any] = {}
     for ax in axes:
@@ -292,7 +292,7 @@ def curves(
             label = name
             if len(kept) < MIN_POINTS:
                 label += f" ({len(kept)} point{'s' if len(kept) > 1 else ''})"
-            ax.plot(xs, ys, label=label, **_series(len(kept)))
+            ax.plot(xs, ys, label=label, **series_style(len(kept)))
         if log:
             ax.set_yscale("log")
         _ticks(ax, integer=x != "progress")
@@ -300,7 +300,7 @@ def curves(
             ax.axvline(mark + 0.5, color="grey", ls="--", lw=1)
         ax.set_xlabel({None: "epoch", "progress": "progress through the run"}.get(x, x))
         ax.set_ylabel(AXIS_NAMES.get(key, key))
-    _legend_below(fig, axes)
+    legend_below(fig, axes)
     return fig
 
 
@@ -387,8 +387,8 @@ def dynamics(checks: list[dict], *, conflicted: str = "tau") -> Figure:
     it = np.array([r["iteration"] for r in checks])
     tau = np.array([r[conflicted] for r in checks])
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.plot(it, 1 - tau, label="unconflicted", **_series(len(it)))
-    ax.plot(it, tau, label="conflicted (τ)", **_series(len(it)))
+    ax.plot(it, 1 - tau, label="unconflicted", **series_style(len(it)))
+    ax.plot(it, tau, label="conflicted (τ)", **series_style(len(it)))
     for r in checks:
         if r.get("centres_updated"):
             ax.axvline(r["iteration"], color="grey", ls="--", lw=1)

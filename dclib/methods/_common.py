@@ -221,8 +221,9 @@ def as_tensor(X, device: torch.device, n_clusters: int | None = None) -> Tensor:
 
 
 def batched(fn: Callable[[Tensor], Tensor], X: Tensor, batch_size: int = 1024):
-    """``fn`` applied to ``X`` in batches without gradients, concatenated."""
-    with torch.no_grad():
+    """``fn`` applied to ``X`` in batches in inference mode (no autograd records,
+    no version counters), concatenated."""
+    with torch.inference_mode():
         parts = [fn(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]
     return torch.cat(parts)
 

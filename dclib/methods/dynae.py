@@ -316,8 +316,8 @@ def fit_dynae(
             cfg.augment_targets,
         )
 
-    def renew_centres() -> None:
-        z = encode(model, X)
+    def renew_centres(z: Tensor) -> None:
+        """New centres from the codes ``z`` of the check that asked for them."""
         mu, _ = kmeans(z, cfg.n_clusters, cfg.n_init, ctx.seed + s.updates + 1)
         new: Centroids = centroids(model, X, z, mu, cfg.centre_codes, cfg.centre_images)
         s.codes, s.images, s.updates = new.codes, new.images, s.updates + 1
@@ -350,7 +350,7 @@ def fit_dynae(
         s.checks.append(record | {"centres_updated": float(update)})
         s.n_conflicted, s.labels = n_conf, labels
         if update:
-            renew_centres()
+            renew_centres(z)
             if cfg.dynamic:
                 lowered(cfg, s)
 
