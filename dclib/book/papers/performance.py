@@ -107,7 +107,8 @@ def precision_sentence(found: dict[str, Any]) -> str:
         fp32, bf16 = frame.loc[(method, "fp32")], frame.loc[(method, "bf16")]
         name = METHOD_NAMES.get(method, method)
         parts.append(
-            f"{name} took {bf16.seconds / fp32.seconds:.2f}× fp32's time in bf16, with ACC {100 * bf16.acc:.1f} % against "
+            f"{name} took {bf16.seconds / fp32.seconds:.2f}× fp32's time in bf16, "
+            f"with ACC {100 * bf16.acc:.1f} % against "
             f"{100 * fp32.acc:.1f} % and an ARI of {bf16.ari_to_fp32:.2f} between "
             "the two label sets"
         )
