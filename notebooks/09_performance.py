@@ -83,8 +83,9 @@ page.precision(found)
 #
 # Each operation on 1,000 to 70,000 Fashion-MNIST images with the MLP autoencoder,
 # each in a fresh process after a warm-up: its seconds, and its peak memory above
-# what the process held before it (Linux's high-water mark, after glibc returned
-# the memory freed so far). An epoch, an encode pass and DCSS's pairwise loss (eq.
+# what the process held before it (Linux's high-water mark, in a process whose
+# allocator returns freed memory at once; the seconds come from another process
+# with the usual allocator). An epoch, an encode pass and DCSS's pairwise loss (eq.
 # 4, on every batch of 256) work batch by batch; k-means and the exact kNN graph
 # work on all the 10-dimensional codes at once.
 
@@ -92,7 +93,7 @@ page.precision(found)
 display(Markdown(page.scaling_sentence(found)))
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Seconds (log scales) and peak memory of the shared operations against the number of Fashion-MNIST images (committed benchmark).", "name": "fig-performance-scaling"}}
-page.scaling_figure(found)
+fig = page.scaling_figure(found)
 
 # %% tags=["remove-input"]
 page.scaling_table(found)

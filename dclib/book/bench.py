@@ -23,9 +23,9 @@ library; without it the ClustPy columns stay empty.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -292,13 +292,14 @@ def _operate(operation: str, model: MLPAutoencoder, X: torch.Tensor, z: torch.Te
         raise ValueError(f"unknown operation {operation!r}; one of {OPERATIONS}")
 
 
-def measure(operation: str, n: int) -> dict[str, float]:
-    """Seconds and peak memory (MB above the resident memory before it) of one
-    ``operation`` on ``n`` images of Fashion-MNIST (mnist5k where it is not
-    installed), after a warm-up on 512 of them; run in a fresh process by
-    ``scaling``. The peak is Linux's ``VmHWM``, reset before the operation once
-    glibc has returned the memory freed so far (``malloc_trim``), so that what the
-    operation allocates grows it."""
+def measure(operation: str, n: int, what: str = "seconds") -> float:
+    """The seconds (``what="seconds"``) or the peak memory (``"peak_mb"``: MB above
+    the resident memory before it) of one ``operation`` on ``n`` images of
+    Fashion-MNIST (mnist5k where it is not installed), after a warm-up on 512 of
+    them. ``scaling`` runs each in a fresh process, the memory's with glibc told to
+    map every block of 64 kB or more on its own (``MALLOC_MMAP_THRESHOLD_``), so that
+    freed memory leaves the process and the peak (Linux's ``VmHWM``, reset before
+    the operation) is what the operation holds at once."""
     try:
         ds = data.load("fmnist")
     except (FileNotFoundError, RuntimeError, ValueError):
@@ -309,31 +310,42 @@ def measure(operation: str, n: int) -> dict[str, float]:
     model = MLPAutoencoder(X.shape[1], 10, HIDDEN)
     z = encode(model, X)
     _operate(operation, model, X[:512], z[:512])  # warm-up
-    ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed memory leaves the process ...
-    Path("/proc/self/clear_refs").write_text("5")  # ... and the peak restarts here
+    Path("/proc/self/clear_refs").write_text("5")  # the peak restarts here
     before = _memory_mb("VmRSS")
     tic = time.perf_counter()
     _operate(operation, model, X, z)
-    seconds = time.perf_counter() - tic
-    return {"seconds": seconds, "peak_mb": _memory_mb("VmHWM") - before}
+    if what == "seconds":
+        return time.perf_counter() - tic
+    return _memory_mb("VmHWM") - before
+
+
+def _measured(operation: str, n: int, what: str, threads: int) -> float:
+    code = (
+        "import torch; from dclib.book import bench; "
+        f"torch.set_num_threads({threads}); "
+        f"print(bench.measure({operation!r}, {n}, {what!r}))"
+    )
+    env = dict(os.environ)
+    if what == "peak_mb":
+        env["MALLOC_MMAP_THRESHOLD_"] = "65536"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def scaling(scale: Scale, threads: int) -> list[dict[str, Any]]:
-    """``measure`` of every operation at every size, each in its own process."""
-    rows = []
-    for n in scale.sizes:
-        for operation in OPERATIONS:
-            code = (
-                "import json, torch; from dclib.book import bench; "
-                f"torch.set_num_threads({threads}); "
-                f"print(json.dumps(bench.measure({operation!r}, {n})))"
-            )
-            out = subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True
-            )
-            found = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append({"operation": operation, "n": n} | found)
-    return rows
+    """``measure`` of every operation at every size, each in its own processes."""
+    return [
+        {"operation": op, "n": n}
+        | {what: _measured(op, n, what, threads) for what in ("seconds", "peak_mb")}
+        for n in scale.sizes
+        for op in OPERATIONS
+    ]
 
 
 def run(

@@ -9,9 +9,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from pandas.io.formats.style import Styler
 
 from dclib.book import bench, plotting
-from dclib.book.tables import Folded
+from dclib.book.tables import Folded, book_style
 
 OPERATION_NAMES = {
     "encode": "encode all images",
@@ -20,7 +21,8 @@ OPERATION_NAMES = {
     "kmeans": "k-means (10 restarts)",
     "knn": "kNN graph (k = 10)",
 }
-METHOD_NAMES = {"ae_kmeans": "AE + k-means", "idec": "IDEC"}
+METHOD_NAMES = {"ae_kmeans": "AE + k-means", "dynae": "DynAE", "rdc": "R-DC"}
+"""display names where the method's name in capitals is not one"""
 STAGE_NAMES = {
     "pretrain": "pretraining",
     "cluster": "clustering",
@@ -40,9 +42,8 @@ def provenance(found: dict[str, Any]) -> str:
     p = found["provenance"]
     clustpy = found["clustpy"] or "not installed"
     return (
-        f"Measured by `dclib bench` on {p['device']}, {p['threads']} torch threads, "
-        f"torch {p['torch']}, ClustPy {clustpy}, at commit `{p['git_commit'][:7]}` "
-        f"on {p['date'][:10]}."
+        f"Measured by `dclib bench` on {p['device']}, torch {p['torch']}, ClustPy "
+        f"{clustpy}, at commit `{p['git_commit'][:7]}` on {p['date'][:10]}."
     )
 
 
@@ -50,7 +51,7 @@ def autoencoder(found: dict[str, Any]) -> pd.DataFrame:
     """Seconds per MLP-autoencoder epoch of each library and precision, with the
     ratio to ClustPy's and the speed-up over dclib fp32."""
     ae = found["autoencoder"]
-    rows = [k for k in ae if k != "n"]
+    rows = [k for k in ("dclib fp32", "dclib bf16", "ClustPy fp32") if k in ae]
     frame = pd.DataFrame({"seconds per epoch": [ae[k] for k in rows]}, index=rows)
     if "ClustPy fp32" in ae:
         frame["time ÷ ClustPy's"] = frame["seconds per epoch"] / ae["ClustPy fp32"]
@@ -73,9 +74,9 @@ def headline(found: dict[str, Any]) -> str:
     return f"On {ae['n']:,} images: {text}."
 
 
-def methods(found: dict[str, Any]) -> pd.DataFrame:
+def methods(found: dict[str, Any]) -> Styler:
     """Seconds per epoch of every method's stages: dclib fp32 and bf16, and ClustPy
-    where it has the method."""
+    where it has the method ("—" where it has not)."""
     frame = pd.DataFrame(found["methods"])
     frame["column"] = frame["library"] + " " + frame["precision"]
     table = frame.pivot_table(
@@ -84,19 +85,34 @@ def methods(found: dict[str, Any]) -> pd.DataFrame:
     table["bf16 speed-up"] = table["dclib fp32"] / table["dclib bf16"]
     if "ClustPy fp32" in table:
         table["dclib fp32 ÷ ClustPy"] = table["dclib fp32"] / table["ClustPy fp32"]
-    table = table.rename(index=STAGE_NAMES, level="stage")
-    return table.reset_index().round(3)
+    table = table.rename(index=STAGE_NAMES, level="stage").reset_index()
+    table["method"] = table["method"].map(display_name)
+    table.columns.name = None
+    return _shown(table.set_index("method"))
 
 
-def precision(found: dict[str, Any]) -> pd.DataFrame:
+def precision(found: dict[str, Any]) -> Styler:
     """fp32 against bf16: wall time, ACC, NMI (%) and the ARI of the bf16 labels
     against the fp32 ones."""
     frame = pd.DataFrame(found["precision"])
+    frame["method"] = frame["method"].map(display_name)
     frame["ACC (%)"] = 100 * frame["acc"]
     frame["NMI (%)"] = 100 * frame["nmi"]
-    frame = frame.rename(columns={"seconds": "seconds", "ari_to_fp32": "ARI to fp32"})
+    frame = frame.rename(columns={"ari_to_fp32": "ARI to fp32"})
     columns = ["method", "precision", "seconds", "ACC (%)", "NMI (%)", "ARI to fp32"]
-    return frame[columns].round({"seconds": 1, "ARI to fp32": 3})
+    return _shown(frame[columns].set_index("method"))
+
+
+def display_name(method: str) -> str:
+    """A method's name on the page: ``METHOD_NAMES``, else in capitals."""
+    return METHOD_NAMES.get(method, method.upper())
+
+
+def _shown(frame: pd.DataFrame) -> Styler:
+    """``frame`` in the book's style: three decimals (percentages one), "—" for a
+    missing value, the index without its name."""
+    frame = frame.rename_axis(None)
+    return book_style(frame.style.format(precision=3, na_rep="—"))
 
 
 def precision_sentence(found: dict[str, Any]) -> str:
@@ -105,7 +121,7 @@ def precision_sentence(found: dict[str, Any]) -> str:
     parts = []
     for method in frame.index.unique("method"):
         fp32, bf16 = frame.loc[(method, "fp32")], frame.loc[(method, "bf16")]
-        name = METHOD_NAMES.get(method, method)
+        name = display_name(method)
         parts.append(
             f"{name} took {bf16.seconds / fp32.seconds:.2f}× fp32's time in bf16, "
             f"with ACC {100 * bf16.acc:.1f} % against "
