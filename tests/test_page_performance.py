@@ -70,19 +70,18 @@ def test_the_headline_states_both_ratios():
 
 
 def test_the_methods_table_pairs_each_stage_across_precisions_and_libraries():
-    shown = page.methods(FOUND)
-    table = shown.data.set_index("stage", append=True)
-    assert table.loc[("DEC", "clustering"), "bf16 speed-up"] == 2.0
-    assert table.loc[("DEC", "clustering"), "dclib fp32 ÷ ClustPy"] == 0.5
-    assert table.loc[("DSSL", "pretraining"), "bf16 speed-up"] == 1.5
-    assert "—" in shown.to_html()  # DSSL has no ClustPy time
+    table = page.methods(FOUND).set_index("stage", append=True)
+    assert table.loc[("DEC", "clustering"), "bf16 speed-up"] == "2.000"
+    assert table.loc[("DEC", "clustering"), "dclib fp32 ÷ ClustPy"] == "0.500"
+    assert table.loc[("DSSL", "pretraining"), "bf16 speed-up"] == "1.500"
+    assert table.loc[("DSSL", "pretraining"), "ClustPy fp32"] == "—"
 
 
 def test_precision_and_scaling_read_every_row():
-    frame = page.precision(FOUND).data
+    frame = page.precision(FOUND)
     assert list(frame.index) == ["IDEC", "IDEC"]
-    assert list(frame["ACC (%)"]) == [50.0, 52.0]
-    assert list(frame["ARI to fp32"]) == [1.0, 0.8]
+    assert list(frame["ACC (%)"]) == ["50.0", "52.0"]
+    assert list(frame["ARI to fp32 (%)"]) == ["100.0", "80.0"]
     fig = page.scaling_figure(FOUND)
     assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [4] * 5
     plt.close(fig)

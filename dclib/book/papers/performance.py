@@ -9,10 +9,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
-from pandas.io.formats.style import Styler
 
 from dclib.book import bench, plotting
-from dclib.book.tables import Folded, book_style
+from dclib.book.tables import Folded
 
 OPERATION_NAMES = {
     "encode": "encode all images",
@@ -74,7 +73,7 @@ def headline(found: dict[str, Any]) -> str:
     return f"On {ae['n']:,} images: {text}."
 
 
-def methods(found: dict[str, Any]) -> Styler:
+def methods(found: dict[str, Any]) -> pd.DataFrame:
     """Seconds per epoch of every method's stages: dclib fp32 and bf16, and ClustPy
     where it has the method ("—" where it has not)."""
     frame = pd.DataFrame(found["methods"])
@@ -91,15 +90,22 @@ def methods(found: dict[str, Any]) -> Styler:
     return _shown(table.set_index("method"))
 
 
-def precision(found: dict[str, Any]) -> Styler:
+def precision(found: dict[str, Any]) -> pd.DataFrame:
     """fp32 against bf16: wall time, ACC, NMI (%) and the ARI of the bf16 labels
     against the fp32 ones."""
     frame = pd.DataFrame(found["precision"])
     frame["method"] = frame["method"].map(display_name)
     frame["ACC (%)"] = 100 * frame["acc"]
     frame["NMI (%)"] = 100 * frame["nmi"]
-    frame = frame.rename(columns={"ari_to_fp32": "ARI to fp32"})
-    columns = ["method", "precision", "seconds", "ACC (%)", "NMI (%)", "ARI to fp32"]
+    frame["ARI to fp32 (%)"] = 100 * frame["ari_to_fp32"]
+    columns = [
+        "method",
+        "precision",
+        "seconds",
+        "ACC (%)",
+        "NMI (%)",
+        "ARI to fp32 (%)",
+    ]
     return _shown(frame[columns].set_index("method"))
 
 
@@ -108,11 +114,17 @@ def display_name(method: str) -> str:
     return METHOD_NAMES.get(method, method.upper())
 
 
-def _shown(frame: pd.DataFrame) -> Styler:
-    """``frame`` in the book's style: three decimals (percentages one), "—" for a
-    missing value, the index without its name."""
-    frame = frame.rename_axis(None)
-    return book_style(frame.style.format(precision=3, na_rep="—"))
+def _shown(frame: pd.DataFrame, places: int = 3) -> pd.DataFrame:
+    """``frame`` as the page shows it: ``places`` decimals (a percentage one), "—"
+    for a missing value, the index without its name."""
+    out = frame.rename_axis(None)
+    for label in out.columns:
+        if pd.api.types.is_float_dtype(out[label]):
+            shown = f"{{:.{1 if '%' in str(label) else places}f}}"
+            out[label] = out[label].map(
+                lambda v, f=shown: "—" if pd.isna(v) else f.format(v)
+            )
+    return out
 
 
 def precision_sentence(found: dict[str, Any]) -> str:
@@ -186,6 +198,6 @@ def scaling_table(found: dict[str, Any]) -> Folded:
     memory.columns = [f"{n:,}" for n in memory.columns]
     return Folded(
         "The numbers behind the figure: seconds, then peak memory (MB), by images",
-        seconds.round(3),
-        memory.round(1),
+        _shown(seconds),
+        _shown(memory, places=1),
     )
