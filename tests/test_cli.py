@@ -266,3 +266,13 @@ def test_parse_reads_literals_and_keeps_text():
         "cuda:0",
         "2mnist",
     ]
+
+
+def test_run_in_bf16_is_a_run_of_its_own(run_dirs, capsys):
+    assert status(["run", "ae_kmeans", *QUICK_RUN]) == 0
+    assert status(["run", "ae_kmeans", *QUICK_RUN, "--precision", "bf16"]) == 0
+    fp32 = _written("ae_kmeans", "blobs", "smoke", 0)
+    bf16 = _written("ae_kmeans-precision=bf16", "blobs", "smoke", 0)
+    assert fp32["key"] != bf16["key"]  # neither is read back as the other
+    assert "ae_kmeans-precision=bf16 on blobs" in capsys.readouterr().out
+    assert status(["run", "ae_kmeans", *QUICK_RUN, "--precision", "fp16"]) == 2
