@@ -42,7 +42,7 @@ display(Markdown(page.provenance(found)))
 # median of five with the libraries taking turns epoch by epoch (ClustPy's
 # `FeedforwardAutoencoder` with ReLU, its own training loop). dclib's optimisers are
 # PyTorch's fused ones (`dclib.train.make_optimizer`); most of what is left is the
-# matrix products themselves.
+# matrix products themselves, measured alone as the last row.
 
 # %% tags=["remove-input"]
 display(Markdown(page.headline(found)))

@@ -116,6 +116,32 @@ def _dclib_epoch(X: torch.Tensor, precision: str) -> Any:
     return train_one
 
 
+def _products_epoch(X: torch.Tensor) -> Any:
+    """The matrix products of one epoch of that training step alone, on random
+    operands of the same shapes made beforehand: per batch and layer the forward
+    product, the weight's gradient and (but for the first layer) the input's
+    gradient. No library's epoch of this network can take less."""
+    dims = [X.shape[1], *HIDDEN, 10]
+    dims += dims[-2::-1]  # the mirrored decoder
+    sizes = [len(b) for b in torch.arange(len(X)).split(256)]
+    operands = {
+        (size, i): (torch.randn(size, d_in), torch.randn(size, d_out), w)
+        for size in set(sizes)
+        for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))
+        for w in [torch.randn(d_out, d_in)]
+    }
+
+    def train_one() -> None:
+        for size in sizes:
+            for i in range(len(dims) - 1):
+                x, g, w = operands[size, i]
+                x @ w.T, g.T @ x
+                if i:
+                    g @ w
+
+    return train_one
+
+
 def _clustpy_network(d: int) -> Any:
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
 
@@ -139,14 +165,16 @@ def has_clustpy() -> bool:
 
 
 def autoencoder(scale: Scale) -> dict[str, float]:
-    """Seconds per MLP-autoencoder epoch on mnist5k: dclib fp32, dclib bf16 and
-    ClustPy, their medians over ``scale.repeats`` epochs, the libraries taking turns
-    epoch by epoch so that a change in the machine's load meets all three."""
+    """Seconds per MLP-autoencoder epoch on mnist5k: dclib fp32, dclib bf16,
+    ClustPy and the epoch's fp32 matrix products alone, their medians over
+    ``scale.repeats`` epochs, taking turns epoch by epoch so that a change in the
+    machine's load meets them all."""
     Xn, _ = _mnist()
     X = torch.as_tensor(Xn)
     runs = {
         "dclib fp32": _dclib_epoch(X, "fp32"),
         "dclib bf16": _dclib_epoch(X, "bf16"),
+        "matrix products alone": _products_epoch(X),
     }
     if has_clustpy():
         runs["ClustPy fp32"] = _clustpy_epoch(Xn)
