@@ -65,7 +65,7 @@ def test_the_headline_states_both_ratios():
         "On 5,000 images: dclib's fp32 epoch takes 0.70× ClustPy's (0.700 s against "
         "1.000 s), and bf16 runs the same epoch 2.00× faster than dclib's fp32. The "
         "epoch's fp32 matrix products alone take 0.560 s, 0.56× ClustPy's epoch and "
-        "80 % of dclib's: the floor under any library's fp32 epoch of this network "
+        "80 % of dclib's: the floor under an fp32 epoch of this network in PyTorch "
         "on this machine, which leaves the rest of the step (the optimiser, "
         "activations, the loss) little to gain."
     )
