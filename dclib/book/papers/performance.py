@@ -84,8 +84,9 @@ def headline(found: dict[str, Any]) -> str:
             f" The epoch's fp32 matrix products alone take {ae[FLOOR]:.3f} s, "
             f"{ae[FLOOR] / ae['ClustPy fp32']:.2f}× ClustPy's epoch and "
             f"{100 * share:.0f} % of dclib's: the floor under an fp32 epoch of this "
-            "network in PyTorch on this machine, which leaves the rest of the step "
-            "(the optimiser, activations, the loss) little to gain."
+            "network in PyTorch on this machine; the rest of dclib's step (the "
+            "optimiser, activations, the loss) takes the other "
+            f"{100 - 100 * share:.0f} %."
         )
     return text
 
