@@ -50,6 +50,8 @@ from dclib.train import make_optimizer
 
 BENCH_DIR = TABLES_DIR / "bench"
 """the committed benchmarks, one JSON per device kind (``cpu.json``, ``cuda.json``)"""
+CPU_FILE = BENCH_DIR / "cpu.json"
+"""the committed CPU benchmark (what ``run`` writes by default, the page reads)"""
 
 HIDDEN = (500, 500, 2000)
 CLUSTPY_METHODS = ("dec", "idec", "dcn", "dkm")
@@ -382,7 +384,7 @@ def run(
     """Every study at ``scale`` on the CPU with ``threads`` torch threads, written
     with its provenance to ``out`` (default ``BENCH_DIR/cpu.json``)."""
     torch.set_num_threads(threads)
-    out = BENCH_DIR / "cpu.json" if out is None else Path(out)
+    out = CPU_FILE if out is None else Path(out)
     result: dict[str, Any] = {
         "provenance": stamp("cpu") | {"threads": threads},
         "scale": dataclasses.asdict(scale),
@@ -411,5 +413,5 @@ def _clustpy_version() -> str | None:
 
 def load(path: Path | None = None) -> dict[str, Any]:
     """The committed benchmark (default ``BENCH_DIR/cpu.json``)."""
-    path = BENCH_DIR / "cpu.json" if path is None else Path(path)
+    path = CPU_FILE if path is None else Path(path)
     return json.loads(path.read_text())

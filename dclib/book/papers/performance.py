@@ -32,8 +32,7 @@ STAGE_NAMES = {
 
 def committed() -> dict[str, Any] | None:
     """The committed CPU benchmark, or None where none is committed."""
-    path = bench.BENCH_DIR / "cpu.json"
-    return bench.load(path) if path.exists() else None
+    return bench.load() if bench.CPU_FILE.exists() else None
 
 
 def provenance(found: dict[str, Any]) -> str:
